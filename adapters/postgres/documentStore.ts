@@ -1,0 +1,206 @@
+import { type DatabasePool, sql } from 'slonik';
+import { z } from 'zod';
+import { DOCUMENT_TYPES } from '../../machines/document.events.ts';
+import { DOCUMENT_STATUSES } from '../../machines/document.machine.ts';
+import type { DocumentStore, OcrResult, OutboxEntry, TransitionWrite } from '../../runtime/ports.ts';
+import type { PiiCipher } from './piiCipher.ts';
+
+/**
+ * The documents table and its companions (event log, outbox), in SQL. Every write that moves a
+ * document is one statement: the optimistic update, the event row and the outbox rows commit
+ * together, in one round trip, or not at all.
+ */
+
+const status = z.enum(DOCUMENT_STATUSES);
+
+const storedDocumentRow = z.object({
+  id: z.string(),
+  ownerId: z.string(),
+  type: z.enum(DOCUMENT_TYPES),
+  status,
+  machineVersion: z.number().int(),
+  snapshot: z.unknown(),
+  version: z.number().int(),
+  attempts: z.number().int(),
+  leaseToken: z.string().nullable(),
+  storageKey: z.string(),
+  mime: z.string(),
+  correlationId: z.string(),
+});
+
+const outboxEntries = z.array(
+  z.object({ id: z.coerce.string(), kind: z.literal('enqueue_ocr'), payload: z.record(z.string(), z.unknown()) }),
+);
+
+const transitionResult = z.object({ version: z.number().int(), effects: outboxEntries });
+
+const historyRow = z.object({
+  seq: z.number().int(),
+  eventType: z.string(),
+  fromStatus: status.nullable(),
+  toStatus: status,
+  actorType: z.enum(['user', 'reviewer', 'system', 'buli2']),
+  actorId: z.string(),
+  correlationId: z.string(),
+  machineVersion: z.number().int(),
+  payload: z.record(z.string(), z.unknown()),
+  at: z.number().transform((ms) => new Date(ms)),
+});
+
+/** The associated data that ties a PII ciphertext to its row and column (see piiCipher.ts). */
+export const piiContext = (documentId: string, column: 'ocr_result' | 'fields') => `documents/${documentId}/${column}`;
+
+// A prepared statement's text must not change between calls, so absent values are bound as NULL
+// parameters of the same shape rather than left out.
+const nullableBinary = (value: Buffer | null) => (value ? sql.binary(value) : null);
+
+export type DocumentStoreOptions = {
+  /**
+   * How long a new outbox row waits before the relay may deliver it. The process that wrote it
+   * delivers it at once after commit; the relay is the fallback for a crash in between, so it should
+   * not race the fast path.
+   */
+  outboxGraceMs: number;
+};
+
+export function createDocumentStore(
+  pool: DatabasePool,
+  cipher: PiiCipher,
+  options: DocumentStoreOptions,
+): DocumentStore {
+  const encrypt = (documentId: string, column: 'ocr_result' | 'fields', plaintext: string | undefined) =>
+    plaintext === undefined ? null : cipher.encrypt(plaintext, piiContext(documentId, column));
+
+  return {
+    async load(documentId) {
+      return pool.maybeOne(sql.prepared('filot_load_document', storedDocumentRow)`
+        SELECT id, owner_id AS "ownerId", type, status, machine_version AS "machineVersion", snapshot, version,
+               attempts, lease_token AS "leaseToken", storage_key AS "storageKey", mime,
+               correlation_id AS "correlationId"
+        FROM documents WHERE id = ${documentId}`);
+    },
+
+    async insert(document, initial) {
+      const row = await pool.one(sql.type(z.object({ effects: outboxEntries }))`
+        WITH inserted AS (
+          INSERT INTO documents (id, owner_id, type, status, machine_version, snapshot, version, storage_key,
+                                 sha256, mime, size_bytes, correlation_id)
+          VALUES (${document.id}, ${document.ownerId}, ${document.type}, ${initial.status}, ${initial.machineVersion},
+                  ${sql.jsonb(initial.snapshot as never)}, 1, ${document.storageKey}, ${sql.binary(document.sha256)},
+                  ${document.mime}, ${document.sizeBytes}, ${document.correlationId})
+          RETURNING id
+        ), event AS (
+          INSERT INTO document_events (document_id, seq, event_type, from_status, to_status, actor_type, actor_id,
+                                       correlation_id, machine_version, payload)
+          SELECT id, 1, ${initial.event.type}, NULL, ${initial.event.toStatus}, ${initial.event.actor.type},
+                 ${initial.event.actor.id}, ${initial.event.correlationId}, ${initial.event.machineVersion},
+                 ${sql.jsonb(initial.event.payload as never)}
+          FROM inserted
+        ), effects AS (
+          INSERT INTO outbox (document_id, kind, payload, available_at)
+          SELECT inserted.id, effect.kind, effect.payload, now() + ${options.outboxGraceMs}::int * interval '1 millisecond'
+          FROM inserted, jsonb_to_recordset(${sql.jsonb(initial.effects as never)}) AS effect(kind text, payload jsonb)
+          RETURNING id, kind, payload
+        )
+        SELECT coalesce((SELECT jsonb_agg(jsonb_build_object('id', id::text, 'kind', kind, 'payload', payload))
+                         FROM effects), '[]'::jsonb) AS effects`);
+      return row.effects.map((effect) => ({ ...effect, documentId: document.id }));
+    },
+
+    async applyTransition(write: TransitionWrite, leaseMs: number) {
+      const { projection, event } = write;
+      const lease = projection.lease;
+      const pii = projection.pii;
+      const ocrEnc = encrypt(write.documentId, 'ocr_result', pii?.ocrResult);
+      const fieldsEnc = encrypt(write.documentId, 'fields', pii?.fields);
+      const nikHash = pii?.nik ? cipher.hashNik(pii.nik) : null;
+      const row = await pool.maybeOne(sql.prepared('filot_apply_transition', transitionResult)`
+        WITH updated AS (
+          UPDATE documents SET
+            status = ${write.status},
+            snapshot = ${sql.jsonb(write.snapshot as never)},
+            machine_version = ${write.machineVersion},
+            version = version + 1,
+            attempts = ${projection.attempts},
+            lease_token = CASE ${lease.action}::text WHEN 'set' THEN ${lease.action === 'set' ? lease.token : null}::uuid
+                               WHEN 'clear' THEN NULL ELSE lease_token END,
+            lease_owner = CASE ${lease.action}::text WHEN 'set' THEN ${lease.action === 'set' ? lease.owner : null}::text
+                               WHEN 'clear' THEN NULL ELSE lease_owner END,
+            lease_expires_at = CASE ${lease.action}::text
+                                 WHEN 'set' THEN now() + ${leaseMs}::int * interval '1 millisecond'
+                                 WHEN 'clear' THEN NULL ELSE lease_expires_at END,
+            gpu_processed = coalesce(${projection.gpuProcessed ?? null}::boolean, gpu_processed),
+            evaluation = coalesce(nullif(${sql.jsonb(projection.evaluation ?? null)}, 'null'::jsonb), evaluation),
+            pii_key_id = CASE WHEN ${ocrEnc !== null || fieldsEnc !== null}::boolean
+                              THEN ${cipher.activeKeyId}::text ELSE pii_key_id END,
+            ocr_result_enc = coalesce(${nullableBinary(ocrEnc)}::bytea, ocr_result_enc),
+            fields_enc = coalesce(${nullableBinary(fieldsEnc)}::bytea, fields_enc),
+            nik_hash = coalesce(${nullableBinary(nikHash)}::bytea, nik_hash),
+            updated_at = now()
+          WHERE id = ${write.documentId} AND version = ${write.expectedVersion}
+          RETURNING id, version
+        ), event AS (
+          INSERT INTO document_events (document_id, seq, event_type, from_status, to_status, actor_type, actor_id,
+                                       correlation_id, machine_version, payload)
+          SELECT id, version, ${event.type}, ${event.fromStatus}, ${event.toStatus}, ${event.actor.type},
+                 ${event.actor.id}, ${event.correlationId}, ${event.machineVersion}, ${sql.jsonb(event.payload as never)}
+          FROM updated
+        ), effects AS (
+          INSERT INTO outbox (document_id, kind, payload, available_at)
+          SELECT updated.id, effect.kind, effect.payload, now() + ${options.outboxGraceMs}::int * interval '1 millisecond'
+          FROM updated, jsonb_to_recordset(${sql.jsonb(write.effects as never)}) AS effect(kind text, payload jsonb)
+          RETURNING id, kind, payload
+        )
+        SELECT version,
+               coalesce((SELECT jsonb_agg(jsonb_build_object('id', id::text, 'kind', kind, 'payload', payload))
+                         FROM effects), '[]'::jsonb) AS effects
+        FROM updated`);
+      if (!row) return null;
+      return {
+        version: row.version,
+        effects: row.effects.map((effect): OutboxEntry => ({ ...effect, documentId: write.documentId })),
+      };
+    },
+
+    async extendLease(documentId, leaseToken, leaseMs) {
+      const result = await pool.query(sql.prepared('filot_extend_lease', z.object({ id: z.string() }))`
+        UPDATE documents SET lease_expires_at = now() + ${leaseMs}::int * interval '1 millisecond'
+        WHERE id = ${documentId} AND status = 'processing' AND lease_token = ${leaseToken}
+        RETURNING id`);
+      return result.rowCount === 1;
+    },
+
+    async expiredLeases(limit) {
+      const rows = await pool.any(sql.type(z.object({ id: z.string(), leaseToken: z.string() }))`
+        SELECT id, lease_token AS "leaseToken" FROM documents
+        WHERE status = 'processing' AND lease_expires_at < now()
+        ORDER BY lease_expires_at LIMIT ${limit}`);
+      return [...rows];
+    },
+
+    async dueWork(staleMs, limit) {
+      const rows = await pool.any(sql.type(z.object({ id: z.string(), status }))`
+        SELECT id, status FROM documents
+        WHERE status IN ('uploaded', 'ocr_completed', 'ai_evaluated')
+          AND updated_at <= now() - ${staleMs}::int * interval '1 millisecond'
+        ORDER BY updated_at LIMIT ${limit}`);
+      return [...rows];
+    },
+
+    async history(documentId) {
+      const rows = await pool.any(sql.type(historyRow)`
+        SELECT seq, event_type AS "eventType", from_status AS "fromStatus", to_status AS "toStatus",
+               actor_type AS "actorType", actor_id AS "actorId", correlation_id AS "correlationId",
+               machine_version AS "machineVersion", payload, at
+        FROM document_events WHERE document_id = ${documentId} ORDER BY seq`);
+      return [...rows];
+    },
+
+    async readOcrResult(documentId): Promise<OcrResult | null> {
+      const row = await pool.maybeOne(sql.type(z.object({ ocr: z.instanceof(Buffer).nullable() }))`
+        SELECT ocr_result_enc AS ocr FROM documents WHERE id = ${documentId}`);
+      if (!row?.ocr) return null;
+      return JSON.parse(cipher.decrypt(row.ocr, piiContext(documentId, 'ocr_result'))) as OcrResult;
+    },
+  };
+}

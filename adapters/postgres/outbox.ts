@@ -1,0 +1,39 @@
+import { type DatabasePool, sql } from 'slonik';
+import { z } from 'zod';
+import type { Outbox } from '../../runtime/ports.ts';
+
+const claimedRow = z.object({
+  id: z.coerce.string(),
+  documentId: z.string(),
+  kind: z.literal('enqueue_ocr'),
+  payload: z.record(z.string(), z.unknown()),
+  attempts: z.number().int(),
+});
+
+export function createOutbox(pool: DatabasePool): Outbox {
+  return {
+    async claimDue(limit, claimMs) {
+      // Claiming moves available_at instead of holding a transaction open during delivery: no row
+      // lock is held across network I/O, and a relay that dies simply lets its claim run out.
+      const rows = await pool.any(sql.type(claimedRow)`
+        UPDATE outbox SET available_at = now() + ${claimMs}::int * interval '1 millisecond', attempts = attempts + 1
+        WHERE id IN (
+          SELECT id FROM outbox WHERE delivered_at IS NULL AND available_at <= now()
+          ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+        RETURNING id, document_id AS "documentId", kind, payload, attempts`);
+      return [...rows];
+    },
+    async markDelivered(ids) {
+      if (ids.length === 0) return;
+      await pool.query(sql.unsafe`
+        UPDATE outbox SET delivered_at = now(), last_error = NULL
+        WHERE id = ANY(${sql.array(ids, 'int8')}) AND delivered_at IS NULL`);
+    },
+    async markFailed(id, error, retryInMs) {
+      await pool.query(sql.unsafe`
+        UPDATE outbox SET available_at = now() + ${retryInMs}::int * interval '1 millisecond',
+                          last_error = ${error.slice(0, 500)}
+        WHERE id = ${id} AND delivered_at IS NULL`);
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import type { Redis } from 'ioredis';
+import type { OcrQueue } from '../../runtime/ports.ts';
+
+/**
+ * The OCR job queue: one Redis Stream read through one consumer group. A message only says which
+ * document to look at; what to do is decided from the document's state in Postgres, so duplicate,
+ * stale or lost messages are harmless (lost ones are re-sent by the sweeper).
+ */
+
+export type StreamMessage = { id: string; documentId: string };
+
+export type OcrStream = OcrQueue & {
+  readonly key: string;
+  readonly group: string;
+  ensureGroup(): Promise<void>;
+  read(connection: Redis, consumer: string, count: number, blockMs: number): Promise<StreamMessage[]>;
+  claimStale(consumer: string, minIdleMs: number, count: number): Promise<StreamMessage[]>;
+  /** Acknowledges and deletes: a handled message has no further use, and the stream stays small. */
+  ack(messageId: string): Promise<void>;
+  length(): Promise<number>;
+};
+
+// A backstop against unbounded growth if every worker is down for long; normal operation deletes
+// messages as they are handled. `~` lets Redis trim in whole macro-nodes, which is cheap.
+const MAX_STREAM_LENGTH = 1_000_000;
+
+const isMissingGroup = (error: unknown) => error instanceof Error && error.message.startsWith('NOGROUP');
+
+function toMessages(entries: unknown): StreamMessage[] {
+  const messages: StreamMessage[] = [];
+  for (const entry of (entries ?? []) as [string, string[] | null][]) {
+    const [id, fields] = entry;
+    // XAUTOCLAIM reports entries deleted from the stream with null fields.
+    if (!fields) continue;
+    const index = fields.indexOf('documentId');
+    const documentId = index >= 0 ? fields[index + 1] : undefined;
+    if (documentId) messages.push({ id, documentId });
+  }
+  return messages;
+}
+
+export function createOcrStream(redis: Redis, prefix: string): OcrStream {
+  const key = `${prefix}ocr:jobs`;
+  const group = 'ocr-workers';
+
+  const ensureGroup = async () => {
+    try {
+      // From "0": after Redis lost its data the stream is new, and every entry in it is unread.
+      await redis.xgroup('CREATE', key, group, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error;
+    }
+  };
+
+  return {
+    key,
+    group,
+    ensureGroup,
+    async enqueue(documentId, reason) {
+      await redis.xadd(key, 'MAXLEN', '~', MAX_STREAM_LENGTH, '*', 'documentId', documentId, 'reason', reason);
+    },
+    async read(connection, consumer, count, blockMs) {
+      try {
+        const reply = (await connection.xreadgroup(
+          'GROUP',
+          group,
+          consumer,
+          'COUNT',
+          count,
+          'BLOCK',
+          blockMs,
+          'STREAMS',
+          key,
+          '>',
+        )) as [string, unknown][] | null;
+        return toMessages(reply?.[0]?.[1]);
+      } catch (error) {
+        if (!isMissingGroup(error)) throw error;
+        await ensureGroup();
+        return [];
+      }
+    },
+    async claimStale(consumer, minIdleMs, count) {
+      try {
+        const reply = (await redis.xautoclaim(key, group, consumer, minIdleMs, '0-0', 'COUNT', count)) as [
+          string,
+          unknown,
+        ];
+        return toMessages(reply[1]);
+      } catch (error) {
+        if (!isMissingGroup(error)) throw error;
+        await ensureGroup();
+        return [];
+      }
+    },
+    async ack(messageId) {
+      await redis.multi().xack(key, group, messageId).xdel(key, messageId).exec();
+    },
+    async length() {
+      return redis.xlen(key);
+    },
+  };
+}

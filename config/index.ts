@@ -1,0 +1,81 @@
+import { hostname } from 'node:os';
+import { DEVELOPMENT_SECRETS, type Environment, environmentSchema } from './schema.ts';
+
+export type Config = {
+  nodeEnv: Environment['NODE_ENV'];
+  port: number;
+  logLevel: Environment['LOG_LEVEL'];
+  databaseUrl: string;
+  databasePoolSize: number;
+  redisUrl: string;
+  redisKeyPrefix: string;
+  pii: { keys: ReadonlyMap<string, Buffer>; activeKeyId: string; nikHashKey: Buffer };
+  worker: {
+    id: string;
+    concurrency: number;
+    leaseMs: number;
+    ocrTimeoutMs: number;
+    claimIdleMs: number;
+    shutdownTimeoutMs: number;
+  };
+  machine: { maxAttempts: number; approveThreshold: number; rejectThreshold: number };
+  intervals: { outboxPollMs: number; reaperMs: number; sweeperMs: number; sweeperStaleMs: number };
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Reads and checks the whole environment at once, so one start-up failure names every bad variable.
+ * Secret values never appear in the message.
+ */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  // An empty string in a shell-exported variable means "unset", as in most twelve-factor tooling.
+  const raw = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
+  const parsed = environmentSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (issue) => `  - ${issue.path.join('.') || '(environment)'}: ${issue.message}`,
+    );
+    throw new ConfigError(`Invalid configuration (${lines.length} problem(s)):\n${lines.join('\n')}`);
+  }
+  const env = parsed.data;
+  const keys =
+    env.PII_ENCRYPTION_KEYS ??
+    (environmentSchema.shape.PII_ENCRYPTION_KEYS.parse(DEVELOPMENT_SECRETS.PII_ENCRYPTION_KEYS) as Map<string, Buffer>);
+  const activeKeyId = env.PII_ACTIVE_KEY_ID ?? (keys.keys().next().value as string);
+  return {
+    nodeEnv: env.NODE_ENV,
+    port: env.PORT,
+    logLevel: env.LOG_LEVEL,
+    databaseUrl: env.DATABASE_URL,
+    databasePoolSize: env.DATABASE_POOL_SIZE,
+    redisUrl: env.REDIS_URL,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX,
+    pii: {
+      keys,
+      activeKeyId,
+      nikHashKey: Buffer.from(env.NIK_HASH_KEY ?? DEVELOPMENT_SECRETS.NIK_HASH_KEY),
+    },
+    worker: {
+      id: env.WORKER_ID ?? `${hostname()}-${process.pid}`,
+      concurrency: env.WORKER_CONCURRENCY,
+      leaseMs: env.OCR_LEASE_MS,
+      ocrTimeoutMs: env.OCR_TIMEOUT_MS,
+      claimIdleMs: env.STREAM_CLAIM_IDLE_MS,
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    },
+    machine: {
+      maxAttempts: env.OCR_MAX_ATTEMPTS,
+      approveThreshold: env.DECISION_APPROVE_THRESHOLD,
+      rejectThreshold: env.DECISION_REJECT_THRESHOLD,
+    },
+    intervals: {
+      outboxPollMs: env.OUTBOX_POLL_MS,
+      reaperMs: env.REAPER_INTERVAL_MS,
+      sweeperMs: env.SWEEPER_INTERVAL_MS,
+      sweeperStaleMs: env.SWEEPER_STALE_MS,
+    },
+  };
+}

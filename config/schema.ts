@@ -1,0 +1,146 @@
+import { z } from 'zod';
+
+/**
+ * The environment the engine reads, and nothing else reads `process.env`.
+ * Every key here has a line in `.env.example` (test/unit/config.test.ts keeps them identical).
+ */
+
+// Development-only secrets. They let `npm start` work on a fresh machine; production refuses them.
+export const DEVELOPMENT_SECRETS = {
+  PII_ENCRYPTION_KEYS: 'dev1:ZGV2ZWxvcG1lbnQtb25seS1waWkta2V5LTMyLWJ5dGU=',
+  NIK_HASH_KEY: 'development-only-nik-hash-key-do-not-use-in-production',
+} as const;
+
+const MIN_SECRET_BYTES = 32;
+const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const ratio = z.coerce.number().min(0).max(1);
+
+const postgresUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.pathname.length > 1;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a postgres:// or postgresql:// URL with a database name' },
+);
+
+const redisUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'redis:' || url.protocol === 'rediss:';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a redis:// or rediss:// URL' },
+);
+
+/** `keyId:base64key,keyId:base64key`; every key decodes to exactly 32 bytes (AES-256). */
+const encryptionKeys = z.string().transform((value, ctx) => {
+  const keys = new Map<string, Buffer>();
+  for (const entry of value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    const separator = entry.indexOf(':');
+    const id = entry.slice(0, separator);
+    const key = Buffer.from(entry.slice(separator + 1), 'base64');
+    if (separator < 1 || !KEY_ID.test(id)) {
+      ctx.addIssue({ code: 'custom', message: 'each entry must look like keyId:base64key' });
+      return z.NEVER;
+    }
+    if (key.length !== 32) {
+      ctx.addIssue({ code: 'custom', message: `key "${id}" must decode from base64 to exactly 32 bytes` });
+      return z.NEVER;
+    }
+    if (keys.has(id)) {
+      ctx.addIssue({ code: 'custom', message: `key id "${id}" appears twice` });
+      return z.NEVER;
+    }
+    keys.set(id, key);
+  }
+  if (keys.size === 0) {
+    ctx.addIssue({ code: 'custom', message: 'needs at least one keyId:base64key entry' });
+    return z.NEVER;
+  }
+  return keys;
+});
+
+export const environmentSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    PORT: integer(0, 65535).default(3000),
+    LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+
+    DATABASE_URL: postgresUrl.default('postgres://localhost:5432/filot'),
+    DATABASE_POOL_SIZE: integer(1, 200).default(10),
+    REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, ":", "_" or "-", at most 64')
+      .default('filot:'),
+
+    PII_ENCRYPTION_KEYS: encryptionKeys.optional(),
+    PII_ACTIVE_KEY_ID: z.string().regex(KEY_ID).optional(),
+    NIK_HASH_KEY: z.string().optional(),
+
+    WORKER_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/)
+      .optional(),
+    WORKER_CONCURRENCY: integer(1, 64).default(2),
+    OCR_MAX_ATTEMPTS: integer(1, 20).default(3),
+    OCR_LEASE_MS: integer(100).default(30_000),
+    OCR_TIMEOUT_MS: integer(100).default(120_000),
+    DECISION_APPROVE_THRESHOLD: ratio.default(0.85),
+    DECISION_REJECT_THRESHOLD: ratio.default(0.3),
+
+    OUTBOX_POLL_MS: integer(10).default(1000),
+    REAPER_INTERVAL_MS: integer(10).default(5000),
+    STREAM_CLAIM_IDLE_MS: integer(100).default(60_000),
+    SWEEPER_INTERVAL_MS: integer(10).default(15_000),
+    SWEEPER_STALE_MS: integer(0).default(60_000),
+    SHUTDOWN_TIMEOUT_MS: integer(100).default(15_000),
+  })
+  .superRefine((env, ctx) => {
+    const production = env.NODE_ENV === 'production';
+    const requireSecret = (name: keyof typeof DEVELOPMENT_SECRETS, raw: string | undefined) => {
+      if (!production) return;
+      if (raw === undefined) ctx.addIssue({ code: 'custom', path: [name], message: 'is required in production' });
+      else if (raw === DEVELOPMENT_SECRETS[name])
+        ctx.addIssue({ code: 'custom', path: [name], message: 'is the development default; set a real secret' });
+    };
+    requireSecret('NIK_HASH_KEY', env.NIK_HASH_KEY);
+    if (production && env.PII_ENCRYPTION_KEYS === undefined)
+      ctx.addIssue({ code: 'custom', path: ['PII_ENCRYPTION_KEYS'], message: 'is required in production' });
+    if (production && env.PII_ENCRYPTION_KEYS?.has(DEVELOPMENT_SECRETS.PII_ENCRYPTION_KEYS.split(':')[0] as string))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PII_ENCRYPTION_KEYS'],
+        message: 'contains the development key; set real keys',
+      });
+    if (env.NIK_HASH_KEY !== undefined && Buffer.byteLength(env.NIK_HASH_KEY) < MIN_SECRET_BYTES)
+      ctx.addIssue({ code: 'custom', path: ['NIK_HASH_KEY'], message: `must be at least ${MIN_SECRET_BYTES} bytes` });
+    if (env.PII_ENCRYPTION_KEYS && env.PII_ACTIVE_KEY_ID && !env.PII_ENCRYPTION_KEYS.has(env.PII_ACTIVE_KEY_ID))
+      ctx.addIssue({ code: 'custom', path: ['PII_ACTIVE_KEY_ID'], message: 'is not one of PII_ENCRYPTION_KEYS' });
+    if (env.PII_ENCRYPTION_KEYS && env.PII_ENCRYPTION_KEYS.size > 1 && !env.PII_ACTIVE_KEY_ID)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PII_ACTIVE_KEY_ID'],
+        message: 'is required when PII_ENCRYPTION_KEYS holds more than one key',
+      });
+    if (env.DECISION_REJECT_THRESHOLD >= env.DECISION_APPROVE_THRESHOLD)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DECISION_REJECT_THRESHOLD'],
+        message: 'must be lower than DECISION_APPROVE_THRESHOLD',
+      });
+  });
+
+export type Environment = z.infer<typeof environmentSchema>;

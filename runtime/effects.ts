@@ -1,0 +1,67 @@
+import type { Effect, Logger, OcrQueue, Outbox, OutboxEntry } from './ports.ts';
+
+/**
+ * Effects are the machine's custom actions turned into data. They are written to the outbox in the
+ * same statement as the transition, delivered right after the commit by the process that made it,
+ * and again by the relay (runtime/outboxRelay.ts) if that process died first. Delivery is therefore
+ * at least once; every consumer is idempotent (the OCR worker acts only on a document whose stored
+ * status still asks for work).
+ */
+
+const EFFECT_OF_ACTION: Record<string, Effect | undefined> = {
+  requestOcr: { kind: 'enqueue_ocr', payload: {} },
+};
+
+export function effectsFromActions(actions: readonly { type: string }[]): Effect[] {
+  return actions.map((action) => {
+    const effect = EFFECT_OF_ACTION[action.type];
+    // A machine action with no effect mapping is a programming error: failing here keeps the
+    // transition from committing with an effect that would silently never happen.
+    if (!effect) throw new Error(`Machine action "${action.type}" has no effect mapping in runtime/effects.ts`);
+    return effect;
+  });
+}
+
+export type EffectDispatcher = {
+  /** Delivers entries; returns the ids that were delivered. Never throws. */
+  deliver(entries: readonly OutboxEntry[]): Promise<string[]>;
+  /** Delivers and records delivery, the fast path after a commit. Never throws. */
+  deliverAndMark(entries: readonly OutboxEntry[]): Promise<void>;
+};
+
+export function createEffectDispatcher(deps: { queue: OcrQueue; outbox: Outbox; logger: Logger }): EffectDispatcher {
+  const deliver = async (entries: readonly OutboxEntry[]) => {
+    const delivered: string[] = [];
+    for (const entry of entries) {
+      try {
+        switch (entry.kind) {
+          case 'enqueue_ocr':
+            await deps.queue.enqueue(entry.documentId, `outbox:${entry.id}`);
+            break;
+        }
+        delivered.push(entry.id);
+      } catch (error) {
+        deps.logger.warn('outbox.delivery_failed', {
+          outboxId: entry.id,
+          documentId: entry.documentId,
+          kind: entry.kind,
+          error: (error as Error).message,
+        });
+      }
+    }
+    return delivered;
+  };
+  return {
+    deliver,
+    async deliverAndMark(entries) {
+      if (entries.length === 0) return;
+      const delivered = await deliver(entries);
+      try {
+        await deps.outbox.markDelivered(delivered);
+      } catch (error) {
+        // The relay will deliver these again; consumers tolerate the duplicate.
+        deps.logger.warn('outbox.mark_failed', { outboxIds: delivered, error: (error as Error).message });
+      }
+    },
+  };
+}

@@ -1,0 +1,144 @@
+import type { DocumentType, Reason } from '../machines/document.events.ts';
+import type { DocumentStatus } from '../machines/document.machine.ts';
+
+/** The interfaces the runtime needs from the outside world; adapters/ implements them. */
+
+export type Actor = { type: 'user' | 'reviewer' | 'system' | 'buli2'; id: string };
+
+export type StoredDocument = {
+  id: string;
+  ownerId: string;
+  type: DocumentType;
+  status: DocumentStatus;
+  machineVersion: number;
+  snapshot: unknown;
+  version: number;
+  attempts: number;
+  leaseToken: string | null;
+  storageKey: string;
+  mime: string;
+  correlationId: string;
+};
+
+export type EffectKind = 'enqueue_ocr';
+export type Effect = { kind: EffectKind; payload: Record<string, unknown> };
+export type OutboxEntry = Effect & { id: string; documentId: string };
+
+/** The columns a transition writes besides status and snapshot; PII arrives in plain text and is encrypted by the store. */
+export type TransitionProjection = {
+  attempts: number;
+  lease: { action: 'set'; token: string; owner: string } | { action: 'clear' } | { action: 'keep' };
+  gpuProcessed?: boolean;
+  evaluation?: { score: number; reasons: Reason[]; policyVersion: string };
+  pii?: { ocrResult?: string; fields?: string; nik?: string | null };
+};
+
+export type EventRecord = {
+  type: string;
+  fromStatus: DocumentStatus | null;
+  toStatus: DocumentStatus;
+  actor: Actor;
+  correlationId: string;
+  machineVersion: number;
+  payload: Record<string, unknown>;
+};
+
+export type TransitionWrite = {
+  documentId: string;
+  expectedVersion: number;
+  status: DocumentStatus;
+  machineVersion: number;
+  snapshot: unknown;
+  projection: TransitionProjection;
+  event: EventRecord;
+  effects: Effect[];
+};
+
+export type NewDocument = {
+  id: string;
+  ownerId: string;
+  type: DocumentType;
+  storageKey: string;
+  sha256: Buffer;
+  mime: 'image/jpeg' | 'image/png' | 'application/pdf';
+  sizeBytes: number;
+  correlationId: string;
+};
+
+export type HistoryEntry = {
+  seq: number;
+  eventType: string;
+  fromStatus: DocumentStatus | null;
+  toStatus: DocumentStatus;
+  actorType: Actor['type'];
+  actorId: string;
+  correlationId: string;
+  machineVersion: number;
+  payload: Record<string, unknown>;
+  at: Date;
+};
+
+export type DocumentStore = {
+  load(documentId: string): Promise<StoredDocument | null>;
+  insert(
+    document: NewDocument,
+    initial: {
+      status: DocumentStatus;
+      machineVersion: number;
+      snapshot: unknown;
+      event: EventRecord;
+      effects: Effect[];
+    },
+  ): Promise<OutboxEntry[]>;
+  /** Applies the write if the document is still at `expectedVersion`; null means someone else moved it first. */
+  applyTransition(write: TransitionWrite, leaseMs: number): Promise<{ version: number; effects: OutboxEntry[] } | null>;
+  /** Extends a processing lease while its token is still current; false means the lease is lost. */
+  extendLease(documentId: string, leaseToken: string, leaseMs: number): Promise<boolean>;
+  expiredLeases(limit: number): Promise<{ id: string; leaseToken: string }[]>;
+  dueWork(staleMs: number, limit: number): Promise<{ id: string; status: DocumentStatus }[]>;
+  history(documentId: string): Promise<HistoryEntry[]>;
+  readOcrResult(documentId: string): Promise<OcrResult | null>;
+};
+
+export type Outbox = {
+  /**
+   * Claims up to `limit` due entries by pushing their `available_at` `claimMs` ahead, so two relays
+   * never take the same entry and a relay that dies mid-delivery hands it back when the claim runs out.
+   */
+  claimDue(limit: number, claimMs: number): Promise<(OutboxEntry & { attempts: number })[]>;
+  markDelivered(ids: string[]): Promise<void>;
+  markFailed(id: string, error: string, retryInMs: number): Promise<void>;
+};
+
+export type OcrQueue = {
+  enqueue(documentId: string, reason: string): Promise<void>;
+};
+
+export type OcrResult = { text: string; lines: { text: string; confidence: number }[] };
+
+export type OcrInput = { documentId: string; type: DocumentType; storageKey: string; mime: string };
+
+/** The OCR model behind the runtime. The onnxruntime engine lives in adapters/ocr. */
+export type OcrEngine = {
+  readonly device: 'cuda' | 'cpu';
+  recognize(input: OcrInput, signal: AbortSignal): Promise<{ result: OcrResult; gpuProcessed: boolean }>;
+};
+
+export type Evaluation = {
+  score: number;
+  reasons: Reason[];
+  fields: Record<string, string | null>;
+  policyVersion: string;
+};
+
+/** Field extraction, checks and policy. Pure code behind an interface so the runtime can be tested alone. */
+export type Evaluator = {
+  evaluate(input: { documentId: string; type: DocumentType; ownerId: string; ocr: OcrResult }): Promise<Evaluation>;
+};
+
+export type Logger = {
+  error(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  debug(message: string, fields?: Record<string, unknown>): void;
+};

@@ -1,0 +1,121 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { createLogger } from '../../adapters/logging/logger.ts';
+import { createRedis } from '../../adapters/redis/client.ts';
+import { type Config, loadConfig } from '../../config/index.ts';
+import type { DocumentType } from '../../machines/document.events.ts';
+import { createRuntime, type Runtime } from '../../runtime/index.ts';
+import type { Evaluator, Logger, NewDocument, OcrEngine } from '../../runtime/ports.ts';
+import { createTestDatabase, createTestPool, type TestDatabase } from './database.ts';
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from './redis.ts';
+
+/** Quiet unless FILOT_TEST_LOGS=1, so failing tests can be rerun with the runtime's log lines. */
+export const testLogger: Logger = createLogger({ level: 'debug', silent: process.env.FILOT_TEST_LOGS !== '1' });
+
+export function testConfig(database: TestDatabase, prefix: string, overrides: Record<string, string> = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: database.url,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    OCR_LEASE_MS: '2000',
+    STREAM_CLAIM_IDLE_MS: '3000',
+    REAPER_INTERVAL_MS: '200',
+    SWEEPER_INTERVAL_MS: '500',
+    SWEEPER_STALE_MS: '5000',
+    OUTBOX_POLL_MS: '200',
+    SHUTDOWN_TIMEOUT_MS: '2000',
+    ...overrides,
+  });
+}
+
+/** One test file's world: its own database and Redis key prefix, cleaned up by `close()`. */
+export async function createWorld(options: { redisUrl?: string; overrides?: Record<string, string> } = {}) {
+  const database = await createTestDatabase();
+  const prefix = uniquePrefix();
+  const config = testConfig(database, prefix, { REDIS_URL: options.redisUrl ?? TEST_REDIS_URL, ...options.overrides });
+  const pool = await createTestPool(database, 20);
+  const redis = createRedis(config.redisUrl, 'filot-test');
+  const runtimes: { runtime: Runtime; connections: Redis[] }[] = [];
+
+  const world = {
+    database,
+    prefix,
+    config,
+    pool,
+    redis,
+    /** A runtime as one engine process would run it; started unless `start: false`. */
+    async runtime(
+      ocr?: { engine: OcrEngine; evaluator: Evaluator },
+      settings: { workerId?: string; start?: boolean; overrides?: Record<string, string> } = {},
+    ) {
+      const runtimeConfig =
+        settings.overrides || settings.workerId
+          ? testConfig(database, prefix, {
+              REDIS_URL: config.redisUrl,
+              ...options.overrides,
+              ...settings.overrides,
+              WORKER_ID: settings.workerId ?? `worker-${runtimes.length + 1}`,
+            })
+          : { ...config, worker: { ...config.worker, id: `worker-${runtimes.length + 1}` } };
+      const blockingRedis = createRedis(config.redisUrl, 'filot-test-blocking');
+      const runtime = createRuntime({
+        config: runtimeConfig,
+        pool,
+        redis,
+        logger: testLogger,
+        ...(ocr ? { ocr: { ...ocr, blockingRedis } } : {}),
+      });
+      runtimes.push({ runtime, connections: [blockingRedis] });
+      if (settings.start !== false) await runtime.start();
+      return runtime;
+    },
+    async close() {
+      for (const { runtime, connections } of runtimes) {
+        await runtime.stop();
+        for (const connection of connections) connection.disconnect();
+      }
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
+      await pool.end();
+      await database.drop();
+    },
+  };
+  return world;
+}
+
+export type World = Awaited<ReturnType<typeof createWorld>>;
+
+export function newDocument(overrides: Partial<NewDocument> = {}, type: DocumentType = 'KTP'): NewDocument {
+  const id = overrides.id ?? randomUUID();
+  return {
+    id,
+    ownerId: 'user-1',
+    type,
+    storageKey: `documents/${id}`,
+    sha256: createHash('sha256').update(id).digest(),
+    mime: 'image/jpeg',
+    sizeBytes: 1234,
+    correlationId: `test-${id.slice(0, 8)}`,
+    ...overrides,
+  };
+}
+
+export const USER = { type: 'user', id: 'user-1' } as const;
+export const REVIEWER = { type: 'reviewer', id: 'reviewer-1' } as const;
+export const SYSTEM = { type: 'system', id: 'test' } as const;
+
+/** Polls until `check` returns a truthy value or the time runs out. */
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs = 20_000,
+  label = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${label}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
