@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { sql } from 'slonik';
 import { createLogger } from './adapters/logging/logger.ts';
 import { createDatabasePool } from './adapters/postgres/pool.ts';
@@ -38,7 +39,7 @@ async function main() {
   });
   const server: Server = app.listen(config.port);
   await once(server, 'listening');
-  logger.info('server.listening', { port: config.port, workerId: config.worker.id });
+  logger.info('server.listening', { port: (server.address() as AddressInfo).port, workerId: config.worker.id });
 
   let stopping = false;
   const shutdown = async (signal: string) => {

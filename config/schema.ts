@@ -119,12 +119,15 @@ export const environmentSchema = z
     requireSecret('NIK_HASH_KEY', env.NIK_HASH_KEY);
     if (production && env.PII_ENCRYPTION_KEYS === undefined)
       ctx.addIssue({ code: 'custom', path: ['PII_ENCRYPTION_KEYS'], message: 'is required in production' });
-    if (production && env.PII_ENCRYPTION_KEYS?.has(DEVELOPMENT_SECRETS.PII_ENCRYPTION_KEYS.split(':')[0] as string))
+    const developmentKey = Buffer.from(DEVELOPMENT_SECRETS.PII_ENCRYPTION_KEYS.split(':')[1] as string, 'base64');
+    if (production && [...(env.PII_ENCRYPTION_KEYS?.values() ?? [])].some((key) => key.equals(developmentKey)))
       ctx.addIssue({
         code: 'custom',
         path: ['PII_ENCRYPTION_KEYS'],
         message: 'contains the development key; set real keys',
       });
+    if (env.PII_ACTIVE_KEY_ID && !env.PII_ENCRYPTION_KEYS)
+      ctx.addIssue({ code: 'custom', path: ['PII_ACTIVE_KEY_ID'], message: 'needs PII_ENCRYPTION_KEYS to be set' });
     if (env.NIK_HASH_KEY !== undefined && Buffer.byteLength(env.NIK_HASH_KEY) < MIN_SECRET_BYTES)
       ctx.addIssue({ code: 'custom', path: ['NIK_HASH_KEY'], message: `must be at least ${MIN_SECRET_BYTES} bytes` });
     if (env.PII_ENCRYPTION_KEYS && env.PII_ACTIVE_KEY_ID && !env.PII_ENCRYPTION_KEYS.has(env.PII_ACTIVE_KEY_ID))

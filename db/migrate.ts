@@ -108,8 +108,10 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
       await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
       return true;
     } catch (error) {
-      // 42P04 duplicate_database: another process created it between our check and our CREATE.
-      if ((error as { code?: string }).code === '42P04') return false;
+      // Another process created it between our check and our CREATE: 42P04 when it had finished,
+      // 23505 on pg_database_datname_index when both CREATEs ran at once.
+      const code = (error as { code?: string }).code;
+      if (code === '42P04' || code === '23505') return false;
       throw error;
     }
   } finally {

@@ -21,7 +21,9 @@ export function redactForLog(event: DocumentEvent): Record<string, unknown> {
     case 'AI_EVALUATED':
       return {
         score: event.score,
-        reasons: event.reasons,
+        // Reason messages are written for reviewers and never meant to quote values; masking here
+        // keeps a policy bug from writing an identifier into the permanent log.
+        reasons: event.reasons.map((reason) => ({ ...reason, message: maskDigitRuns(reason.message) })),
         policyVersion: event.policyVersion,
         fieldsPresent: Object.keys(event.fields)
           .filter((name) => event.fields[name] !== null)
@@ -41,9 +43,12 @@ export function redactForLog(event: DocumentEvent): Record<string, unknown> {
   }
 }
 
-/** Replaces every run of 6+ digits (spaces, dots and dashes allowed inside) with `*` except the last 4 digits. */
+/**
+ * Replaces every run of 6+ digits with `*` except its last 4 digits. Up to three separators (spaces,
+ * dots, slashes, dashes, underscores) may stand between digits, as people write NIK and NPWP.
+ */
 export function maskDigitRuns(text: string): string {
-  return text.replace(/\d(?:[\s.-]?\d){5,}/g, (run) => {
+  return text.replace(/\d(?:[\s./_-]{0,3}\d){5,}/g, (run) => {
     const digits = run.replace(/\D/g, '');
     return `${'*'.repeat(digits.length - 4)}${digits.slice(-4)}`;
   });

@@ -181,10 +181,11 @@ export function createOcrWorker(deps: OcrWorkerDeps, options: OcrWorkerOptions) 
     }
 
     const reason = failure instanceof AttemptAborted ? failure.message : null;
-    if (reason === 'shutdown') {
-      // Give the document back now rather than making it wait for the lease to run out.
+    if (reason === 'shutdown' || reason === 'lease_lost') {
+      // Give the document back now rather than making it wait for the lease to run out. If the
+      // lease really is gone (the reaper expired it), this send is refused like any stale write.
       await documents.send(documentId, { type: 'LEASE_EXPIRED', leaseToken }, actor);
-      logger.info('processing.released', { documentId });
+      logger.warn('processing.released', { documentId, reason });
       return;
     }
     const code = reason ?? errorCode(failure);

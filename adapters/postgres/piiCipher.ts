@@ -53,15 +53,16 @@ export function createPiiCipher(options: {
     decrypt(ciphertext, context) {
       if (ciphertext.length < 2 || ciphertext[0] !== FORMAT) throw new PiiDecryptionError('Unknown ciphertext format');
       const keyIdEnd = 2 + (ciphertext[1] as number);
+      if (ciphertext.length < keyIdEnd + IV_BYTES + TAG_BYTES) throw new PiiDecryptionError('Ciphertext is truncated');
       const keyId = ciphertext.subarray(2, keyIdEnd).toString('utf8');
       const key = options.keys.get(keyId);
       if (!key) throw new PiiDecryptionError(`PII key "${keyId}" is not configured; it is needed to read this value`);
       const iv = ciphertext.subarray(keyIdEnd, keyIdEnd + IV_BYTES);
       const tag = ciphertext.subarray(keyIdEnd + IV_BYTES, keyIdEnd + IV_BYTES + TAG_BYTES);
-      const decipher = createDecipheriv('aes-256-gcm', key, iv);
-      decipher.setAAD(Buffer.from(context, 'utf8'));
-      decipher.setAuthTag(tag);
       try {
+        const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+        decipher.setAAD(Buffer.from(context, 'utf8'));
+        decipher.setAuthTag(tag);
         return Buffer.concat([
           decipher.update(ciphertext.subarray(keyIdEnd + IV_BYTES + TAG_BYTES)),
           decipher.final(),

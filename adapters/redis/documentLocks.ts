@@ -33,21 +33,30 @@ export function createDocumentLocks(redis: Redis, prefix: string, onError: (erro
     async withLock(documentId, ttlMs, task) {
       const resource = `${prefix}lock:document:${documentId}`;
       let started = false;
+      let outcome: { value: Awaited<ReturnType<typeof task>> } | undefined;
       try {
-        const value = await redlock.using(
+        await redlock.using(
           [resource],
           ttlMs,
           { retryCount: 0, automaticExtensionThreshold: Math.floor(ttlMs / 3) },
           async (signal) => {
             started = true;
-            return task(signal as AbortSignal);
+            outcome = { value: await task(signal as AbortSignal) };
           },
         );
-        return { acquired: true, value };
       } catch (error) {
-        if (!started && error instanceof ExecutionError) return { acquired: false };
-        throw error;
+        if (outcome) {
+          // The task finished; only the release failed (Redis lost the key, or is unreachable).
+          // The lock expires by itself, so this is worth a log line, not a failed job.
+          onError(error as Error);
+        } else if (!started && error instanceof ExecutionError) {
+          return { acquired: false };
+        } else {
+          throw error;
+        }
       }
+      if (!outcome) throw new Error('INVARIANT: the locked task neither finished nor failed');
+      return { acquired: true, value: outcome.value };
     },
   };
 }

@@ -70,11 +70,15 @@ export async function createWorld(options: { redisUrl?: string; overrides?: Reco
       if (settings.start !== false) await runtime.start();
       return runtime;
     },
-    async close() {
-      for (const { runtime, connections } of runtimes) {
+    /** Stops every runtime started so far (between tests that must not share workers). */
+    async stopRuntimes() {
+      for (const { runtime, connections } of runtimes.splice(0)) {
         await runtime.stop();
         for (const connection of connections) connection.disconnect();
       }
+    },
+    async close() {
+      await world.stopRuntimes();
       await deleteKeys(redis, prefix);
       redis.disconnect();
       await pool.end();

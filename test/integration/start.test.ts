@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { createRedis } from '../../adapters/redis/client.ts';
+import { TEST_SERVER_URL } from '../support/database.ts';
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.ts';
+
+const MAIN = fileURLToPath(new URL('../../main.ts', import.meta.url));
+
+function start(env: Record<string, string>) {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+    if (line.startsWith('{')) logs.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  const exited = new Promise<{ code: number | null }>((resolve) => child.once('exit', (code) => resolve({ code })));
+  return { child, logs, exited, stderr: () => stderr };
+}
+
+async function listeningPort(logs: Record<string, unknown>[], exited: Promise<unknown>): Promise<number> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const line = logs.find((entry) => entry.message === 'server.listening');
+    if (line) return line.port as number;
+    if (Date.now() > deadline) throw new Error(`no server.listening line; logs: ${JSON.stringify(logs)}`);
+    const done = await Promise.race([
+      exited.then(() => true),
+      new Promise((resolve) => setTimeout(() => resolve(false), 50)),
+    ]);
+    if (done) throw new Error(`the process exited; logs: ${JSON.stringify(logs)}`);
+  }
+}
+
+describe('npm start', () => {
+  const databaseName = `filot_start_${randomBytes(5).toString('hex')}`;
+  const prefix = uniquePrefix();
+  const children: ChildProcess[] = [];
+  after(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    const admin = new pg.Client({ connectionString: TEST_SERVER_URL });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+    await admin.end();
+    const redis = createRedis(TEST_REDIS_URL, 'filot-test');
+    await deleteKeys(redis, prefix);
+    redis.disconnect();
+  });
+
+  it('should create the database, migrate, serve /health and /ready, and stop cleanly on SIGTERM', async () => {
+    const url = new URL(TEST_SERVER_URL);
+    url.pathname = `/${databaseName}`;
+    const service = start({
+      DATABASE_URL: url.toString(),
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+      PORT: '0',
+    });
+    children.push(service.child);
+    const port = await listeningPort(service.logs, service.exited);
+    assert.ok(service.logs.some((line) => line.message === 'database.created'));
+    assert.ok(service.logs.some((line) => line.message === 'database.migrated'));
+
+    const health = await fetch(`http://127.0.0.1:${port}/health`);
+    assert.equal(health.status, 200);
+    assert.deepEqual(await health.json(), { status: 'ok' });
+    const ready = await fetch(`http://127.0.0.1:${port}/ready`);
+    assert.equal(ready.status, 200);
+    const body = (await ready.json()) as { status: string; checks: Record<string, { ok: boolean }> };
+    assert.equal(body.status, 'ready');
+    assert.equal(body.checks.postgres?.ok, true);
+    assert.equal(body.checks.redis?.ok, true);
+    const missing = await fetch(`http://127.0.0.1:${port}/nowhere`);
+    assert.equal(missing.status, 404);
+    assert.equal(missing.headers.get('content-type')?.startsWith('application/problem+json'), true);
+
+    service.child.kill('SIGTERM');
+    assert.equal((await service.exited).code, 0);
+    assert.ok(service.logs.some((line) => line.message === 'shutdown.done'));
+  });
+
+  it('should report not ready while Redis is unreachable', async () => {
+    const url = new URL(TEST_SERVER_URL);
+    url.pathname = `/${databaseName}`;
+    const service = start({
+      DATABASE_URL: url.toString(),
+      REDIS_URL: 'redis://127.0.0.1:1',
+      REDIS_KEY_PREFIX: prefix,
+      PORT: '0',
+    });
+    children.push(service.child);
+    const port = await listeningPort(service.logs, service.exited);
+    const ready = await fetch(`http://127.0.0.1:${port}/ready`);
+    assert.equal(ready.status, 503);
+    const body = (await ready.json()) as { checks: Record<string, { ok: boolean }> };
+    assert.equal(body.checks.postgres?.ok, true);
+    assert.equal(body.checks.redis?.ok, false);
+    service.child.kill('SIGTERM');
+    await service.exited;
+  });
+
+  it('should refuse to start with one message naming every bad variable', async () => {
+    const service = start({ DATABASE_URL: 'mysql://localhost/x', REDIS_URL: 'http://localhost', PORT: 'eighty' });
+    const { code } = await service.exited;
+    assert.equal(code, 1);
+    const message = service.stderr();
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'PORT'])
+      assert.ok(message.includes(name), `${name} in: ${message}`);
+    assert.equal(message.trim().split('\n')[0]?.startsWith('Invalid configuration (3 problem(s))'), true, message);
+  });
+
+  it('should refuse to start in production without secrets', async () => {
+    const service = start({ NODE_ENV: 'production' });
+    const { code } = await service.exited;
+    assert.equal(code, 1);
+    assert.ok(service.stderr().includes('PII_ENCRYPTION_KEYS'));
+    assert.ok(service.stderr().includes('NIK_HASH_KEY'));
+  });
+});

@@ -1,0 +1,247 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig } from '../../config/index.ts';
+import { DEVELOPMENT_SECRETS, environmentSchema } from '../../config/schema.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+const strongKey = () => randomBytes(32).toString('base64');
+const productionSecrets = () => ({ PII_ENCRYPTION_KEYS: `k2026:${strongKey()}`, NIK_HASH_KEY: strongKey() });
+
+/** Loads and returns the ConfigError message; fails if the environment is accepted. */
+function configErrorFor(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    return error.message;
+  }
+  assert.fail(`expected ${JSON.stringify(Object.keys(env))} to be refused`);
+}
+
+/** Each bad variable is one "  - NAME: message" line. */
+const namedIn = (message: string) =>
+  new Set(
+    message
+      .split('\n')
+      .map((line) => /^ {2}- ([A-Z0-9_]+):/.exec(line)?.[1])
+      .filter(Boolean),
+  );
+
+/** `KEY=value` and commented-out `# KEY=value` entries of a dotenv file. */
+function envExampleEntries(text: string) {
+  const entries = new Map<string, { value: string; commented: boolean; described: boolean }>();
+  const lines = text.split('\n');
+  for (const [index, line] of lines.entries()) {
+    const match = /^(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (!match) continue;
+    const previous = lines[index - 1]?.trim() ?? '';
+    const described = previous.startsWith('#') && !/^#\s*[A-Z][A-Z0-9_]*=/.test(previous);
+    entries.set(match[2] as string, { value: match[3] as string, commented: Boolean(match[1]), described });
+  }
+  return entries;
+}
+
+describe('configuration', () => {
+  const schemaKeys = Object.keys(environmentSchema.shape).sort();
+
+  describe('.env.example', () => {
+    const text = readFile(join(root, '.env.example'), 'utf8');
+
+    it('should list exactly the variables of the schema', async () => {
+      const entries = envExampleEntries(await text);
+      assert.deepEqual([...entries.keys()].sort(), schemaKeys);
+      assert.ok(schemaKeys.length > 20);
+    });
+
+    it('should describe every variable in a comment line just above it', async () => {
+      for (const [key, entry] of envExampleEntries(await text)) assert.ok(entry.described, key);
+    });
+
+    it('should hold development values that load, and no secrets', async () => {
+      const entries = envExampleEntries(await text);
+      const active = Object.fromEntries(
+        [...entries].filter(([, entry]) => !entry.commented).map(([key, entry]) => [key, entry.value]),
+      );
+      const config = loadConfig(active);
+      assert.equal(config.nodeEnv, 'development');
+      for (const secret of ['PII_ENCRYPTION_KEYS', 'PII_ACTIVE_KEY_ID', 'NIK_HASH_KEY'])
+        assert.equal(entries.get(secret)?.value, '', `${secret} has no value`);
+    });
+  });
+
+  describe('loadConfig', () => {
+    it('should load an empty environment with the defaults', () => {
+      const config = loadConfig({});
+      assert.equal(config.nodeEnv, 'development');
+      assert.equal(config.port, 3000);
+      assert.equal(config.databaseUrl, 'postgres://localhost:5432/filot');
+      assert.equal(config.redisUrl, 'redis://127.0.0.1:6379');
+      assert.deepEqual(config.machine, { maxAttempts: 3, approveThreshold: 0.85, rejectThreshold: 0.3 });
+      assert.equal(config.pii.keys.get(config.pii.activeKeyId)?.length, 32);
+      assert.ok(config.pii.nikHashKey.length >= 32);
+    });
+
+    it('should treat empty strings as unset', () => {
+      assert.equal(loadConfig({ PORT: '', DATABASE_URL: '' }).port, 3000);
+    });
+
+    it('should report every bad variable in one ConfigError', () => {
+      const message = configErrorFor({
+        DATABASE_URL: 'mysql://x',
+        REDIS_URL: 'http://x',
+        PORT: 'abc',
+        OCR_MAX_ATTEMPTS: '0',
+      });
+      assert.deepEqual(namedIn(message), new Set(['DATABASE_URL', 'REDIS_URL', 'PORT', 'OCR_MAX_ATTEMPTS']));
+      assert.match(message, /4 problem/);
+    });
+
+    it('should accept postgres URLs with a database name and refuse others', () => {
+      for (const url of ['postgres://u:p@db:5432/filot', 'postgresql://localhost/filot?sslmode=require'])
+        assert.equal(loadConfig({ DATABASE_URL: url }).databaseUrl, url);
+      for (const url of ['mysql://localhost/filot', 'postgres://localhost', 'postgres://localhost/', 'not a url'])
+        assert.deepEqual(namedIn(configErrorFor({ DATABASE_URL: url })), new Set(['DATABASE_URL']), url);
+    });
+
+    it('should accept redis:// and rediss:// URLs and refuse others', () => {
+      for (const url of ['redis://127.0.0.1:6379', 'rediss://user:pw@cache.example.com:6380/2'])
+        assert.equal(loadConfig({ REDIS_URL: url }).redisUrl, url);
+      for (const url of ['http://x', 'redis', 'valkey://x:6379'])
+        assert.deepEqual(namedIn(configErrorFor({ REDIS_URL: url })), new Set(['REDIS_URL']), url);
+    });
+
+    it('should refuse a reject threshold at or above the approve threshold', () => {
+      for (const reject of ['0.6', '0.7'])
+        assert.ok(
+          namedIn(configErrorFor({ DECISION_APPROVE_THRESHOLD: '0.6', DECISION_REJECT_THRESHOLD: reject })).has(
+            'DECISION_REJECT_THRESHOLD',
+          ),
+          reject,
+        );
+      const config = loadConfig({ DECISION_APPROVE_THRESHOLD: '0.6', DECISION_REJECT_THRESHOLD: '0.5' });
+      assert.deepEqual(config.machine, { maxAttempts: 3, approveThreshold: 0.6, rejectThreshold: 0.5 });
+    });
+  });
+
+  describe('secrets', () => {
+    it('should require the secrets in production', () => {
+      const names = namedIn(configErrorFor({ NODE_ENV: 'production' }));
+      assert.ok(names.has('PII_ENCRYPTION_KEYS'));
+      assert.ok(names.has('NIK_HASH_KEY'));
+    });
+
+    it('should refuse the development secrets in production', () => {
+      const message = configErrorFor({ NODE_ENV: 'production', ...DEVELOPMENT_SECRETS });
+      assert.deepEqual(namedIn(message), new Set(['PII_ENCRYPTION_KEYS', 'NIK_HASH_KEY']));
+      assert.equal(message.includes(DEVELOPMENT_SECRETS.NIK_HASH_KEY), false);
+      assert.equal(message.includes(DEVELOPMENT_SECRETS.PII_ENCRYPTION_KEYS.split(':')[1] as string), false);
+    });
+
+    it('should refuse the development PII key material in production under another key id', {}, () => {
+      const material = DEVELOPMENT_SECRETS.PII_ENCRYPTION_KEYS.split(':')[1] as string;
+      const names = namedIn(
+        configErrorFor({ NODE_ENV: 'production', PII_ENCRYPTION_KEYS: `prod:${material}`, NIK_HASH_KEY: strongKey() }),
+      );
+      assert.ok(names.has('PII_ENCRYPTION_KEYS'));
+    });
+
+    it('should load production with strong secrets', () => {
+      const secrets = productionSecrets();
+      const config = loadConfig({ NODE_ENV: 'production', ...secrets });
+      assert.equal(config.nodeEnv, 'production');
+      assert.equal(config.pii.activeKeyId, 'k2026');
+      assert.deepEqual(
+        config.pii.keys.get('k2026'),
+        Buffer.from(secrets.PII_ENCRYPTION_KEYS.slice('k2026:'.length), 'base64'),
+      );
+      assert.deepEqual(config.pii.nikHashKey, Buffer.from(secrets.NIK_HASH_KEY));
+    });
+
+    it('should need PII_ACTIVE_KEY_ID to name one of several keys', () => {
+      const keys = `old:${strongKey()},new:${strongKey()}`;
+      assert.ok(namedIn(configErrorFor({ PII_ENCRYPTION_KEYS: keys })).has('PII_ACTIVE_KEY_ID'));
+      assert.ok(
+        namedIn(configErrorFor({ PII_ENCRYPTION_KEYS: keys, PII_ACTIVE_KEY_ID: 'other' })).has('PII_ACTIVE_KEY_ID'),
+      );
+      const config = loadConfig({ PII_ENCRYPTION_KEYS: keys, PII_ACTIVE_KEY_ID: 'new' });
+      assert.equal(config.pii.activeKeyId, 'new');
+      assert.deepEqual([...config.pii.keys.keys()], ['old', 'new']);
+    });
+
+    it('should refuse a NIK_HASH_KEY shorter than 32 bytes, in any mode', () => {
+      const short = 'x'.repeat(31);
+      for (const NODE_ENV of ['development', 'production']) {
+        const message = configErrorFor({ NODE_ENV, ...productionSecrets(), NIK_HASH_KEY: short });
+        assert.deepEqual(namedIn(message), new Set(['NIK_HASH_KEY']), NODE_ENV);
+        assert.equal(message.includes(short), false);
+      }
+    });
+
+    it('should refuse a PII key that does not decode to 32 bytes', () => {
+      for (const key of [randomBytes(16).toString('base64'), randomBytes(33).toString('base64')]) {
+        const message = configErrorFor({ PII_ENCRYPTION_KEYS: `k1:${key}` });
+        assert.deepEqual(namedIn(message), new Set(['PII_ENCRYPTION_KEYS']));
+        assert.equal(message.includes(key), false);
+      }
+      for (const entries of ['nokeyid', ':abc', `bad id:${strongKey()}`, `k1:${strongKey()},k1:${strongKey()}`, ','])
+        assert.deepEqual(namedIn(configErrorFor({ PII_ENCRYPTION_KEYS: entries })), new Set(['PII_ENCRYPTION_KEYS']));
+    });
+
+    it('should never put a secret value into the error message', () => {
+      const secrets = [
+        `k1:${randomBytes(20).toString('base64')}`,
+        `k1:${strongKey()},k1:${strongKey()}`,
+        randomBytes(8).toString('hex'),
+      ];
+      const message = configErrorFor({
+        NODE_ENV: 'production',
+        PII_ENCRYPTION_KEYS: secrets[0] as string,
+        NIK_HASH_KEY: secrets[2] as string,
+      });
+      const duplicate = configErrorFor({ PII_ENCRYPTION_KEYS: secrets[1] as string });
+      for (const secret of secrets)
+        for (const part of secret.split(/[:,]/).filter((piece) => piece.length > 8)) {
+          assert.equal(message.includes(part), false);
+          assert.equal(duplicate.includes(part), false);
+        }
+    });
+  });
+
+  describe('process.env', () => {
+    async function tsFiles(dir: string): Promise<string[]> {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw error;
+      }
+      const nested = await Promise.all(
+        entries.map((entry) => {
+          const path = join(dir, entry.name);
+          if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : tsFiles(path);
+          return entry.name.endsWith('.ts') ? [path] : [];
+        }),
+      );
+      return nested.flat();
+    }
+
+    it('should be read only by config/', async () => {
+      const dirs = ['machines', 'runtime', 'adapters', 'server', 'db', 'domain'];
+      const files = [...(await Promise.all(dirs.map((dir) => tsFiles(join(root, dir))))).flat(), join(root, 'main.ts')];
+      assert.ok(files.length > 10);
+      const offenders: string[] = [];
+      for (const file of files) {
+        const source = await readFile(file, 'utf8').catch(() => '');
+        for (const [index, line] of source.split('\n').entries())
+          if (line.includes('process.env')) offenders.push(`${relative(root, file)}:${index + 1}`);
+      }
+      assert.deepEqual(offenders, [], `process.env read outside config/: ${offenders.join(', ')}`);
+    });
+  });
+});
