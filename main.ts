@@ -31,8 +31,11 @@ async function main() {
   const runtime = createRuntime({ config, pool, redis, logger });
   await runtime.start();
 
+  // Flipped at the start of shutdown so load balancers stop sending traffic before the port closes.
+  let stopping = false;
   const app = createApp({
     readiness: [
+      { name: 'process', check: async () => !stopping },
       { name: 'postgres', check: async () => (await pool.oneFirst(sql.unsafe`SELECT 1 AS ok`)) === 1 },
       { name: 'redis', check: async () => (await redis.ping()) === 'PONG' },
     ],
@@ -41,7 +44,6 @@ async function main() {
   await once(server, 'listening');
   logger.info('server.listening', { port: (server.address() as AddressInfo).port, workerId: config.worker.id });
 
-  let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;

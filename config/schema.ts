@@ -96,7 +96,8 @@ export const environmentSchema = z
       .optional(),
     WORKER_CONCURRENCY: integer(1, 64).default(2),
     OCR_MAX_ATTEMPTS: integer(1, 20).default(3),
-    OCR_LEASE_MS: integer(100).default(30_000),
+    // At least 500: the document lock lives half a lease and redlock needs 100 ms of headroom.
+    OCR_LEASE_MS: integer(500).default(30_000),
     OCR_TIMEOUT_MS: integer(100).default(120_000),
     DECISION_APPROVE_THRESHOLD: ratio.default(0.85),
     DECISION_REJECT_THRESHOLD: ratio.default(0.3),

@@ -94,26 +94,36 @@ export async function migrate(databaseUrl: string, directory = MIGRATIONS_DIR): 
   }
 }
 
-/** Creates the database named in the URL when it does not exist yet (for `npm start` on a fresh machine). */
+/**
+ * Creates the database named in the URL when it does not exist yet (for `npm start` on a fresh
+ * machine). It connects to the maintenance database `postgres` only when the target is missing, so
+ * a role that may not connect there (managed Postgres) works as long as its database exists.
+ */
 export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
+  const probe = new pg.Client({ connectionString: databaseUrl, application_name: 'filot-migrate' });
+  try {
+    await probe.connect();
+    return false;
+  } catch (error) {
+    // 3D000 invalid_catalog_name: the database does not exist; anything else is a real failure.
+    if ((error as { code?: string }).code !== '3D000') throw error;
+  } finally {
+    await probe.end().catch(() => {});
+  }
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.slice(1));
   url.pathname = '/postgres';
   const client = new pg.Client({ connectionString: url.toString(), application_name: 'filot-migrate' });
   await client.connect();
   try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (rowCount) return false;
-    try {
-      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
-      return true;
-    } catch (error) {
-      // Another process created it between our check and our CREATE: 42P04 when it had finished,
-      // 23505 on pg_database_datname_index when both CREATEs ran at once.
-      const code = (error as { code?: string }).code;
-      if (code === '42P04' || code === '23505') return false;
-      throw error;
-    }
+    await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+    return true;
+  } catch (error) {
+    // Another process created it meanwhile: 42P04 when it had finished, 23505 on
+    // pg_database_datname_index when both CREATEs ran at once.
+    const code = (error as { code?: string }).code;
+    if (code === '42P04' || code === '23505') return false;
+    throw error;
   } finally {
     await client.end();
   }

@@ -15,7 +15,7 @@ import {
   InvalidEventError,
   SnapshotMigrationError,
 } from './errors.ts';
-import { redactForLog } from './eventLog.ts';
+import { maskDigitRuns, redactForLog } from './eventLog.ts';
 import { createKeyedSerializer } from './keyedSerializer.ts';
 import type { Actor, DocumentStore, NewDocument, StoredDocument, TransitionProjection } from './ports.ts';
 
@@ -102,7 +102,7 @@ export function createDocuments(deps: DocumentsDeps) {
   ): Promise<SendResult> {
     const parsed = documentEventSchema.safeParse(rawEvent);
     if (!parsed.success) throw new InvalidEventError(parsed.error.issues);
-    const event = parsed.data;
+    const event = withMaskedReasons(parsed.data);
 
     return serialize(documentId, async () => {
       for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
@@ -181,6 +181,16 @@ export function createDocuments(deps: DocumentsDeps) {
 }
 
 export type Documents = ReturnType<typeof createDocuments>;
+
+/**
+ * Reason messages are written for reviewers and should never quote an identifier; masking digit
+ * runs before the machine sees them keeps a policy bug from putting one into the snapshot, the
+ * evaluation column or the event log.
+ */
+function withMaskedReasons(event: DocumentEvent): DocumentEvent {
+  if (event.type !== 'AI_EVALUATED') return event;
+  return { ...event, reasons: event.reasons.map((reason) => ({ ...reason, message: maskDigitRuns(reason.message) })) };
+}
 
 /** The columns besides status and snapshot that a transition writes. */
 function project(event: DocumentEvent, context: DocumentContext): TransitionProjection {

@@ -73,7 +73,11 @@ export function createOcrWorker(deps: OcrWorkerDeps, options: OcrWorkerOptions) 
   async function handle(message: StreamMessage) {
     const { documentId } = message;
     try {
-      const outcome = await locks.withLock(documentId, options.leaseMs, (lockSignal) => work(documentId, lockSignal));
+      // Half a lease, extended as it runs: after a crash the lock is gone before the database lease
+      // expires, so the retry that the reaper queues never finds the dead worker's lock still held.
+      const outcome = await locks.withLock(documentId, Math.floor(options.leaseMs / 2), (lockSignal) =>
+        work(documentId, lockSignal),
+      );
       if (!outcome.acquired) logger.debug('queue.document_busy', { documentId });
       await stream.ack(message.id);
     } catch (error) {

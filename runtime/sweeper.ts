@@ -10,8 +10,10 @@ import type { Actor, DocumentStore, Logger, OcrQueue } from './ports.ts';
  *
  * Normally it only touches documents idle for `staleMs`. When Redis has lost its data (the marker
  * key is gone: restart without persistence, failover, FLUSHDB) it sweeps everything due at once.
- * A Redis lock keeps concurrent processes from sweeping the same interval twice. Duplicates are
- * harmless: the worker acts on the document's stored state.
+ * A Redis lock keeps concurrent processes from sweeping the same interval twice, and a per-document
+ * marker keeps a document that is merely waiting in a long queue (or for workers that are not
+ * running) from being re-sent at every sweep. Duplicates are harmless anyway: the worker acts on
+ * the document's stored state.
  */
 const ACTOR: Actor = { type: 'system', id: 'sweeper' };
 const BATCH = 500;
@@ -49,6 +51,10 @@ export function createSweeper(deps: {
         }
         continue;
       }
+      // Once per five stale periods at most, unless Redis lost everything (then the markers are gone too).
+      const marker = `${deps.prefix}runtime:requeued:${id}`;
+      const fresh = await deps.redis.set(marker, '1', 'PX', Math.max(deps.staleMs, deps.intervalMs) * 5, 'NX');
+      if (fresh !== 'OK') continue;
       await deps.queue.enqueue(id, 'sweep');
       requeued++;
     }

@@ -6,7 +6,8 @@ export function createRedis(url: string, name: string): Redis {
     // RESP2 reply shapes: the stream replies below are parsed positionally.
     protocol: 2,
     maxRetriesPerRequest: 3,
-    // Fail fast instead of queueing commands for a Redis that is down; callers retry through Postgres.
+    // Commands issued while reconnecting wait in the offline queue and fail after
+    // maxRetriesPerRequest reconnection attempts; Postgres-driven recovery covers what they lose.
     enableOfflineQueue: true,
     lazyConnect: false,
   });

@@ -152,6 +152,27 @@ describe('OCR workers, reaper and sweeper', () => {
     assert.equal(history.at(-1)?.actorId, 'sweeper');
   });
 
+  it('should re-send a waiting document at most once per window while no worker consumes it', async () => {
+    const runtime = await world.runtime(undefined, { start: false });
+    const document = newDocument();
+    await runtime.documents.create(document, USER);
+    await world.redis.set(`${world.prefix}runtime:marker`, '1');
+    const stream = `${world.prefix}ocr:jobs`;
+    const before = await world.redis.xlen(stream);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const sweeps = [];
+    for (let round = 0; round < 3; round++) {
+      // Past the sweep lock (one sweep per interval), so only the per-document marker can hold it back.
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      sweeps.push(await runtime.sweep());
+    }
+    assert.deepEqual(
+      sweeps.map((sweep) => sweep.requeued),
+      [1, 0, 0],
+    );
+    assert.equal(await world.redis.xlen(stream), before + 1);
+  });
+
   it('should expire a dead worker’s lease and send the document to review when it was the last attempt', async () => {
     const runtime = await world.runtime(undefined, { start: false, overrides: { OCR_MAX_ATTEMPTS: '1' } });
     const document = newDocument();
