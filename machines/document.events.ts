@@ -26,14 +26,42 @@ export const processingStartedSchema = z.strictObject({
   device: z.enum(['cuda', 'cpu']),
 });
 
+/** Measurements of the input image, for the image-quality checks. */
+export const imageQualitySchema = z.strictObject({
+  width: z.number().int().min(1),
+  height: z.number().int().min(1),
+  /** Variance of the Laplacian of the grey image scaled to 640 px wide: low means blurred. */
+  sharpness: z.number().min(0),
+  /** Mean grey level, 0..255. */
+  brightness: z.number().min(0).max(255),
+  /** Share of the frame covered by the bounding box of the detected text, 0..1. */
+  textCoverage: z.number().min(0).max(1),
+});
+
+/** The OCR output. It is PII: the runtime stores it encrypted, never in the snapshot or the event log. */
+export const ocrResultSchema = z.strictObject({
+  text: z.string().max(100_000),
+  lines: z
+    .array(
+      z.strictObject({
+        text: z.string().max(2000),
+        confidence: z.number().min(0).max(1),
+        /** [x, y, width, height] in pixels of the upright image. */
+        box: z.tuple([z.number(), z.number(), z.number(), z.number()]).optional(),
+      }),
+    )
+    .max(2000),
+  /** Clockwise rotation, in degrees, that was undone before reading. */
+  rotation: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]).optional(),
+  quality: imageQualitySchema.optional(),
+});
+export type OcrResult = z.infer<typeof ocrResultSchema>;
+export type ImageQuality = z.infer<typeof imageQualitySchema>;
+
 export const ocrCompletedSchema = z.strictObject({
   type: z.literal('OCR_COMPLETED'),
   leaseToken,
-  // The OCR output is PII: the runtime stores it encrypted, never in the snapshot or the event log.
-  result: z.strictObject({
-    text: z.string().max(100_000),
-    lines: z.array(z.strictObject({ text: z.string().max(2000), confidence: z.number().min(0).max(1) })).max(2000),
-  }),
+  result: ocrResultSchema,
   gpuProcessed: z.boolean(),
   durationMs: z.number().min(0),
 });

@@ -1,4 +1,4 @@
-import type { DocumentType, Reason } from '../machines/document.events.ts';
+import type { DocumentType, OcrResult, Reason } from '../machines/document.events.ts';
 import type { DocumentStatus } from '../machines/document.machine.ts';
 
 /** The interfaces the runtime needs from the outside world; adapters/ implements them. */
@@ -114,7 +114,7 @@ export type OcrQueue = {
   enqueue(documentId: string, reason: string): Promise<void>;
 };
 
-export type OcrResult = { text: string; lines: { text: string; confidence: number }[] };
+export type { OcrResult } from '../machines/document.events.ts';
 
 export type OcrInput = { documentId: string; type: DocumentType; storageKey: string; mime: string };
 

@@ -1,0 +1,54 @@
+import type { Reason } from '../machines/document.events.ts';
+
+/**
+ * Every reason the evaluation can give, with its severity and the words a reviewer reads.
+ * Codes are stable: clients, dashboards and the synthetic card generator's labels refer to them.
+ * Messages say what was found without quoting the values themselves (they are PII).
+ *
+ * Severity decides routing (machines/document.machine.ts): `reject` is a hard failure and is never
+ * approved; `review` sends the document to a human; `info` only lowers the score.
+ */
+export const REASONS = {
+  // Document and image
+  DOCUMENT_TYPE_UNKNOWN: { severity: 'reject', message: 'The image does not show a KTP or an NPWP card.' },
+  DOCUMENT_TYPE_MISMATCH: { severity: 'review', message: 'The card in the image is not the document type that was uploaded.' },
+  IMAGE_RESOLUTION_LOW: { severity: 'review', message: 'The image resolution is too low to read the card reliably.' },
+  IMAGE_BLURRY: { severity: 'review', message: 'The image is blurred.' },
+  IMAGE_TOO_DARK: { severity: 'review', message: 'The image is too dark.' },
+  IMAGE_TOO_BRIGHT: { severity: 'review', message: 'The image is overexposed.' },
+  CARD_TOO_SMALL: { severity: 'review', message: 'The card fills too little of the picture.' },
+  OCR_LOW_CONFIDENCE: { severity: 'review', message: 'Parts of the card could only be read with low confidence.' },
+  FIELD_MISSING: { severity: 'review', message: 'A required field could not be read.' },
+  FIELD_VALUE_UNKNOWN: { severity: 'review', message: 'A field holds a value outside its allowed list.' },
+
+  // NIK (KTP, and the NIK printed on an NPWP)
+  NIK_FORMAT_INVALID: { severity: 'reject', message: 'The NIK is not 16 digits.' },
+  NIK_REGION_UNKNOWN: { severity: 'reject', message: 'The NIK names a province, regency or district code that does not exist.' },
+  NIK_DATE_INVALID: { severity: 'reject', message: 'The birth date encoded in the NIK is not a real date.' },
+  NIK_SERIAL_INVALID: { severity: 'reject', message: 'The NIK serial number is 0000, which is never issued.' },
+  NIK_BIRTHDATE_MISMATCH: { severity: 'reject', message: 'The birth date encoded in the NIK differs from the printed birth date.' },
+  NIK_SEX_MISMATCH: { severity: 'reject', message: 'The sex encoded in the NIK (day + 40 for women) differs from the printed sex.' },
+  NIK_PROVINCE_MISMATCH: { severity: 'info', message: 'The NIK was first registered in another province than the one printed (people who moved keep their NIK).' },
+
+  // KTP printed fields
+  PROVINCE_UNKNOWN: { severity: 'review', message: 'The printed province is not an Indonesian province.' },
+  BIRTHDATE_INVALID: { severity: 'reject', message: 'The printed birth date is not a real date or lies in the future.' },
+  UNDERAGE: { severity: 'reject', message: 'The holder is younger than 17, the minimum age for a KTP.' },
+  DOCUMENT_EXPIRED: { severity: 'reject', message: 'The card’s validity date has passed.' },
+
+  // NPWP
+  NPWP_FORMAT_INVALID: { severity: 'reject', message: 'The NPWP is neither a 15-digit nor a 16-digit tax number.' },
+  NPWP_CHECK_DIGIT_INVALID: { severity: 'reject', message: 'The NPWP check digit is wrong (Luhn over the first 9 digits).' },
+  NPWP_CHECK_DIGIT_UNVERIFIABLE: { severity: 'review', message: 'This 16-digit NPWP is neither a NIK nor a converted 15-digit number, so its check digit cannot be verified.' },
+
+  // Across documents
+  DUPLICATE_IDENTITY: { severity: 'review', message: 'The same NIK was already verified for a different account.' },
+} as const satisfies Record<string, Omit<Reason, 'code'>>;
+
+export type ReasonCode = keyof typeof REASONS;
+
+/** A reason with its catalogue severity; `detail` adds context in words (never a field value). */
+export function reason(code: ReasonCode, detail?: string): Reason {
+  const { severity, message } = REASONS[code];
+  return { code, severity, message: detail ? `${message} ${detail}` : message };
+}
