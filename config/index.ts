@@ -18,6 +18,8 @@ export type Config = {
     claimIdleMs: number;
     shutdownTimeoutMs: number;
   };
+  ocr: { device: Environment['OCR_DEVICE']; threads: number; maxPixels: number };
+  storage: { directory: string };
   machine: { maxAttempts: number; approveThreshold: number; rejectThreshold: number };
   intervals: { outboxPollMs: number; reaperMs: number; sweeperMs: number; sweeperStaleMs: number };
 };
@@ -66,6 +68,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       claimIdleMs: env.STREAM_CLAIM_IDLE_MS,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     },
+    ocr: { device: env.OCR_DEVICE, threads: env.OCR_THREADS, maxPixels: env.OCR_MAX_PIXELS },
+    storage: { directory: env.STORAGE_DIR },
     machine: {
       maxAttempts: env.OCR_MAX_ATTEMPTS,
       approveThreshold: env.DECISION_APPROVE_THRESHOLD,

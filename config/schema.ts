@@ -99,6 +99,11 @@ export const environmentSchema = z
     // At least 500: the document lock lives half a lease and redlock needs 100 ms of headroom.
     OCR_LEASE_MS: integer(500).default(30_000),
     OCR_TIMEOUT_MS: integer(100).default(120_000),
+    OCR_DEVICE: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
+    OCR_THREADS: integer(1, 64).default(2),
+    // Phone cameras give 12–50 MP; anything far beyond is a decompression bomb, refused before decoding.
+    OCR_MAX_PIXELS: integer(10_000).default(50_000_000),
+    STORAGE_DIR: z.string().min(1).default('.data/storage'),
     DECISION_APPROVE_THRESHOLD: ratio.default(0.85),
     DECISION_REJECT_THRESHOLD: ratio.default(0.3),
 

@@ -11,7 +11,10 @@ import type { Reason } from '../machines/document.events.ts';
 export const REASONS = {
   // Document and image
   DOCUMENT_TYPE_UNKNOWN: { severity: 'reject', message: 'The image does not show a KTP or an NPWP card.' },
-  DOCUMENT_TYPE_MISMATCH: { severity: 'review', message: 'The card in the image is not the document type that was uploaded.' },
+  DOCUMENT_TYPE_MISMATCH: {
+    severity: 'review',
+    message: 'The card in the image is not the document type that was uploaded.',
+  },
   IMAGE_RESOLUTION_LOW: { severity: 'review', message: 'The image resolution is too low to read the card reliably.' },
   IMAGE_BLURRY: { severity: 'review', message: 'The image is blurred.' },
   IMAGE_TOO_DARK: { severity: 'review', message: 'The image is too dark.' },
@@ -23,23 +26,55 @@ export const REASONS = {
 
   // NIK (KTP, and the NIK printed on an NPWP)
   NIK_FORMAT_INVALID: { severity: 'reject', message: 'The NIK is not 16 digits.' },
-  NIK_REGION_UNKNOWN: { severity: 'reject', message: 'The NIK names a province, regency or district code that does not exist.' },
+  NIK_REGION_UNKNOWN: {
+    severity: 'reject',
+    message: 'The NIK names a province, regency or district code that does not exist.',
+  },
   NIK_DATE_INVALID: { severity: 'reject', message: 'The birth date encoded in the NIK is not a real date.' },
   NIK_SERIAL_INVALID: { severity: 'reject', message: 'The NIK serial number is 0000, which is never issued.' },
-  NIK_BIRTHDATE_MISMATCH: { severity: 'reject', message: 'The birth date encoded in the NIK differs from the printed birth date.' },
-  NIK_SEX_MISMATCH: { severity: 'reject', message: 'The sex encoded in the NIK (day + 40 for women) differs from the printed sex.' },
-  NIK_PROVINCE_MISMATCH: { severity: 'info', message: 'The NIK was first registered in another province than the one printed (people who moved keep their NIK).' },
+  NIK_BIRTHDATE_MISMATCH: {
+    severity: 'reject',
+    message: 'The birth date encoded in the NIK differs from the printed birth date.',
+  },
+  NIK_SEX_MISMATCH: {
+    severity: 'reject',
+    message: 'The sex encoded in the NIK (day + 40 for women) differs from the printed sex.',
+  },
+  NIK_PROVINCE_MISMATCH: {
+    severity: 'info',
+    message: 'The NIK was first registered in another province than the one printed (people who moved keep their NIK).',
+  },
 
   // KTP printed fields
   PROVINCE_UNKNOWN: { severity: 'review', message: 'The printed province is not an Indonesian province.' },
-  BIRTHDATE_INVALID: { severity: 'reject', message: 'The printed birth date is not a real date or lies in the future.' },
+  BIRTHDATE_INVALID: {
+    severity: 'reject',
+    message: 'The printed birth date is not a real date or lies in the future.',
+  },
   UNDERAGE: { severity: 'reject', message: 'The holder is younger than 17, the minimum age for a KTP.' },
-  DOCUMENT_EXPIRED: { severity: 'reject', message: 'The card’s validity date has passed.' },
+  // Review, not reject: since 2016 an e-KTP printed with an end date is valid for life (Kemendagri
+  // circular under UU 24/2013), so a person must judge the card rather than a rule refuse it.
+  DOCUMENT_EXPIRED: {
+    severity: 'review',
+    message:
+      'The validity date printed on the card has passed (e-KTPs are valid for life since 2016; check the card type).',
+  },
 
   // NPWP
   NPWP_FORMAT_INVALID: { severity: 'reject', message: 'The NPWP is neither a 15-digit nor a 16-digit tax number.' },
-  NPWP_CHECK_DIGIT_INVALID: { severity: 'reject', message: 'The NPWP check digit is wrong (Luhn over the first 9 digits).' },
-  NPWP_CHECK_DIGIT_UNVERIFIABLE: { severity: 'review', message: 'This 16-digit NPWP is neither a NIK nor a converted 15-digit number, so its check digit cannot be verified.' },
+  NPWP_CHECK_DIGIT_INVALID: {
+    severity: 'reject',
+    message: 'The NPWP check digit is wrong (Luhn over the first 9 digits).',
+  },
+  REGISTRATION_DATE_INVALID: {
+    severity: 'review',
+    message: 'The printed registration date is not a real date or lies in the future.',
+  },
+  NPWP_CHECK_DIGIT_UNVERIFIABLE: {
+    severity: 'review',
+    message:
+      'This 16-digit NPWP is neither a NIK nor a converted 15-digit number, so its check digit cannot be verified.',
+  },
 
   // Across documents
   DUPLICATE_IDENTITY: { severity: 'review', message: 'The same NIK was already verified for a different account.' },

@@ -98,6 +98,8 @@ export type DocumentStore = {
   dueWork(staleMs: number, limit: number): Promise<{ id: string; status: DocumentStatus }[]>;
   history(documentId: string): Promise<HistoryEntry[]>;
   readOcrResult(documentId: string): Promise<OcrResult | null>;
+  /** Whether a document of another owner with this NIK was approved (automatically or by a reviewer). */
+  nikVerifiedForOtherOwner(nik: string, ownerId: string): Promise<boolean>;
 };
 
 export type Outbox = {
@@ -115,6 +117,13 @@ export type OcrQueue = {
 };
 
 export type { OcrResult } from '../machines/document.events.ts';
+
+/** Where uploaded files live; adapters/storage implements it. */
+export type DocumentStorage = {
+  put(key: string, body: Buffer): Promise<void>;
+  get(key: string): Promise<Buffer>;
+  delete(key: string): Promise<void>;
+};
 
 export type OcrInput = { documentId: string; type: DocumentType; storageKey: string; mime: string };
 

@@ -196,6 +196,13 @@ export function createDocumentStore(
       return [...rows];
     },
 
+    async nikVerifiedForOtherOwner(nik, ownerId) {
+      return pool.exists(sql.unsafe`
+        SELECT 1 FROM documents
+        WHERE nik_hash = ${sql.binary(cipher.hashNik(nik))} AND owner_id <> ${ownerId}
+          AND status IN ('auto_approve', 'approved')`);
+    },
+
     async readOcrResult(documentId): Promise<OcrResult | null> {
       const row = await pool.maybeOne(sql.type(z.object({ ocr: z.instanceof(Buffer).nullable() }))`
         SELECT ocr_result_enc AS ocr FROM documents WHERE id = ${documentId}`);

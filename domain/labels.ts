@@ -1,0 +1,85 @@
+/**
+ * Finding the printed label at the start of an OCR line (`Status Perkawinan : KAWIN`) and the value
+ * after it, the way the recogniser really returns them: spaces dropped (`StatusPerkawinan:KAWIN`),
+ * the colon lost, doubled or full-width, a letter wrong (`Kewarganegaraar`), the label glued to the
+ * value (`NIK3171…`). Labels are compared on their compact form (letters only, see fuzzy.ts).
+ */
+import { compactLetters, editDistance } from './fuzzy.ts';
+import { normaliseLine } from './normalise.ts';
+
+/** A label and the compact spellings it may have on the card (`TEMPATTGLLAHIR`, `TEMPATLAHIR`). */
+export type LabelSpec<K extends string> = { readonly key: K; readonly names: readonly string[] };
+
+export type LabelHit<K extends string> = {
+  key: K;
+  /** The text after the label and its separator, as read (case kept), possibly empty. */
+  value: string;
+};
+
+// With a colon the label part is delimited, so a misspelling is safe to accept.
+const colonTolerance = (length: number) => (length <= 5 ? 1 : length <= 9 ? 2 : 3);
+// Without one the label is only a prefix of the line, and a value can start like a label
+// (`ALAMANDA…` is not `ALAMAT`): short labels must then be exact.
+const prefixTolerance = (length: number) => (length <= 7 ? 0 : length <= 11 ? 1 : 2);
+
+/** `offBy`: how many more or fewer letters than the label the matched prefix has. */
+type Candidate<K extends string> = { key: K; name: string; distance: number; cut: number; offBy: number };
+
+function better<K extends string>(a: Candidate<K>, b: Candidate<K> | null): boolean {
+  if (b === null) return true;
+  if (a.distance !== b.distance) return a.distance < b.distance;
+  if (a.name.length !== b.name.length) return a.name.length > b.name.length; // `TANGGALTERDAFTAR` over `TERDAFTAR`
+  return a.offBy < b.offBy;
+}
+
+/** The label in front of `head` (text before a colon), compared as a whole. */
+function matchHead<K extends string>(head: string, specs: readonly LabelSpec<K>[]): K | null {
+  const { compact } = compactLetters(head);
+  if (compact.length === 0) return null;
+  let best: Candidate<K> | null = null;
+  for (const spec of specs) {
+    for (const name of spec.names) {
+      const distance = editDistance(name, compact);
+      // A three-letter label (NIK) may have one wrong letter, but not a missing or extra one.
+      if (name.length <= 3 && distance > 0 && compact.length !== name.length) continue;
+      if (distance > colonTolerance(name.length)) continue;
+      const candidate = { key: spec.key, name, distance, cut: head.length, offBy: 0 };
+      if (better(candidate, best)) best = candidate;
+    }
+  }
+  return best?.key ?? null;
+}
+
+/** The label the line starts with when no colon delimits it, and where its text ends in `line`. */
+function matchPrefix<K extends string>(line: string, specs: readonly LabelSpec<K>[]): Candidate<K> | null {
+  const { compact, ends } = compactLetters(line);
+  let best: Candidate<K> | null = null;
+  for (const spec of specs) {
+    for (const name of spec.names) {
+      const tolerance = prefixTolerance(name.length);
+      for (let length = Math.max(1, name.length - tolerance); length <= name.length + tolerance; length++) {
+        if (length > compact.length) break;
+        const distance = editDistance(name, compact.slice(0, length));
+        if (distance > tolerance) continue;
+        const cut = ends[length - 1] as number;
+        const candidate = { key: spec.key, name, distance, cut, offBy: Math.abs(length - name.length) };
+        if (better(candidate, best)) best = candidate;
+      }
+    }
+  }
+  return best;
+}
+
+/** The label at the start of `line` and the value after it, or null when the line has no label. */
+export function matchLabel<K extends string>(line: string, specs: readonly LabelSpec<K>[]): LabelHit<K> | null {
+  const text = normaliseLine(line);
+  // A `;` is a colon the recogniser misread; labels never contain either.
+  const colon = text.search(/[:;]/);
+  if (colon > 0) {
+    const key = matchHead(text.slice(0, colon), specs);
+    if (key !== null) return { key, value: text.slice(colon + 1).replace(/^[\s:;]+/, '') };
+  }
+  const prefix = matchPrefix(text, specs);
+  if (prefix === null) return null;
+  return { key: prefix.key, value: text.slice(prefix.cut).replace(/^[\s:;.]+/, '') };
+}

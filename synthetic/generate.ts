@@ -1,0 +1,167 @@
+import type { ReasonCode } from '../domain/reasons.ts';
+import type { DocumentType } from '../machines/document.events.ts';
+import { type Card, ktpCard, npwpCard } from './card.ts';
+import { type IsoDate, parseIsoDate } from './dates.ts';
+import { applyDefect, DEFECTS, type DefectKind, defectsFor, identityOptionsFor, shownType } from './defects.ts';
+import { createIdentity } from './identity.ts';
+import { createRng, deriveSeed } from './random.ts';
+import { loadRegionData, type RegionData } from './regions.ts';
+import { renderCard } from './render.ts';
+import { type Difficulty, sampleVariation, type Variation } from './variation.ts';
+
+/**
+ * The seeded synthetic card generator (issue 3): one card from a seed, or a deterministic set of
+ * card descriptors. Labels follow /work/shared/eval/README.md, with four additions under
+ * `expect`: `variation` (what was applied to the image), `defect` (the defect kind, if any),
+ * `detected_type` (for `wrong_type`: the type of the card actually shown) and `as_of` (the `today`
+ * the card was made for).
+ *
+ * Everything except `generateCard` is pure. The identity, defect and variation each draw from their
+ * own stream of the seed, so a clean card and its defective twin show the same person.
+ */
+
+export type Decision = 'auto_approve' | 'auto_reject' | 'needs_review';
+
+export type CardLabel = {
+  /** The uploaded document type. */
+  type: DocumentType;
+  fields: Record<string, string>;
+  expect: {
+    /** Clean `mild` cards: the pipeline should approve. */
+    decision?: 'auto_approve';
+    /**
+     * Defective cards: `['auto_approve']`. Clean `hard` cards: `['auto_reject']` (a review for
+     * image quality is acceptable; rejecting a valid identity is not).
+     */
+    not_decision?: Decision[];
+    /** Reason codes the evaluation must raise (at least these). */
+    reasons?: ReasonCode[];
+    must_flag?: string[];
+    /** `wrong_type` only: the type of the card in the image (the fields are that card's). */
+    detected_type?: DocumentType;
+    defect?: DefectKind;
+    /** The `today` the card was generated for: ages, expiry and registration dates are relative to it. */
+    as_of: IsoDate;
+    variation: Variation;
+  };
+};
+
+export type GeneratedCard = { image: Buffer; mime: 'image/jpeg' | 'image/png'; label: CardLabel };
+
+export type CardOptions = {
+  /** The uploaded type (the label's `type`); the card shown is the other type for `wrong_type`. */
+  type: DocumentType;
+  defect?: DefectKind;
+  /** `YYYY-MM-DD`: ages, validity and registration dates are relative to it. */
+  today: IsoDate;
+  /** Forces the variation tier; by default about 20% of cards are `hard`. */
+  difficulty?: Difficulty;
+};
+
+export type PlannedCard = { card: Card; label: CardLabel; seed: number };
+
+/** Everything about a card except its pixels (pure). */
+export function planCard(seed: number, options: CardOptions, regions: RegionData): PlannedCard {
+  const { type, defect, today } = options;
+  parseIsoDate(today);
+  if (defect && !DEFECTS[defect].types.includes(type)) {
+    throw new Error(`defect ${defect} does not apply to ${type}; use one of ${defectsFor(type).join(', ')}`);
+  }
+  const rng = createRng(seed);
+  const identity = createIdentity(rng.fork('identity'), regions, identityOptionsFor(defect, today));
+  const shown = shownType(type, defect);
+  const clean = shown === 'KTP' ? ktpCard(identity) : npwpCard(identity);
+  const applied = defect
+    ? applyDefect(clean, defect, { rng: rng.fork('defect'), regions, today })
+    : { card: clean, mustFlag: [] };
+  const variation = sampleVariation(
+    rng.fork('variation'),
+    options.difficulty ? { difficulty: options.difficulty } : {},
+  );
+
+  const expect: CardLabel['expect'] = defect
+    ? {
+        not_decision: ['auto_approve'],
+        reasons: [...DEFECTS[defect].reasons],
+        must_flag: applied.mustFlag,
+        ...(defect === 'wrong_type' ? { detected_type: shown } : {}),
+        defect,
+        as_of: today,
+        variation,
+      }
+    : variation.difficulty === 'mild'
+      ? { decision: 'auto_approve', as_of: today, variation }
+      : { not_decision: ['auto_reject'], as_of: today, variation };
+
+  return {
+    card: applied.card,
+    label: { type, fields: { ...applied.card.fields }, expect },
+    seed,
+  };
+}
+
+/** One card: its image (JPEG or PNG) and its eval label. Reads idn-area-data once per process. */
+export async function generateCard(seed: number, options: CardOptions): Promise<GeneratedCard> {
+  const planned = planCard(seed, options, await loadRegionData());
+  const { image, mime } = await renderCard(planned.card, planned.label.expect.variation, seed);
+  return { image, mime, label: planned.label };
+}
+
+export type SetOptions = {
+  count: number;
+  seed: number;
+  /** Share of defective cards, 0–1; the number of defective cards is `round(count × defectRate)`. */
+  defectRate: number;
+  today: IsoDate;
+  /** Uploaded types to mix; default both, KTP:NPWP 70:30. */
+  types?: readonly DocumentType[];
+};
+
+export type CardDescriptor = {
+  index: number;
+  /** File stem, e.g. `syn-0007-ktp` (the uploaded type, never the defect). */
+  stem: string;
+  seed: number;
+  options: CardOptions;
+};
+
+/**
+ * A deterministic mix of card descriptors: exactly `round(count × 0.7)` KTP uploads when both types
+ * are asked for, exactly `round(count × defectRate)` defective cards at shuffled positions, and the
+ * defect kinds dealt round-robin (in a shuffled order) over the kinds valid for each type.
+ */
+export function generateSet(options: SetOptions): CardDescriptor[] {
+  const { count, seed, defectRate, today } = options;
+  const types = options.types ?? ['KTP', 'NPWP'];
+  if (!Number.isInteger(count) || count < 0) throw new Error(`count must be a non-negative integer, got ${count}`);
+  if (!(defectRate >= 0 && defectRate <= 1)) throw new Error(`defectRate must be within 0–1, got ${defectRate}`);
+  if (types.length === 0) throw new Error('types must name at least one document type');
+  parseIsoDate(today);
+
+  const rng = createRng(deriveSeed('set', seed));
+  const ktpCount = types.length === 1 ? (types[0] === 'KTP' ? count : 0) : Math.round(count * 0.7);
+  const typeOf = rng.shuffle(Array.from({ length: count }, (_, i): DocumentType => (i < ktpCount ? 'KTP' : 'NPWP')));
+  const defective = new Set(
+    rng.shuffle(Array.from({ length: count }, (_, i) => i)).slice(0, Math.round(count * defectRate)),
+  );
+  const kindOrder = {
+    KTP: rng.shuffle(defectsFor('KTP')),
+    NPWP: rng.shuffle(defectsFor('NPWP')),
+  };
+  const dealt = { KTP: 0, NPWP: 0 };
+
+  const width = Math.max(4, String(count).length);
+  return typeOf.map((type, index) => {
+    let defect: DefectKind | undefined;
+    if (defective.has(index)) {
+      const kinds = kindOrder[type];
+      defect = kinds[dealt[type]++ % kinds.length];
+    }
+    return {
+      index,
+      stem: `syn-${String(index + 1).padStart(width, '0')}-${type.toLowerCase()}`,
+      seed: deriveSeed('card', seed, index),
+      options: { type, today, ...(defect ? { defect } : {}) },
+    };
+  });
+}

@@ -1,0 +1,270 @@
+import { addDays, addYears, ageOn, fromDayNumber, type IsoDate, pad2, parseIsoDate, toDayNumber } from './dates.ts';
+import { generatePersonName, generateStreetAddress } from './names.ts';
+import type { Rng } from './random.ts';
+import type { RegionData, RegionDistrict, RegionProvince, RegionRegency } from './regions.ts';
+
+/**
+ * Consistent synthetic identities: one person with a real region (province → regency → district
+ * from idn-area-data), a birth date and sex that the NIK encodes, and the NPWP data for the same
+ * person. Pure: everything comes from the `Rng` and the `RegionData` passed in.
+ */
+
+export type Sex = 'LAKI-LAKI' | 'PEREMPUAN';
+export const LIFETIME = 'SEUMUR HIDUP';
+
+export const AGAMA = ['ISLAM', 'KRISTEN', 'KATOLIK', 'HINDU', 'BUDDHA', 'KHONGHUCU'] as const;
+export const STATUS_PERKAWINAN = ['BELUM KAWIN', 'KAWIN', 'CERAI HIDUP', 'CERAI MATI'] as const;
+export const GOLONGAN_DARAH = ['A', 'B', 'AB', 'O', '-'] as const;
+/** Occupations as Dukcapil prints them (a subset of its list). */
+export const PEKERJAAN = [
+  'BELUM/TIDAK BEKERJA',
+  'MENGURUS RUMAH TANGGA',
+  'PELAJAR/MAHASISWA',
+  'PENSIUNAN',
+  'PEGAWAI NEGERI SIPIL',
+  'KARYAWAN SWASTA',
+  'KARYAWAN BUMN',
+  'WIRASWASTA',
+  'PETANI/PEKEBUN',
+  'NELAYAN/PERIKANAN',
+  'PEDAGANG',
+  'BURUH HARIAN LEPAS',
+  'GURU',
+  'DOSEN',
+  'PERAWAT',
+  'SOPIR',
+  'TENTARA NASIONAL INDONESIA',
+  'KEPOLISIAN RI',
+  'PERANGKAT DESA',
+] as const;
+
+export type Npwp = {
+  /** 15 digits, no punctuation. */
+  digits: string;
+  /** `NN.NNN.NNN.C-KKK.BBB`, as printed. */
+  printed: string;
+  /** Tax office (KPP) code, digits 10–12. */
+  kpp: string;
+  /** Branch code, digits 13–15 (`000` = head office / head of family). */
+  branch: string;
+  registeredOn: IsoDate;
+  /** The office line printed on the card, e.g. `KPP PRATAMA BANDUNG`. */
+  officeLine: string;
+};
+
+export type Identity = {
+  province: RegionProvince;
+  regency: RegionRegency;
+  district: RegionDistrict;
+  village: string;
+  birthDate: IsoDate;
+  sex: Sex;
+  /** NIK serial, `0001`–`9999`. */
+  serial: string;
+  nik: string;
+  nama: string;
+  tempatLahir: string;
+  alamat: string;
+  /** `NNN/NNN`. */
+  rtRw: string;
+  agama: string;
+  statusPerkawinan: string;
+  pekerjaan: string;
+  golonganDarah: string;
+  kewarganegaraan: 'WNI';
+  /** A date or `SEUMUR HIDUP`. */
+  berlakuHingga: IsoDate | typeof LIFETIME;
+  /** Issue place and date printed under the photo (not label fields). */
+  issuedIn: string;
+  issuedOn: IsoDate;
+  npwp: Npwp;
+};
+
+export type IdentityOptions = {
+  today: IsoDate;
+  /** Age at `today`, inclusive; default 17–80. */
+  minAge?: number;
+  maxAge?: number;
+  /** Share of cards valid until a date instead of `SEUMUR HIDUP`; default 0.1. */
+  datedValidityRate?: number;
+};
+
+export function createIdentity(rng: Rng, regions: RegionData, options: IdentityOptions): Identity {
+  const { today, minAge = 17, maxAge = 80, datedValidityRate = 0.1 } = options;
+  const province = rng.pick(regions.cardProvinces);
+  const regency = rng.pick(
+    (regions.regenciesByProvince.get(province.code) ?? []).filter((r) => regions.cardDistrictsByRegency.has(r.code)),
+  );
+  const district = rng.pick(regions.cardDistrictsByRegency.get(regency.code) ?? []);
+  const village = rng.pick(district.villages);
+
+  const birthDate = randomBirthDate(rng, today, minAge, maxAge);
+  const age = ageOn(birthDate, today);
+  const sex: Sex = rng.chance(0.5) ? 'LAKI-LAKI' : 'PEREMPUAN';
+  const serial = String(rng.int(1, 9999)).padStart(4, '0');
+
+  const birthRegency =
+    rng.chance(0.65) || regency.name.length > 20
+      ? regency
+      : rng.pick(regions.regencies.filter((r) => r.name.length <= 20 && /^[A-Z .-]+$/.test(r.name)));
+
+  const { berlakuHingga, issuedOn } = validity(rng, birthDate, today, datedValidityRate);
+
+  return {
+    province,
+    regency,
+    district,
+    village,
+    birthDate,
+    sex,
+    serial,
+    nik: buildNik(district.code, birthDate, sex, serial),
+    nama: generatePersonName(rng, sex === 'LAKI-LAKI' ? 'male' : 'female'),
+    tempatLahir: birthRegency.name,
+    alamat: generateStreetAddress(rng),
+    rtRw: `${String(rng.int(1, 15)).padStart(3, '0')}/${String(rng.int(1, 12)).padStart(3, '0')}`,
+    agama: rng.weighted([
+      ['ISLAM', 80],
+      ['KRISTEN', 8],
+      ['KATOLIK', 4],
+      ['HINDU', 4],
+      ['BUDDHA', 2],
+      ['KHONGHUCU', 1],
+    ]),
+    statusPerkawinan: maritalStatus(rng, age),
+    pekerjaan: occupation(rng, age, sex),
+    golonganDarah: rng.weighted([
+      ['-', 40],
+      ['O', 20],
+      ['A', 15],
+      ['B', 15],
+      ['AB', 10],
+    ]),
+    kewarganegaraan: 'WNI',
+    berlakuHingga,
+    issuedIn: regency.name,
+    issuedOn,
+    npwp: createNpwp(rng, birthDate, today, regency),
+  };
+}
+
+/** A birth date with the holder `minAge`–`maxAge` years old (inclusive) at `today`. */
+export function randomBirthDate(rng: Rng, today: IsoDate, minAge: number, maxAge: number): IsoDate {
+  const earliest = toDayNumber(addYears(today, -(maxAge + 1))) + 1;
+  const latest = toDayNumber(addYears(today, -minAge));
+  return fromDayNumber(rng.int(earliest, latest));
+}
+
+/**
+ * `PP KK CC DDMMYY SSSS`: the district's six digits, the birth date with 40 added to the day for
+ * women, and the serial.
+ */
+export function buildNik(districtCode: string, birthDate: IsoDate, sex: Sex, serial: string): string {
+  if (!/^\d{6}$/.test(districtCode) || !/^\d{4}$/.test(serial)) {
+    throw new Error(`NIK needs a 6-digit district code and a 4-digit serial, got ${districtCode} / ${serial}`);
+  }
+  const { year, month, day } = parseIsoDate(birthDate);
+  const dd = sex === 'PEREMPUAN' ? day + 40 : day;
+  return `${districtCode}${pad2(dd)}${pad2(month)}${pad2(year % 100)}${serial}`;
+}
+
+/** Luhn check digit for the 8 NPWP payload digits (digits 2, 4, 6, 8 of the nine are doubled). */
+export function npwpCheckDigit(payload8: string): string {
+  if (!/^\d{8}$/.test(payload8)) throw new Error('the NPWP payload is 8 digits');
+  return String((10 - (luhnSum(`${payload8}0`) % 10)) % 10);
+}
+
+/** Whether the first 9 digits of a 15-digit NPWP pass Luhn. */
+export function isNpwpLuhnValid(npwp: string): boolean {
+  const digits = npwp.replace(/\D/g, '');
+  if (digits.length !== 15) return false;
+  return luhnSum(digits.slice(0, 9)) % 10 === 0;
+}
+
+/** `012345678901000` → `01.234.567.8-901.000`. */
+export function formatNpwp(digits: string): string {
+  if (!/^\d{15}$/.test(digits)) throw new Error('a legacy NPWP has 15 digits');
+  return `${digits.slice(0, 2)}.${digits.slice(2, 5)}.${digits.slice(5, 8)}.${digits[8]}-${digits.slice(9, 12)}.${digits.slice(12)}`;
+}
+
+function luhnSum(digits: string): number {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    // Counting from the right, the check digit (position 0) is not doubled, position 1 is, …
+    let d = Number(digits[digits.length - 1 - i]);
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum;
+}
+
+function createNpwp(rng: Rng, birthDate: IsoDate, today: IsoDate, regency: RegionRegency): Npwp {
+  // First digit: taxpayer kind for individuals (4/6 entrepreneur, 5 civil servant, 7–9 employee).
+  const payload = `${rng.pick(['4', '5', '6', '7', '8', '9'])}${rng.int(0, 9)}${String(rng.int(1, 999_999)).padStart(6, '0')}`;
+  const kpp = String(rng.int(1, 999)).padStart(3, '0');
+  const branch = rng.chance(0.9) ? '000' : String(rng.int(1, 9)).padStart(3, '0');
+  const digits = `${payload}${npwpCheckDigit(payload)}${kpp}${branch}`;
+  const last = toDayNumber(addDays(today, -7));
+  const first = Math.min(last, Math.max(toDayNumber(addYears(birthDate, 18)), toDayNumber(addYears(today, -20))));
+  return {
+    digits,
+    printed: formatNpwp(digits),
+    kpp,
+    branch,
+    registeredOn: fromDayNumber(rng.int(first, last)),
+    officeLine: `KPP PRATAMA ${regency.name}`,
+  };
+}
+
+function validity(
+  rng: Rng,
+  birthDate: IsoDate,
+  today: IsoDate,
+  datedValidityRate: number,
+): { berlakuHingga: IsoDate | typeof LIFETIME; issuedOn: IsoDate } {
+  const last = toDayNumber(addDays(today, -14));
+  const adult = toDayNumber(addYears(birthDate, 17));
+  if (rng.chance(datedValidityRate)) {
+    // Cards issued before 2016 were valid for five years.
+    const until = addDays(today, rng.int(30, 1800));
+    const issuedOn = addYears(until, -5);
+    if (toDayNumber(issuedOn) >= adult && toDayNumber(issuedOn) <= last) return { berlakuHingga: until, issuedOn };
+  }
+  const first = Math.min(last, Math.max(adult, toDayNumber(addYears(today, -10))));
+  return { berlakuHingga: LIFETIME, issuedOn: fromDayNumber(rng.int(first, last)) };
+}
+
+function maritalStatus(rng: Rng, age: number): string {
+  if (age < 20) return rng.chance(0.95) ? 'BELUM KAWIN' : 'KAWIN';
+  if (age < 30) {
+    return rng.weighted([
+      ['BELUM KAWIN', 50],
+      ['KAWIN', 47],
+      ['CERAI HIDUP', 3],
+    ]);
+  }
+  if (age < 60) {
+    return rng.weighted([
+      ['KAWIN', 80],
+      ['BELUM KAWIN', 10],
+      ['CERAI HIDUP', 6],
+      ['CERAI MATI', 4],
+    ]);
+  }
+  return rng.weighted([
+    ['KAWIN', 65],
+    ['CERAI MATI', 25],
+    ['CERAI HIDUP', 5],
+    ['BELUM KAWIN', 5],
+  ]);
+}
+
+function occupation(rng: Rng, age: number, sex: Sex): string {
+  if (age < 23 && rng.chance(0.7)) return 'PELAJAR/MAHASISWA';
+  if (age >= 58 && rng.chance(0.35)) return 'PENSIUNAN';
+  if (sex === 'PEREMPUAN' && rng.chance(0.2)) return 'MENGURUS RUMAH TANGGA';
+  return rng.pick(PEKERJAAN.filter((p) => p !== 'PELAJAR/MAHASISWA' && p !== 'PENSIUNAN'));
+}

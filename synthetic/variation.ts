@@ -1,0 +1,147 @@
+import { type Rng, round } from './random.ts';
+
+/**
+ * The photographic variation applied to one card: font, scale, placement on a background,
+ * rotation, blur, brightness, noise and encoding. Sampled here (pure) so that the label records
+ * exactly what `render.ts` applies.
+ *
+ * Most cards are `mild` (legible for a good OCR: ≥ 900 px wide, card ≥ 80% of the frame, ≤ 1.5°,
+ * little blur and noise); a minority are `hard` and use the full ranges.
+ */
+
+export const FONTS = ['DejaVu Sans', 'DejaVu Sans Condensed', 'DejaVu Serif', 'DejaVu Sans Mono'] as const;
+export type FontFamily = (typeof FONTS)[number];
+
+export const BACKGROUND_KINDS = ['plain', 'gradient', 'stripes', 'checker', 'speckle'] as const;
+export type BackgroundKind = (typeof BACKGROUND_KINDS)[number];
+
+export type Difficulty = 'mild' | 'hard';
+export type QuarterTurn = 0 | 90 | 180 | 270;
+
+/** The card's design size; the renderer draws in these units and scales. */
+export const CARD_BASE = { width: 856, height: 540 } as const;
+
+export type Variation = {
+  difficulty: Difficulty;
+  font: FontFamily;
+  /** Multiplies every font size (0.9–1.1). */
+  font_scale: number;
+  /** Final image size, after the quarter turn. */
+  width: number;
+  height: number;
+  /** Image size before the quarter turn. */
+  frame: { width: number; height: number };
+  /** The unrotated card's width in pixels (its height is width × 540/856). */
+  card_width: number;
+  /** Axis-aligned box of the (slightly rotated) card in the frame, before the quarter turn. */
+  card_box: { x: number; y: number; width: number; height: number };
+  /** `card_box.width / frame.width`. */
+  card_fill: number;
+  /** Small rotation of the card on the background, degrees, positive = clockwise. */
+  rotation: number;
+  /** Rotation of the whole image, degrees clockwise, applied last; 90 means "turn 90° anticlockwise to read". */
+  quarter_turn: QuarterTurn;
+  /** Gaussian blur sigma in pixels; 0 = none. */
+  blur: number;
+  /** Multiplies every pixel value. */
+  brightness: number;
+  /** Standard deviation of the added per-pixel noise, in 0–255 levels; 0 = none. */
+  noise: number;
+  background: { kind: BackgroundKind; color: string };
+  format: 'jpeg' | 'png';
+  /** JPEG quality; null for PNG. */
+  quality: number | null;
+};
+
+export type VariationOptions = {
+  /** Share of `hard` cards when `difficulty` is not forced; default 0.2. */
+  hardRate?: number;
+  difficulty?: Difficulty;
+  /** Share of quarter-turned images; default 0.1. */
+  quarterTurnRate?: number;
+};
+
+export function sampleVariation(rng: Rng, options: VariationOptions = {}): Variation {
+  const { hardRate = 0.2, quarterTurnRate = 0.1 } = options;
+  const difficulty: Difficulty = options.difficulty ?? (rng.chance(hardRate) ? 'hard' : 'mild');
+  const hard = difficulty === 'hard';
+
+  const font = rng.pick(FONTS);
+  const fontScale = round(rng.float(0.9, 1.1), 3);
+  const frameWidth = hard ? rng.int(700, 1400) : rng.int(900, 1400);
+  const fill = round(hard ? rng.float(0.6, 1) : rng.float(0.8, 1), 3);
+  const maxAngle = hard ? 4 : 1.5;
+  const rotation = round(rng.float(-maxAngle, maxAngle), 1);
+  const quarterTurn: QuarterTurn = rng.chance(quarterTurnRate) ? rng.pick([90, 180, 270] as const) : 0;
+
+  // Size the card so that its rotated bounding box is `fill` of the frame's width.
+  const aspect = CARD_BASE.height / CARD_BASE.width;
+  const rad = (Math.abs(rotation) * Math.PI) / 180;
+  const cardWidth = round((fill * frameWidth) / (Math.cos(rad) + aspect * Math.sin(rad)), 1);
+  const cardHeight = cardWidth * aspect;
+  const boxWidth = cardWidth * Math.cos(rad) + cardHeight * Math.sin(rad);
+  const boxHeight = cardWidth * Math.sin(rad) + cardHeight * Math.cos(rad);
+  const verticalFill = Math.min(1, Math.max(0.6, fill + rng.float(-0.1, 0.1)));
+  const frameHeight = Math.ceil(boxHeight / verticalFill);
+  const x = round(rng.float(0, Math.max(0, frameWidth - boxWidth)), 1);
+  const y = round(rng.float(0, Math.max(0, frameHeight - boxHeight)), 1);
+
+  const blurSigma = hard ? rng.float(0, 1.2) : rng.chance(0.6) ? 0 : rng.float(0, 0.5);
+  // sharp's blur needs sigma ≥ 0.3; below that the image is left sharp and 0 is recorded.
+  const blur = blurSigma < 0.3 ? 0 : round(blurSigma, 2);
+  const brightness = round(hard ? rng.float(0.75, 1.25) : rng.float(0.9, 1.1), 3);
+  const noise = round(hard ? rng.float(2, 8) : rng.float(0, 3), 1);
+  const jpeg = rng.chance(hard ? 0.85 : 0.8);
+  const quality = jpeg ? (hard ? rng.int(55, 95) : rng.int(75, 95)) : null;
+
+  const turned = quarterTurn === 90 || quarterTurn === 270;
+  return {
+    difficulty,
+    font,
+    font_scale: fontScale,
+    width: turned ? frameHeight : frameWidth,
+    height: turned ? frameWidth : frameHeight,
+    frame: { width: frameWidth, height: frameHeight },
+    card_width: cardWidth,
+    card_box: { x, y, width: round(boxWidth, 1), height: round(boxHeight, 1) },
+    card_fill: round(boxWidth / frameWidth, 3),
+    rotation,
+    quarter_turn: quarterTurn,
+    blur,
+    brightness,
+    noise,
+    background: { kind: rng.pick(BACKGROUND_KINDS), color: randomColour(rng) },
+    format: jpeg ? 'jpeg' : 'png',
+    quality,
+  };
+}
+
+/** A muted colour (a table, a sheet of paper, a hand) as `#rrggbb`. */
+function randomColour(rng: Rng): string {
+  const h = rng.float(0, 360);
+  const s = rng.float(0.05, 0.5);
+  const l = rng.float(0.2, 0.8);
+  const c = (1 - Math.abs(2 * l - 1)) * s;
+  const hp = h / 60;
+  const xx = c * (1 - Math.abs((hp % 2) - 1));
+  const [r, g, b] =
+    hp < 1
+      ? [c, xx, 0]
+      : hp < 2
+        ? [xx, c, 0]
+        : hp < 3
+          ? [0, c, xx]
+          : hp < 4
+            ? [0, xx, c]
+            : hp < 5
+              ? [xx, 0, c]
+              : [c, 0, xx];
+  const m = l - c / 2;
+  return `#${[r, g, b]
+    .map((v) =>
+      Math.round((v + m) * 255)
+        .toString(16)
+        .padStart(2, '0'),
+    )
+    .join('')}`;
+}
