@@ -3,10 +3,15 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'slonik';
 import { createLogger } from './adapters/logging/logger.ts';
+import { createMetrics, runtimeMetrics } from './adapters/metrics/registry.ts';
+import { createOnnxOcrEngine } from './adapters/ocr/engine.ts';
 import { createDatabasePool } from './adapters/postgres/pool.ts';
 import { createRedis } from './adapters/redis/client.ts';
+import { loadRegions } from './adapters/regions/loadRegions.ts';
+import { createFsStorage } from './adapters/storage/fsStorage.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
 import { ensureDatabase, migrate } from './db/migrate.ts';
+import { createPolicyEvaluator } from './runtime/evaluator.ts';
 import { createRuntime } from './runtime/index.ts';
 import { createApp } from './server/app.ts';
 
@@ -26,14 +31,36 @@ async function main() {
   const redis = createRedis(config.redisUrl, `filot-${config.worker.id}`);
   redis.on('error', (error: Error) => logger.warn('redis.error', { error: error.message }));
 
-  // The onnxruntime OCR engine is wired here when it lands (adapters/ocr); until then this process
-  // serves the API and runs the relay, reaper and sweeper, and OCR workers run nowhere.
-  const runtime = createRuntime({ config, pool, redis, logger });
+  const metrics = createMetrics();
+  const storage = createFsStorage(config.storage.directory);
+  const [regions, engine] = await Promise.all([
+    loadRegions(),
+    createOnnxOcrEngine({
+      device: config.ocr.device,
+      threads: config.ocr.threads,
+      maxPixels: config.ocr.maxPixels,
+      readImage: (storageKey) => storage.get(storageKey),
+      logger,
+      onFallback: (reason) => metrics.ocrFallbacks.inc({ reason: reason.split(':')[0] ?? 'unknown' }),
+    }),
+  ]);
+  logger.info('ocr.ready', { device: engine.device });
+  const blockingRedis = createRedis(config.redisUrl, `filot-${config.worker.id}-queue`);
+  blockingRedis.on('error', (error: Error) => logger.warn('redis.error', { error: error.message }));
+  const runtime = createRuntime({
+    config,
+    pool,
+    redis,
+    logger,
+    metrics: runtimeMetrics(metrics),
+    ocr: { engine, evaluator: (store) => createPolicyEvaluator({ regions, store }), blockingRedis },
+  });
   await runtime.start();
 
   // Flipped at the start of shutdown so load balancers stop sending traffic before the port closes.
   let stopping = false;
   const app = createApp({
+    metrics: metrics.registry,
     readiness: [
       { name: 'process', check: async () => !stopping },
       { name: 'postgres', check: async () => (await pool.oneFirst(sql.unsafe`SELECT 1 AS ok`)) === 1 },
@@ -55,6 +82,7 @@ async function main() {
     server.close();
     server.closeIdleConnections();
     await runtime.stop();
+    await engine.close();
     await pool.end();
     redis.disconnect();
     clearTimeout(forced);

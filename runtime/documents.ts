@@ -75,10 +75,11 @@ export function createDocuments(deps: DocumentsDeps) {
   async function create(document: NewDocument, actor: Actor) {
     const [snapshot, actions] = initialTransition(machine, { documentType: document.type });
     const status = snapshot.value as DocumentStatus;
+    const persisted = machine.getPersistedSnapshot(snapshot);
     const entries = await store.insert(document, {
       status,
       machineVersion: MACHINE_VERSION,
-      snapshot: machine.getPersistedSnapshot(snapshot),
+      snapshot: persisted,
       event: {
         type: 'DOCUMENT_UPLOADED',
         fromStatus: null,
@@ -89,6 +90,24 @@ export function createDocuments(deps: DocumentsDeps) {
         payload: { type: document.type, mime: document.mime, sizeBytes: document.sizeBytes },
       },
       effects: effectsFromActions(actions),
+    });
+    // The worker that picks the job up in this process starts from here instead of reloading.
+    remember({
+      document: {
+        id: document.id,
+        ownerId: document.ownerId,
+        type: document.type,
+        status,
+        machineVersion: MACHINE_VERSION,
+        snapshot: persisted,
+        version: 1,
+        attempts: 0,
+        leaseToken: null,
+        storageKey: document.storageKey,
+        mime: document.mime,
+        correlationId: document.correlationId,
+      },
+      snapshot,
     });
     await deps.effects.deliverAndMark(entries);
     return { documentId: document.id, status, version: 1 };
@@ -172,6 +191,18 @@ export function createDocuments(deps: DocumentsDeps) {
   return {
     create,
     send,
+    /**
+     * The document as this process last wrote or read it, or as stored when it has no copy. It may be
+     * behind another process: send() checks the version and reloads, so acting on it is safe, but a
+     * caller that decides to do nothing should confirm with the store (see ocrWorker.ts).
+     */
+    async current(documentId: string): Promise<StoredDocument | null> {
+      const cached = cache.get(documentId);
+      if (cached) return cached.document;
+      const document = await store.load(documentId);
+      if (document) remember({ document, snapshot: rehydrate(document) });
+      return document;
+    },
     /** Drops cached snapshots, e.g. in tests that change rows behind the runtime's back. */
     forget(documentId?: string) {
       if (documentId) cache.delete(documentId);

@@ -51,17 +51,30 @@ export function createEffectDispatcher(deps: { queue: OcrQueue; outbox: Outbox; 
     }
     return delivered;
   };
+  // Entries delivered by concurrent callers are marked together: one UPDATE per turn of the event loop.
+  let pending: string[] = [];
+  let flush: Promise<void> | null = null;
+  const markSoon = (ids: string[]) => {
+    pending.push(...ids);
+    flush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      const batch = pending;
+      pending = [];
+      flush = null;
+      try {
+        await deps.outbox.markDelivered(batch);
+      } catch (error) {
+        // The relay will deliver these again; consumers tolerate the duplicate.
+        deps.logger.warn('outbox.mark_failed', { outboxIds: batch, error: (error as Error).message });
+      }
+    });
+    return flush;
+  };
   return {
     deliver,
     async deliverAndMark(entries) {
       if (entries.length === 0) return;
       const delivered = await deliver(entries);
-      try {
-        await deps.outbox.markDelivered(delivered);
-      } catch (error) {
-        // The relay will deliver these again; consumers tolerate the duplicate.
-        deps.logger.warn('outbox.mark_failed', { outboxIds: delivered, error: (error as Error).message });
-      }
+      if (delivered.length > 0) await markSoon(delivered);
     },
   };
 }

@@ -12,7 +12,7 @@ import { createEffectDispatcher } from './effects.ts';
 import { createOcrWorker, type OcrWorker } from './ocrWorker.ts';
 import { createOutboxRelay } from './outboxRelay.ts';
 import { startPeriodic } from './periodic.ts';
-import type { Evaluator, Logger, OcrEngine } from './ports.ts';
+import type { DocumentStore, Evaluator, Logger, OcrEngine, RuntimeMetrics } from './ports.ts';
 import { createReaper } from './reaper.ts';
 import { createSweeper } from './sweeper.ts';
 
@@ -26,8 +26,12 @@ export type RuntimeDeps = {
   pool: DatabasePool;
   redis: Redis;
   logger: Logger;
-  /** Both or neither: without an OCR engine this process runs no OCR workers. */
-  ocr?: { engine: OcrEngine; evaluator: Evaluator; blockingRedis: Redis };
+  /**
+   * Without an OCR engine this process runs no OCR workers. The evaluator may be built from the
+   * runtime's document store (it looks up duplicate NIKs there).
+   */
+  ocr?: { engine: OcrEngine; evaluator: Evaluator | ((store: DocumentStore) => Evaluator); blockingRedis: Redis };
+  metrics?: RuntimeMetrics;
 };
 
 export function createRuntime(deps: RuntimeDeps) {
@@ -76,8 +80,9 @@ export function createRuntime(deps: RuntimeDeps) {
             blockingRedis: deps.ocr.blockingRedis,
             locks,
             engine: deps.ocr.engine,
-            evaluator: deps.ocr.evaluator,
+            evaluator: typeof deps.ocr.evaluator === 'function' ? deps.ocr.evaluator(store) : deps.ocr.evaluator,
             logger,
+            ...(deps.metrics ? { metrics: deps.metrics } : {}),
           },
           {
             workerId: config.worker.id,

@@ -4,7 +4,16 @@ import type { DocumentLocks } from '../adapters/redis/documentLocks.ts';
 import type { OcrStream, StreamMessage } from '../adapters/redis/ocrStream.ts';
 import type { Documents } from './documents.ts';
 import { IllegalTransitionError } from './errors.ts';
-import type { Actor, DocumentStore, Evaluator, Logger, OcrEngine, OcrResult, StoredDocument } from './ports.ts';
+import type {
+  Actor,
+  DocumentStore,
+  Evaluator,
+  Logger,
+  OcrEngine,
+  OcrResult,
+  RuntimeMetrics,
+  StoredDocument,
+} from './ports.ts';
 
 /**
  * The scheduler of OCR actors. It reads jobs from the stream's consumer group, at most
@@ -47,9 +56,11 @@ export type OcrWorkerDeps = {
   engine: OcrEngine;
   evaluator: Evaluator;
   logger: Logger;
+  metrics?: RuntimeMetrics;
 };
 
 const SYSTEM: Actor = { type: 'system', id: 'ocr-worker' };
+const ACTIONABLE: ReadonlySet<string> = new Set(['uploaded', 'ocr_completed', 'ai_evaluated']);
 const READ_BLOCK_MS = 1000;
 
 class AttemptAborted extends Error {
@@ -66,8 +77,12 @@ export function createOcrWorker(deps: OcrWorkerDeps, options: OcrWorkerOptions) 
   let lastClaimAt = 0;
 
   function dispatch(message: StreamMessage) {
-    const job = handle(message).finally(() => inFlight.delete(job));
+    const job = handle(message).finally(() => {
+      inFlight.delete(job);
+      deps.metrics?.activeJobs(inFlight.size);
+    });
     inFlight.add(job);
+    deps.metrics?.activeJobs(inFlight.size);
   }
 
   async function handle(message: StreamMessage) {
@@ -88,7 +103,10 @@ export function createOcrWorker(deps: OcrWorkerDeps, options: OcrWorkerOptions) 
   }
 
   async function work(documentId: string, lockSignal: AbortSignal) {
-    const document = await store.load(documentId);
+    // The cached copy is enough to act on (send() fences stale copies); doing nothing is only decided
+    // on what Postgres says, or a document moved by another process could be skipped.
+    let document = await documents.current(documentId);
+    if (document && !ACTIONABLE.has(document.status)) document = await store.load(documentId);
     if (!document) {
       logger.warn('queue.unknown_document', { documentId });
       return;
@@ -102,9 +120,11 @@ export function createOcrWorker(deps: OcrWorkerDeps, options: OcrWorkerOptions) 
         case 'ocr_completed':
           await evaluateAndDecide(document, null);
           return;
-        case 'ai_evaluated':
-          await documents.send(documentId, { type: 'DECIDE' }, actor);
+        case 'ai_evaluated': {
+          const decided = await documents.send(documentId, { type: 'DECIDE' }, actor);
+          deps.metrics?.decided(decided.status);
           return;
+        }
         default:
           return;
       }
@@ -180,6 +200,7 @@ export function createOcrWorker(deps: OcrWorkerDeps, options: OcrWorkerOptions) 
         actor,
       );
       logger.info('processing.done', { documentId, durationMs, gpuProcessed: result.gpuProcessed });
+      deps.metrics?.ocrRun(result.gpuProcessed ? 'cuda' : 'cpu', durationMs);
       await evaluateAndDecide(document, result.result);
       return;
     }
@@ -213,6 +234,7 @@ export function createOcrWorker(deps: OcrWorkerDeps, options: OcrWorkerOptions) 
     });
     await documents.send(documentId, { type: 'AI_EVALUATED', ...evaluation }, actor);
     const decided = await documents.send(documentId, { type: 'DECIDE' }, actor);
+    deps.metrics?.decided(decided.status);
     logger.info('evaluation.done', {
       documentId,
       score: evaluation.score,

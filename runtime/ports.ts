@@ -145,6 +145,13 @@ export type Evaluator = {
   evaluate(input: { documentId: string; type: DocumentType; ownerId: string; ocr: OcrResult }): Promise<Evaluation>;
 };
 
+/** What the runtime reports to the metrics adapter (adapters/metrics). */
+export type RuntimeMetrics = {
+  ocrRun(device: 'cuda' | 'cpu', ms: number): void;
+  activeJobs(count: number): void;
+  decided(status: DocumentStatus): void;
+};
+
 export type Logger = {
   error(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes } from 'node:crypto';
 
 /**
  * AES-256-GCM for PII columns. A ciphertext is self-describing:
@@ -34,12 +34,16 @@ export function createPiiCipher(options: {
   const activeKey = options.keys.get(options.activeKeyId);
   if (!activeKey) throw new Error(`PII key "${options.activeKeyId}" is not configured`);
   const activeKeyIdBytes = Buffer.from(options.activeKeyId, 'utf8');
+  // A KeyObject is imported into OpenSSL once; a Buffer key is imported again on every call.
+  const activeKeyObject = createSecretKey(activeKey);
+  const nikHashKeyObject = createSecretKey(options.nikHashKey);
+  const keyObjects = new Map([...options.keys].map(([id, key]) => [id, createSecretKey(key)]));
 
   return {
     activeKeyId: options.activeKeyId,
     encrypt(plaintext, context) {
       const iv = randomBytes(IV_BYTES);
-      const cipher = createCipheriv('aes-256-gcm', activeKey, iv);
+      const cipher = createCipheriv('aes-256-gcm', activeKeyObject, iv);
       cipher.setAAD(Buffer.from(context, 'utf8'));
       const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
       return Buffer.concat([
@@ -55,7 +59,7 @@ export function createPiiCipher(options: {
       const keyIdEnd = 2 + (ciphertext[1] as number);
       if (ciphertext.length < keyIdEnd + IV_BYTES + TAG_BYTES) throw new PiiDecryptionError('Ciphertext is truncated');
       const keyId = ciphertext.subarray(2, keyIdEnd).toString('utf8');
-      const key = options.keys.get(keyId);
+      const key = keyObjects.get(keyId);
       if (!key) throw new PiiDecryptionError(`PII key "${keyId}" is not configured; it is needed to read this value`);
       const iv = ciphertext.subarray(keyIdEnd, keyIdEnd + IV_BYTES);
       const tag = ciphertext.subarray(keyIdEnd + IV_BYTES, keyIdEnd + IV_BYTES + TAG_BYTES);
@@ -72,7 +76,7 @@ export function createPiiCipher(options: {
       }
     },
     hashNik(nik) {
-      return createHmac('sha256', options.nikHashKey).update(nik.replace(/\D/g, '')).digest();
+      return createHmac('sha256', nikHashKeyObject).update(nik.replace(/\D/g, '')).digest();
     },
   };
 }

