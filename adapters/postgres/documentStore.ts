@@ -114,7 +114,9 @@ export function createDocumentStore(
       const ocrEnc = encrypt(write.documentId, 'ocr_result', pii?.ocrResult);
       const fieldsEnc = encrypt(write.documentId, 'fields', pii?.fields);
       const nikHash = pii?.nik ? cipher.hashNik(pii.nik) : null;
-      const row = await pool.maybeOne(sql.prepared('filot_apply_transition', transitionResult)`
+      // Most transitions carry no effect; they use a statement without the outbox part, which saves
+      // Postgres a CTE per transition on the hot path. Each variant is its own prepared statement.
+      const head = sql.fragment`
         WITH updated AS (
           UPDATE documents SET
             status = ${write.status},
@@ -145,16 +147,23 @@ export function createDocumentStore(
           SELECT id, version, ${event.type}, ${event.fromStatus}, ${event.toStatus}, ${event.actor.type},
                  ${event.actor.id}, ${event.correlationId}, ${event.machineVersion}, ${sql.jsonb(event.payload as never)}
           FROM updated
-        ), effects AS (
-          INSERT INTO outbox (document_id, kind, payload, available_at)
-          SELECT updated.id, effect.kind, effect.payload, now() + ${options.outboxGraceMs}::int * interval '1 millisecond'
-          FROM updated, jsonb_to_recordset(${sql.jsonb(write.effects as never)}) AS effect(kind text, payload jsonb)
-          RETURNING id, kind, payload
-        )
-        SELECT version,
-               coalesce((SELECT jsonb_agg(jsonb_build_object('id', id::text, 'kind', kind, 'payload', payload))
-                         FROM effects), '[]'::jsonb) AS effects
-        FROM updated`);
+        )`;
+      const row = await pool.maybeOne(
+        write.effects.length === 0
+          ? sql.prepared('filot_apply_transition', transitionResult)`${head}
+              SELECT version, '[]'::jsonb AS effects FROM updated`
+          : sql.prepared('filot_apply_transition_with_effects', transitionResult)`${head}, effects AS (
+              INSERT INTO outbox (document_id, kind, payload, available_at)
+              SELECT updated.id, effect.kind, effect.payload,
+                     now() + ${options.outboxGraceMs}::int * interval '1 millisecond'
+              FROM updated, jsonb_to_recordset(${sql.jsonb(write.effects as never)}) AS effect(kind text, payload jsonb)
+              RETURNING id, kind, payload
+            )
+            SELECT version,
+                   coalesce((SELECT jsonb_agg(jsonb_build_object('id', id::text, 'kind', kind, 'payload', payload))
+                             FROM effects), '[]'::jsonb) AS effects
+            FROM updated`,
+      );
       if (!row) return null;
       return {
         version: row.version,
