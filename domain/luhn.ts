@@ -19,3 +19,10 @@ export function luhnValid(digits: string): boolean {
   }
   return sum % 10 === 0;
 }
+
+/** The digit that, appended to `payload`, makes it pass Luhn. */
+export function luhnCheckDigit(payload: string): string {
+  if (!/^\d+$/.test(payload)) throw new Error('a Luhn payload is digits only');
+  for (let digit = 0; digit <= 9; digit++) if (luhnValid(`${payload}${digit}`)) return String(digit);
+  throw new Error('INVARIANT: one of ten digits always completes a Luhn number');
+}

@@ -1,3 +1,5 @@
+import { luhnCheckDigit, luhnValid } from '../domain/luhn.ts';
+import { formatNpwp as formatNpwpNumber } from '../domain/npwpNumber.ts';
 import { addDays, addYears, ageOn, fromDayNumber, type IsoDate, pad2, parseIsoDate, toDayNumber } from './dates.ts';
 import { generatePersonName, generateStreetAddress } from './names.ts';
 import type { Rng } from './random.ts';
@@ -171,34 +173,19 @@ export function buildNik(districtCode: string, birthDate: IsoDate, sex: Sex, ser
 /** Luhn check digit for the 8 NPWP payload digits (digits 2, 4, 6, 8 of the nine are doubled). */
 export function npwpCheckDigit(payload8: string): string {
   if (!/^\d{8}$/.test(payload8)) throw new Error('the NPWP payload is 8 digits');
-  return String((10 - (luhnSum(`${payload8}0`) % 10)) % 10);
+  return luhnCheckDigit(payload8);
 }
 
 /** Whether the first 9 digits of a 15-digit NPWP pass Luhn. */
 export function isNpwpLuhnValid(npwp: string): boolean {
   const digits = npwp.replace(/\D/g, '');
-  if (digits.length !== 15) return false;
-  return luhnSum(digits.slice(0, 9)) % 10 === 0;
+  return digits.length === 15 && luhnValid(digits.slice(0, 9));
 }
 
 /** `012345678901000` → `01.234.567.8-901.000`. */
 export function formatNpwp(digits: string): string {
   if (!/^\d{15}$/.test(digits)) throw new Error('a legacy NPWP has 15 digits');
-  return `${digits.slice(0, 2)}.${digits.slice(2, 5)}.${digits.slice(5, 8)}.${digits[8]}-${digits.slice(9, 12)}.${digits.slice(12)}`;
-}
-
-function luhnSum(digits: string): number {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    // Counting from the right, the check digit (position 0) is not doubled, position 1 is, …
-    let d = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum;
+  return formatNpwpNumber(digits);
 }
 
 function createNpwp(rng: Rng, birthDate: IsoDate, today: IsoDate, regency: RegionRegency): Npwp {
