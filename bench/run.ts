@@ -1,4 +1,5 @@
 import { cpus } from 'node:os';
+import { ocrThroughput } from './ocrThroughput.ts';
 import { runtimePath } from './runtimePath.ts';
 import { sendThroughput } from './sendThroughput.ts';
 import { type CpuUse, cpuMeter, envInt, sleep } from './support.ts';
@@ -8,7 +9,7 @@ import { type CpuUse, cpuMeter, envInt, sleep } from './support.ts';
  * the unit (`_per_s`, `_ms`, `_s`, `_cpu` in cores), ratios have none. Lines starting with `#` say
  * what was measured and how. Knobs (environment): BENCH_LANES (32), BENCH_POOL_SIZE (20),
  * BENCH_WARMUP_MS (1000), BENCH_SLICE_MS (1500), BENCH_ROUNDS (3), BENCH_RUNTIME_DOCS (1000),
- * BENCH_WORKER_CONCURRENCY (16), BENCH_ONLY (send | runtime).
+ * BENCH_WORKER_CONCURRENCY (16), BENCH_OCR_CARDS (20), BENCH_ONLY (send | runtime | ocr).
  */
 
 const lanes = envInt('BENCH_LANES', 32);
@@ -94,4 +95,16 @@ if (!only || only === 'runtime') {
       .map(([status, count]) => `${status}=${count}`)
       .join(' '),
   );
+}
+
+if (!only || only === 'ocr') {
+  const count = envInt('BENCH_OCR_CARDS', 20);
+  const figures = await ocrThroughput({ cards: count, seed: 1000, today: '2026-11-25' });
+  console.log(
+    `# OCR + extraction + policy on ${count} synthetic KTP images, CPU; 1 worker = 2 onnxruntime threads, 2 workers = 1 each`,
+  );
+  line('ocr_ms_p50', fixed(figures.p50Ms), 'ms');
+  line('ocr_ms_p95', fixed(figures.p95Ms), 'ms');
+  line('ocr_docs_per_s_1_worker', fixed(figures.docsPerSecondOneWorker, 2), 'docs/s');
+  line('ocr_docs_per_s_2_workers', fixed(figures.docsPerSecondTwoWorkers, 2), 'docs/s');
 }

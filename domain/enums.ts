@@ -13,6 +13,8 @@ export const AGAMA = [
   'HINDU',
   'BUDDHA',
   'KONGHUCU',
+  // Both spellings are printed on cards; the value is kept as printed.
+  'KHONGHUCU',
   'KEPERCAYAAN TERHADAP TUHAN YME',
 ] as const;
 export const STATUS_PERKAWINAN = ['BELUM KAWIN', 'KAWIN', 'CERAI HIDUP', 'CERAI MATI'] as const;
@@ -35,8 +37,6 @@ export const ENUMS: Readonly<Record<EnumField, readonly string[]>> = {
 const VARIANTS: Readonly<Record<string, string>> = {
   KATHOLIK: 'KATOLIK',
   BUDHA: 'BUDDHA',
-  KHONGHUCU: 'KONGHUCU',
-  KONGHUCHU: 'KONGHUCU',
   KEPERCAYAAN: 'KEPERCAYAAN TERHADAP TUHAN YME',
   'KEPERCAYAAN TERHADAP TUHAN YANG MAHA ESA': 'KEPERCAYAAN TERHADAP TUHAN YME',
 };

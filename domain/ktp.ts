@@ -26,7 +26,7 @@ import {
   provinceValue,
   regencyValue,
   rtRwValue,
-  textValue,
+  wordValue,
 } from './ktpValues.ts';
 import { type LabelSpec, matchLabel } from './labels.ts';
 import { cleanValue, type DateOptions, digitField, normaliseLine } from './normalise.ts';
@@ -187,7 +187,7 @@ export function extractKtpDetailed(lines: readonly string[], options: ExtractOpt
         return set('kecamatan', districtValue(raw, options.regions), line);
       case 'nama':
       case 'kel_desa':
-        return set(key, textValue(raw), line);
+        return set(key, wordValue(raw), line);
     }
   };
 

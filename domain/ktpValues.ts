@@ -27,12 +27,12 @@ export function birthValue(text: string, options: DateOptions): { place: string 
   const value = cleanValue(text);
   const found = findDate(value, { ...options, twoDigitYear: 'past' });
   if (found) {
-    const place = cleanValue(value.slice(0, found.index).replace(/[\s,.]+$/, ''));
+    const place = lettersForDigits(cleanValue(value.slice(0, found.index).replace(/[\s,.]+$/, '')));
     return { place: place === '' ? null : place, date: found.iso };
   }
   // No readable date: the place is what comes before the last comma, or the whole value.
   const comma = value.lastIndexOf(',');
-  const place = cleanValue(comma >= 0 ? value.slice(0, comma) : value);
+  const place = lettersForDigits(cleanValue(comma >= 0 ? value.slice(0, comma) : value));
   return { place: place === '' || !/[A-Z]/.test(place) ? null : place, date: null };
 }
 
@@ -58,6 +58,31 @@ export function textValue(text: string): string | null {
 }
 
 /**
+ * Names of people and places hold no digits: a `0` next to a letter is the recogniser's O (seen with
+ * monospaced and condensed faces: `G0WA`, `BUNG0`).
+ */
+export function wordValue(text: string): string | null {
+  const value = textValue(text);
+  return value === null ? null : lettersForDigits(value);
+}
+
+function lettersForDigits(value: string): string {
+  return value.replace(/(?<=[A-Z])0|0(?=[A-Z])/g, 'O');
+}
+
+/**
+ * An address in the printed convention: `JL. X NO. 12 RT 001 RW 002 DESA, KECAMATAN, KOTA X`. OCR
+ * drops the space after a dot or comma and reads the O of NO as 0; those are put back.
+ */
+function addressConvention(value: string): string {
+  return value
+    .replace(/\bN0(?=\.|\s|\d)/g, 'NO')
+    .replace(/\b(JL|NO|GG|KEL|KEC|KAB)\.(?=[A-Z0-9])/g, '$1. ')
+    .replace(/\bJL(?=\s)/g, 'JL.')
+    .replace(/,(?=\S)/g, ', ');
+}
+
+/**
  * At most this many lines make an address: a KTP wraps it onto a second line, an NPWP card prints up
  * to three. More unlabelled lines after it are something else (photo area, stamp, background).
  */
@@ -68,21 +93,26 @@ export const ADDRESS_MAX_LINES = 3;
  * continues the address after it (`UTAN KAYU UTARA, MATRAMAN,` + `JAKARTA TIMUR`).
  */
 export function addressValue(text: string): string | null {
-  const value = upperText(text)
-    .replace(/^[\s:;=]+/, '')
-    .replace(/[\s:;]+$/, '');
+  const value = addressConvention(
+    upperText(text)
+      .replace(/^[\s:;=]+/, '')
+      .replace(/[\s:;]+$/, ''),
+  );
   return /[A-Z0-9]/.test(value) ? value : null;
 }
 
-/** Pekerjaan: free text, with the spaces of a listed occupation given back. */
+/**
+ * Pekerjaan: free text, with the spaces of a listed occupation given back. On a KTP the issuing date
+ * under the photo is printed level with this row, so a trailing date is not part of the occupation.
+ */
 export function occupationValue(text: string): string | null {
-  const value = textValue(text);
+  const value = wordValue(text.replace(/\s+\d{1,2}\s*[-./]\s*\d{1,2}\s*[-./]\s*\d{2,4}\s*$/, ''));
   return value === null ? null : respaceOccupation(value);
 }
 
 /** Kecamatan: free text, with the spelling of a district of the same letters when there is one. */
 export function districtValue(text: string, regions: RegionIndex | undefined): string | null {
-  const value = textValue(text);
+  const value = wordValue(text);
   return value === null ? null : (regions?.findDistrict(value)?.printed ?? value);
 }
 

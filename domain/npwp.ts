@@ -7,7 +7,7 @@
  */
 import { compactOf, fuzzyContains } from './fuzzy.ts';
 import type { Extraction, ExtractOptions } from './ktp.ts';
-import { ADDRESS_MAX_LINES, addressValue, looksLike, textValue } from './ktpValues.ts';
+import { ADDRESS_MAX_LINES, addressValue, looksLike, wordValue } from './ktpValues.ts';
 import { type LabelSpec, matchLabel } from './labels.ts';
 import { DIGITISH, digitField, findDate, normaliseLine, repairDigits } from './normalise.ts';
 import { formatNpwp } from './npwpNumber.ts';
@@ -77,7 +77,7 @@ export function extractNpwpDetailed(lines: readonly string[], options: ExtractOp
         return set('nik', digitField(raw), line);
       case 'nama':
         zone = 'address';
-        return set('nama', textValue(raw), line);
+        return set('nama', wordValue(raw), line);
       case 'alamat': {
         zone = 'address';
         const value = addressValue(raw);

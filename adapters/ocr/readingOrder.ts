@@ -103,7 +103,9 @@ function splitAtWideGaps(line: Line, maxGap: number): Line[] {
     right = Math.max(right, x + width);
   }
   if (pieces.length === 1) return [line];
-  return pieces.map((parts) => ({ parts, level: meanLevel(parts) }));
+  // The pieces stay one row: same level, so the sort puts them left to right (a short label such as
+  // `Nama` before its far-off `: value`), not by the few pixels their own centres differ.
+  return pieces.map((parts) => ({ parts, level: line.level }));
 }
 
 function joinLine(regions: RecognizedRegion[], options: ReadingOrderOptions): OcrLine {

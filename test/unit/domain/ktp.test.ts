@@ -126,13 +126,37 @@ describe('extractKtp', () => {
     assert.equal(fields.kabupaten_kota, 'BANDUNG');
   });
 
+  describe('OCR confusions in free text', () => {
+    const read = (line: string) => extractKtp([line], options);
+
+    it('should drop the issuing date printed level with the occupation', () => {
+      assert.equal(read('Pekerjaan : MENGURUS RUMAH TANGGA 26-07-2024').pekerjaan, 'MENGURUS RUMAH TANGGA');
+      assert.equal(read('Pekerjaan : KARYAWAN SWASTA 14- 12-2019').pekerjaan, 'KARYAWAN SWASTA');
+    });
+
+    it('should read a 0 next to letters as O in names of people and places', () => {
+      assert.equal(read('Nama : B0WO SANT0SO').nama, 'BOWO SANTOSO');
+      assert.equal(read('Tempat/Tgl Lahir : G0WA, 01-02-1990').tempat_lahir, 'GOWA');
+    });
+
+    it('should write an address in the printed convention', () => {
+      assert.equal(
+        read('Alamat : JL.MAWAR N0.57 RT 001 RW 002 DUKUH,CIBODAS').alamat,
+        'JL. MAWAR NO. 57 RT 001 RW 002 DUKUH, CIBODAS',
+      );
+      assert.equal(read('Alamat : JL IMUNO NO. 218').alamat, 'JL. IMUNO NO. 218');
+    });
+  });
+
   describe('enumerations', () => {
     const read = (line: string) => extractKtp([line], options);
 
     it('should snap close misreads to the canonical value', () => {
       assert.equal(read('Agama : KATHOLIK').agama, 'KATOLIK');
       assert.equal(read('Agama : BUDHA').agama, 'BUDDHA');
-      assert.equal(read('Agama : KHONGHUCHU').agama, 'KONGHUCU'); // as close to two spellings of one value
+      // Both KONGHUCU and KHONGHUCU are printed; a misread snaps to the nearer spelling.
+      assert.equal(read('Agama : KHONGHUCHU').agama, 'KHONGHUCU');
+      assert.equal(read('Agama : KONGHUCHU').agama, 'KONGHUCU');
       assert.equal(read('Agama : ISLAN').agama, 'ISLAM');
       assert.equal(read('Status Perkawinan : CERAIMATI').status_perkawinan, 'CERAI MATI');
       assert.equal(read('Status Perkawinan : KAWlN').status_perkawinan, 'KAWIN');

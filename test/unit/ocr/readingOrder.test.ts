@@ -83,9 +83,21 @@ describe('reading order', () => {
       region('Status Perkawinan : BELUM KAWIN', 29, 392, 380),
       region('JAKARTA SELATAN', 783, 383, 163),
     ]);
+    // Two lines, still read left to right: they come from one row.
     assert.deepEqual(
       lines.map((line) => line.text),
-      ['JAKARTA SELATAN', 'Status Perkawinan : BELUM KAWIN'],
+      ['Status Perkawinan : BELUM KAWIN', 'JAKARTA SELATAN'],
+    );
+  });
+
+  it('should keep a short label before its far-off value', () => {
+    const lines = orderLines([
+      region(': GANAR IPIDI', 483, 203, 200),
+      region('Nama', 139, 201, 75),
+    ]);
+    assert.deepEqual(
+      lines.map((line) => line.text),
+      ['Nama', ': GANAR IPIDI'],
     );
   });
 
