@@ -91,10 +91,7 @@ describe('reading order', () => {
   });
 
   it('should keep a short label before its far-off value', () => {
-    const lines = orderLines([
-      region(': GANAR IPIDI', 483, 203, 200),
-      region('Nama', 139, 201, 75),
-    ]);
+    const lines = orderLines([region(': GANAR IPIDI', 483, 203, 200), region('Nama', 139, 201, 75)]);
     assert.deepEqual(
       lines.map((line) => line.text),
       ['Nama', ': GANAR IPIDI'],
