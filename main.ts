@@ -8,7 +8,7 @@ import { createOnnxOcrEngine } from './adapters/ocr/engine.ts';
 import { createDatabasePool } from './adapters/postgres/pool.ts';
 import { createRedis } from './adapters/redis/client.ts';
 import { loadRegions } from './adapters/regions/loadRegions.ts';
-import { createFsStorage } from './adapters/storage/fsStorage.ts';
+import { createStorage } from './adapters/storage/index.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
 import { ensureDatabase, migrate } from './db/migrate.ts';
 import { createPolicyEvaluator } from './runtime/evaluator.ts';
@@ -32,7 +32,7 @@ async function main() {
   redis.on('error', (error: Error) => logger.warn('redis.error', { error: error.message }));
 
   const metrics = createMetrics();
-  const storage = createFsStorage(config.storage.directory);
+  const storage = createStorage(config.storage);
   const [regions, engine] = await Promise.all([
     loadRegions(),
     createOnnxOcrEngine({
@@ -83,6 +83,7 @@ async function main() {
     server.closeIdleConnections();
     await runtime.stop();
     await engine.close();
+    storage.close();
     await pool.end();
     redis.disconnect();
     clearTimeout(forced);

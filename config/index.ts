@@ -19,7 +19,16 @@ export type Config = {
     shutdownTimeoutMs: number;
   };
   ocr: { device: Environment['OCR_DEVICE']; threads: number; maxPixels: number };
-  storage: { directory: string };
+  storage:
+    | { driver: 'fs'; directory: string }
+    | {
+        driver: 's3';
+        bucket: string;
+        region: string;
+        endpoint?: string;
+        forcePathStyle: boolean;
+        credentials?: { accessKeyId: string; secretAccessKey: string };
+      };
   machine: { maxAttempts: number; approveThreshold: number; rejectThreshold: number };
   intervals: { outboxPollMs: number; reaperMs: number; sweeperMs: number; sweeperStaleMs: number };
 };
@@ -69,7 +78,19 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     },
     ocr: { device: env.OCR_DEVICE, threads: env.OCR_THREADS, maxPixels: env.OCR_MAX_PIXELS },
-    storage: { directory: env.STORAGE_DIR },
+    storage:
+      env.STORAGE_DRIVER === 's3'
+        ? {
+            driver: 's3',
+            bucket: env.S3_BUCKET as string,
+            region: env.S3_REGION,
+            ...(env.S3_ENDPOINT ? { endpoint: env.S3_ENDPOINT } : {}),
+            forcePathStyle: env.S3_FORCE_PATH_STYLE,
+            ...(env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY
+              ? { credentials: { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY } }
+              : {}),
+          }
+        : { driver: 'fs', directory: env.STORAGE_DIR },
     machine: {
       maxAttempts: env.OCR_MAX_ATTEMPTS,
       approveThreshold: env.DECISION_APPROVE_THRESHOLD,

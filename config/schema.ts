@@ -103,7 +103,14 @@ export const environmentSchema = z
     OCR_THREADS: integer(1, 64).default(2),
     // Phone cameras give 12–50 MP; anything far beyond is a decompression bomb, refused before decoding.
     OCR_MAX_PIXELS: integer(10_000).default(50_000_000),
+    STORAGE_DRIVER: z.enum(['fs', 's3']).default('fs'),
     STORAGE_DIR: z.string().min(1).default('.data/storage'),
+    S3_BUCKET: z.string().min(3).max(63).optional(),
+    S3_REGION: z.string().min(1).default('auto'),
+    S3_ENDPOINT: z.url().optional(),
+    S3_FORCE_PATH_STYLE: z.stringbool().default(false),
+    S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+    S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
     DECISION_APPROVE_THRESHOLD: ratio.default(0.85),
     DECISION_REJECT_THRESHOLD: ratio.default(0.3),
 
@@ -143,6 +150,14 @@ export const environmentSchema = z
         code: 'custom',
         path: ['PII_ACTIVE_KEY_ID'],
         message: 'is required when PII_ENCRYPTION_KEYS holds more than one key',
+      });
+    if (env.STORAGE_DRIVER === 's3' && !env.S3_BUCKET)
+      ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'is required when STORAGE_DRIVER is s3' });
+    if ((env.S3_ACCESS_KEY_ID === undefined) !== (env.S3_SECRET_ACCESS_KEY === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['S3_SECRET_ACCESS_KEY'],
+        message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together (or neither, for the default credential chain)',
       });
     if (env.DECISION_REJECT_THRESHOLD >= env.DECISION_APPROVE_THRESHOLD)
       ctx.addIssue({
