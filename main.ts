@@ -60,6 +60,8 @@ async function main() {
   // Flipped at the start of shutdown so load balancers stop sending traffic before the port closes.
   let stopping = false;
   const app = createApp({
+    logger,
+    development: config.nodeEnv === 'development',
     metrics: metrics.registry,
     readiness: [
       { name: 'process', check: async () => !stopping },

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import express from 'express';
+import { Registry } from 'prom-client';
+import { z } from 'zod';
+import { DocumentNotFoundError, IllegalTransitionError } from '../../runtime/errors.ts';
+import type { Logger } from '../../runtime/ports.ts';
+import { createApp } from '../../server/app.ts';
+import { problemHandler } from '../../server/problems.ts';
+import { requestId } from '../../server/requestId.ts';
+
+const logged: { message: string; fields?: Record<string, unknown> }[] = [];
+const logger: Logger = {
+  error: (message, fields) => logged.push({ message, fields }),
+  warn: () => {},
+  info: () => {},
+  debug: () => {},
+};
+
+async function listen(app: express.Express): Promise<{ url: string; server: Server }> {
+  const server = app.listen(0);
+  await new Promise((resolve) => server.once('listening', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+describe('the HTTP application', () => {
+  let url: string;
+  let server: Server;
+  before(async () => {
+    ({ url, server } = await listen(
+      createApp({
+        readiness: [{ name: 'fake', check: async () => true }],
+        metrics: new Registry(),
+        logger,
+        development: false,
+      }),
+    ));
+  });
+  after(() => {
+    server.close();
+  });
+
+  it('should answer unknown routes with a problem document carrying the correlation id', async () => {
+    const response = await fetch(`${url}/nowhere`, { headers: { 'X-Request-Id': 'client-request-0001' } });
+    assert.equal(response.status, 404);
+    assert.equal(response.headers.get('content-type')?.split(';')[0], 'application/problem+json');
+    assert.equal(response.headers.get('x-request-id'), 'client-request-0001');
+    const body = (await response.json()) as Record<string, unknown>;
+    assert.equal(body.status, 404);
+    assert.equal(body.correlationId, 'client-request-0001');
+  });
+
+  it('should replace a malformed X-Request-Id with a generated one', async () => {
+    const response = await fetch(`${url}/health`, { headers: { 'X-Request-Id': 'bad id <script>' } });
+    const id = response.headers.get('x-request-id') ?? '';
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('should answer malformed JSON with 400 and an oversized body with 413, not 500', async () => {
+    const malformed = await fetch(`${url}/anything`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"broken": ',
+    });
+    assert.equal(malformed.status, 400);
+    assert.equal(((await malformed.json()) as { detail: string }).detail, 'The body is not valid JSON.');
+    const huge = await fetch(`${url}/anything`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ padding: 'x'.repeat(100_000) }),
+    });
+    assert.equal(huge.status, 413);
+    assert.equal((await fetch(`${url}/health`)).status, 200);
+  });
+});
+
+describe('the problem handler', () => {
+  let url: string;
+  let server: Server;
+  const build = (development: boolean) => {
+    const app = express();
+    app.use(requestId);
+    app.get('/missing', () => {
+      throw new DocumentNotFoundError('00000000-0000-4000-8000-000000000000');
+    });
+    app.get('/conflict', () => {
+      throw new IllegalTransitionError('00000000-0000-4000-8000-000000000000', 'approved', 'REVIEW_DECIDED');
+    });
+    app.get('/invalid', () => {
+      z.object({ decision: z.enum(['approve', 'reject']) }).parse({ decision: 'maybe' });
+    });
+    app.get('/crash', () => {
+      throw new Error('database password is hunter2');
+    });
+    app.use(problemHandler({ logger, development }));
+    return app;
+  };
+  before(async () => {
+    ({ url, server } = await listen(build(false)));
+  });
+  after(() => {
+    server.close();
+  });
+
+  it('should map domain errors to 404, 409 and 400', async () => {
+    assert.equal((await fetch(`${url}/missing`)).status, 404);
+    const conflict = await fetch(`${url}/conflict`);
+    assert.equal(conflict.status, 409);
+    assert.match(((await conflict.json()) as { detail: string }).detail, /approved/);
+    const invalid = await fetch(`${url}/invalid`);
+    assert.equal(invalid.status, 400);
+    assert.deepEqual(((await invalid.json()) as { errors: { path: string }[] }).errors[0]?.path, 'decision');
+  });
+
+  it('should hide an unexpected error’s message and stack outside development', async () => {
+    const response = await fetch(`${url}/crash`);
+    assert.equal(response.status, 500);
+    const text = await response.text();
+    assert.equal(text.includes('hunter2'), false);
+    assert.equal(text.includes('stack'), false);
+    assert.ok(logged.some((line) => line.message === 'http.unhandled_error'));
+  });
+
+  it('should show the message and stack in development', async () => {
+    const development = await listen(build(true));
+    const body = (await (await fetch(`${development.url}/crash`)).json()) as { detail: string; stack: string };
+    development.server.close();
+    assert.equal(body.detail, 'database password is hunter2');
+    assert.match(body.stack, /Error: database password/);
+  });
+});
