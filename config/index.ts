@@ -18,6 +18,15 @@ export type Config = {
     claimIdleMs: number;
     shutdownTimeoutMs: number;
   };
+  jwt: {
+    /** HS256 secret or PEM public key. */
+    verificationKey: string;
+    algorithms: ('HS256' | 'RS256' | 'ES256')[];
+    issuer: string;
+    audience: string;
+    /** For `npm run token` only: the HS256 secret or a PEM private key. */
+    signingKey?: string;
+  };
   ocr: { device: Environment['OCR_DEVICE']; threads: number; maxPixels: number };
   storage:
     | { driver: 'fs'; directory: string }
@@ -77,6 +86,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       claimIdleMs: env.STREAM_CLAIM_IDLE_MS,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     },
+    jwt: jwtSettings(env),
     ocr: { device: env.OCR_DEVICE, threads: env.OCR_THREADS, maxPixels: env.OCR_MAX_PIXELS },
     storage:
       env.STORAGE_DRIVER === 's3'
@@ -103,4 +113,19 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       sweeperStaleMs: env.SWEEPER_STALE_MS,
     },
   };
+}
+
+function jwtSettings(env: Environment): Config['jwt'] {
+  const common = { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE };
+  if (env.JWT_PUBLIC_KEY !== undefined) {
+    const algorithms = (env.JWT_ALGORITHMS?.split(',') ?? ['RS256', 'ES256']) as Config['jwt']['algorithms'];
+    return {
+      ...common,
+      verificationKey: env.JWT_PUBLIC_KEY,
+      algorithms,
+      ...(env.JWT_PRIVATE_KEY ? { signingKey: env.JWT_PRIVATE_KEY } : {}),
+    };
+  }
+  const secret = env.JWT_SECRET ?? DEVELOPMENT_SECRETS.JWT_SECRET;
+  return { ...common, verificationKey: secret, algorithms: ['HS256'], signingKey: secret };
 }

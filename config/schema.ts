@@ -9,6 +9,7 @@ import { z } from 'zod';
 export const DEVELOPMENT_SECRETS = {
   PII_ENCRYPTION_KEYS: 'dev1:ZGV2ZWxvcG1lbnQtb25seS1waWkta2V5LTMyLWJ5dGU=',
   NIK_HASH_KEY: 'development-only-nik-hash-key-do-not-use-in-production',
+  JWT_SECRET: 'development-only-jwt-secret-do-not-use-in-production',
 } as const;
 
 const MIN_SECRET_BYTES = 32;
@@ -90,6 +91,18 @@ export const environmentSchema = z
     PII_ACTIVE_KEY_ID: z.string().regex(KEY_ID).optional(),
     NIK_HASH_KEY: z.string().optional(),
 
+    // Bearer tokens: HS256 with a shared secret, or RS256/ES256 verified with a public key (PEM).
+    JWT_SECRET: z.string().optional(),
+    JWT_PUBLIC_KEY: z.string().optional(),
+    /** Only `npm run token` uses it, to mint development tokens for RS256/ES256 set-ups. */
+    JWT_PRIVATE_KEY: z.string().optional(),
+    JWT_ALGORITHMS: z
+      .string()
+      .regex(/^(HS256|RS256|ES256)(,(HS256|RS256|ES256))*$/, 'a comma list of HS256, RS256, ES256')
+      .optional(),
+    JWT_ISSUER: z.string().min(1).default('filot-kyc'),
+    JWT_AUDIENCE: z.string().min(1).default('filot-kyc-api'),
+
     WORKER_ID: z
       .string()
       .regex(/^[A-Za-z0-9._-]{1,64}$/)
@@ -130,6 +143,16 @@ export const environmentSchema = z
         ctx.addIssue({ code: 'custom', path: [name], message: 'is the development default; set a real secret' });
     };
     requireSecret('NIK_HASH_KEY', env.NIK_HASH_KEY);
+    if (env.JWT_SECRET !== undefined && env.JWT_PUBLIC_KEY !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['JWT_PUBLIC_KEY'], message: 'set JWT_SECRET or JWT_PUBLIC_KEY, not both' });
+    if (production && env.JWT_PUBLIC_KEY === undefined) requireSecret('JWT_SECRET', env.JWT_SECRET);
+    if (env.JWT_SECRET !== undefined && Buffer.byteLength(env.JWT_SECRET) < MIN_SECRET_BYTES)
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: `must be at least ${MIN_SECRET_BYTES} bytes` });
+    const algorithms = env.JWT_ALGORITHMS?.split(',') ?? [];
+    if (env.JWT_PUBLIC_KEY !== undefined && algorithms.includes('HS256'))
+      ctx.addIssue({ code: 'custom', path: ['JWT_ALGORITHMS'], message: 'HS256 cannot be verified with a public key' });
+    if (env.JWT_PUBLIC_KEY === undefined && algorithms.some((name) => name !== 'HS256'))
+      ctx.addIssue({ code: 'custom', path: ['JWT_ALGORITHMS'], message: 'RS256/ES256 need JWT_PUBLIC_KEY' });
     if (production && env.PII_ENCRYPTION_KEYS === undefined)
       ctx.addIssue({ code: 'custom', path: ['PII_ENCRYPTION_KEYS'], message: 'is required in production' });
     const developmentKey = Buffer.from(DEVELOPMENT_SECRETS.PII_ENCRYPTION_KEYS.split(':')[1] as string, 'base64');

@@ -10,7 +10,11 @@ import { DEVELOPMENT_SECRETS, environmentSchema } from '../../config/schema.ts';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 const strongKey = () => randomBytes(32).toString('base64');
-const productionSecrets = () => ({ PII_ENCRYPTION_KEYS: `k2026:${strongKey()}`, NIK_HASH_KEY: strongKey() });
+const productionSecrets = () => ({
+  PII_ENCRYPTION_KEYS: `k2026:${strongKey()}`,
+  NIK_HASH_KEY: strongKey(),
+  JWT_SECRET: strongKey(),
+});
 
 /** Loads and returns the ConfigError message; fails if the environment is accepted. */
 function configErrorFor(env: Record<string, string>): string {
@@ -69,7 +73,7 @@ describe('configuration', () => {
       );
       const config = loadConfig(active);
       assert.equal(config.nodeEnv, 'development');
-      for (const secret of ['PII_ENCRYPTION_KEYS', 'PII_ACTIVE_KEY_ID', 'NIK_HASH_KEY'])
+      for (const secret of ['PII_ENCRYPTION_KEYS', 'PII_ACTIVE_KEY_ID', 'NIK_HASH_KEY', 'JWT_SECRET'])
         assert.equal(entries.get(secret)?.value, '', `${secret} has no value`);
     });
   });
@@ -133,12 +137,23 @@ describe('configuration', () => {
       const names = namedIn(configErrorFor({ NODE_ENV: 'production' }));
       assert.ok(names.has('PII_ENCRYPTION_KEYS'));
       assert.ok(names.has('NIK_HASH_KEY'));
+      assert.ok(names.has('JWT_SECRET'));
+    });
+
+    it('should check the token settings', () => {
+      assert.ok(namedIn(configErrorFor({ JWT_SECRET: 'short' })).has('JWT_SECRET'));
+      assert.ok(namedIn(configErrorFor({ JWT_SECRET: strongKey(), JWT_PUBLIC_KEY: 'pem' })).has('JWT_PUBLIC_KEY'));
+      assert.ok(namedIn(configErrorFor({ JWT_ALGORITHMS: 'none' })).has('JWT_ALGORITHMS'));
+      assert.ok(namedIn(configErrorFor({ JWT_ALGORITHMS: 'RS256' })).has('JWT_ALGORITHMS'));
+      assert.ok(namedIn(configErrorFor({ JWT_PUBLIC_KEY: 'pem', JWT_ALGORITHMS: 'HS256' })).has('JWT_ALGORITHMS'));
+      assert.deepEqual(loadConfig({}).jwt.algorithms, ['HS256']);
     });
 
     it('should refuse the development secrets in production', () => {
       const message = configErrorFor({ NODE_ENV: 'production', ...DEVELOPMENT_SECRETS });
-      assert.deepEqual(namedIn(message), new Set(['PII_ENCRYPTION_KEYS', 'NIK_HASH_KEY']));
+      assert.deepEqual(namedIn(message), new Set(['PII_ENCRYPTION_KEYS', 'NIK_HASH_KEY', 'JWT_SECRET']));
       assert.equal(message.includes(DEVELOPMENT_SECRETS.NIK_HASH_KEY), false);
+      assert.equal(message.includes(DEVELOPMENT_SECRETS.JWT_SECRET), false);
       assert.equal(message.includes(DEVELOPMENT_SECRETS.PII_ENCRYPTION_KEYS.split(':')[1] as string), false);
     });
 
