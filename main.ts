@@ -5,6 +5,8 @@ import { sql } from 'slonik';
 import { createLogger } from './adapters/logging/logger.ts';
 import { createMetrics, runtimeMetrics } from './adapters/metrics/registry.ts';
 import { createOnnxOcrEngine } from './adapters/ocr/engine.ts';
+import { createDocumentQueries } from './adapters/postgres/documentQueries.ts';
+import { createPiiCipher } from './adapters/postgres/piiCipher.ts';
 import { createDatabasePool } from './adapters/postgres/pool.ts';
 import { createRedis } from './adapters/redis/client.ts';
 import { loadRegions } from './adapters/regions/loadRegions.ts';
@@ -14,6 +16,7 @@ import { ensureDatabase, migrate } from './db/migrate.ts';
 import { createPolicyEvaluator } from './runtime/evaluator.ts';
 import { createRuntime } from './runtime/index.ts';
 import { createApp } from './server/app.ts';
+import { createAuth } from './server/auth.ts';
 
 /**
  * `npm start`: create the database if needed, migrate, start the runtime and the HTTP server in one
@@ -62,6 +65,11 @@ async function main() {
   const app = createApp({
     logger,
     development: config.nodeEnv === 'development',
+    api: {
+      auth: createAuth(config.jwt),
+      queries: createDocumentQueries(pool, createPiiCipher(config.pii)),
+      store: runtime.store,
+    },
     metrics: metrics.registry,
     readiness: [
       { name: 'process', check: async () => !stopping },

@@ -1,16 +1,19 @@
 import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../runtime/ports.ts';
+import { documentRoutes } from './documentRoutes.ts';
 import { healthRoutes, type ReadinessCheck } from './health.ts';
 import { notFound, problemHandler } from './problems.ts';
 import { requestId } from './requestId.ts';
 
-/** The HTTP application. Until the API issue lands it serves the health probes and metrics only. */
+/** The HTTP application: probes, metrics and the client API. */
 export function createApp(deps: {
   readiness: readonly ReadinessCheck[];
   metrics: Registry;
   logger: Logger;
   development: boolean;
+  /** The client API; without it the app serves the probes and metrics only (tests, tools). */
+  api?: Parameters<typeof documentRoutes>[0];
 }): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -20,6 +23,7 @@ export function createApp(deps: {
   app.get('/metrics', async (_request, response) => {
     response.type(deps.metrics.contentType).send(await deps.metrics.metrics());
   });
+  if (deps.api) app.use(documentRoutes(deps.api));
   app.use(notFound);
   app.use(problemHandler({ logger: deps.logger, development: deps.development }));
   return app;

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import jwt from 'jsonwebtoken';
+import { Registry } from 'prom-client';
+import { createDocumentQueries } from '../../adapters/postgres/documentQueries.ts';
+import { createPiiCipher } from '../../adapters/postgres/piiCipher.ts';
+import { loadConfig } from '../../config/index.ts';
+import type { Runtime } from '../../runtime/index.ts';
+import { createApp } from '../../server/app.ts';
+import { createAuth } from '../../server/auth.ts';
+import { createWorld, newDocument, SYSTEM, testLogger, type World } from '../support/harness.ts';
+import { CLEAN_EVALUATION, SYNTHETIC_OCR } from '../support/scriptedEngine.ts';
+
+const secret = randomBytes(32).toString('base64');
+const jwtSettings = loadConfig({ JWT_SECRET: secret }).jwt;
+const tokenFor = (sub: string, role: string) =>
+  jwt.sign({ role }, secret, {
+    algorithm: 'HS256',
+    subject: sub,
+    issuer: jwtSettings.issuer,
+    audience: jwtSettings.audience,
+    expiresIn: '5m',
+  });
+
+describe('the document routes', () => {
+  let world: World;
+  let runtime: Runtime;
+  let server: Server;
+  let url: string;
+  const evaluated = newDocument({ ownerId: 'owner-a' });
+  before(async () => {
+    world = await createWorld();
+    runtime = await world.runtime(undefined, { start: false });
+    const app = createApp({
+      readiness: [],
+      metrics: new Registry(),
+      logger: testLogger,
+      development: false,
+      api: {
+        auth: createAuth(jwtSettings),
+        queries: createDocumentQueries(world.pool, createPiiCipher(world.config.pii)),
+        store: runtime.store,
+      },
+    });
+    server = app.listen(0);
+    await new Promise((resolve) => server.once('listening', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    // One evaluated document of owner-a, and 25 more to page through.
+    await runtime.documents.create(evaluated, { type: 'user', id: 'owner-a' });
+    const leaseToken = randomUUID();
+    await runtime.documents.send(
+      evaluated.id,
+      { type: 'PROCESSING_STARTED', workerId: 'w', attempt: 1, leaseToken, device: 'cpu' },
+      SYSTEM,
+    );
+    await runtime.documents.send(
+      evaluated.id,
+      { type: 'OCR_COMPLETED', leaseToken, result: SYNTHETIC_OCR, gpuProcessed: false, durationMs: 3 },
+      SYSTEM,
+    );
+    await runtime.documents.send(evaluated.id, { type: 'AI_EVALUATED', ...CLEAN_EVALUATION }, SYSTEM);
+    await runtime.documents.send(evaluated.id, { type: 'DECIDE' }, SYSTEM);
+    for (let index = 0; index < 25; index++)
+      await runtime.documents.create(newDocument({ ownerId: 'owner-a' }), { type: 'user', id: 'owner-a' });
+  });
+  after(async () => {
+    server?.close();
+    await world.close();
+  });
+  const get = (path: string, token?: string) =>
+    fetch(`${url}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+
+  it('should show the owner their document with NIK masked to the last 4 digits', async () => {
+    const response = await get(`/documents/${evaluated.id}`, tokenFor('owner-a', 'user'));
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as {
+      status: string;
+      fields: Record<string, string>;
+      evaluation: { score: number };
+    };
+    assert.equal(body.status, 'auto_approve');
+    assert.equal(body.fields.nik, '************0001');
+    assert.equal(body.fields.nama, CLEAN_EVALUATION.fields.nama);
+    assert.equal(body.evaluation.score, CLEAN_EVALUATION.score);
+  });
+
+  it('should show a reviewer the unmasked fields', async () => {
+    const body = (await (await get(`/documents/${evaluated.id}`, tokenFor('rev-1', 'reviewer'))).json()) as {
+      fields: Record<string, string>;
+    };
+    assert.equal(body.fields.nik, CLEAN_EVALUATION.fields.nik);
+  });
+
+  it('should answer 404 to another user, for the document and its history alike', async () => {
+    for (const path of [`/documents/${evaluated.id}`, `/documents/${evaluated.id}/history`]) {
+      const response = await get(path, tokenFor('owner-b', 'user'));
+      assert.equal(response.status, 404, path);
+    }
+    assert.equal((await get(`/documents/${randomUUID()}`, tokenFor('owner-a', 'user'))).status, 404);
+  });
+
+  it('should refuse missing tokens with 401 and malformed ids or queries with 400', async () => {
+    assert.equal((await get(`/documents/${evaluated.id}`)).status, 401);
+    assert.equal((await get('/documents/not-a-uuid', tokenFor('owner-a', 'user'))).status, 400);
+    assert.equal((await get('/documents?limit=0', tokenFor('owner-a', 'user'))).status, 400);
+    assert.equal((await get('/documents?unknown=1', tokenFor('owner-a', 'user'))).status, 400);
+    assert.equal((await get('/documents?cursor=bogus', tokenFor('owner-a', 'user'))).status, 400);
+  });
+
+  it('should give the history oldest first', async () => {
+    const body = (await (await get(`/documents/${evaluated.id}/history`, tokenFor('owner-a', 'user'))).json()) as {
+      items: { seq: number; event: string; to: string }[];
+    };
+    assert.deepEqual(
+      body.items.map((item) => [item.seq, item.event, item.to]),
+      [
+        [1, 'DOCUMENT_UPLOADED', 'uploaded'],
+        [2, 'PROCESSING_STARTED', 'processing'],
+        [3, 'OCR_COMPLETED', 'ocr_completed'],
+        [4, 'AI_EVALUATED', 'ai_evaluated'],
+        [5, 'DECIDE', 'auto_approve'],
+      ],
+    );
+  });
+
+  it('should page through the owner’s documents, newest first, each exactly once', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `?limit=10&cursor=${cursor}` : '?limit=10';
+      const page = (await (await get(`/documents${query}`, tokenFor('owner-a', 'user'))).json()) as {
+        items: { id: string; createdAt: string; fields: unknown }[];
+        nextCursor: string | null;
+      };
+      seen.push(...page.items.map((item) => item.id));
+      for (const item of page.items) assert.equal(item.fields, null, 'the list carries no fields');
+      cursor = page.nextCursor;
+    } while (cursor);
+    assert.equal(seen.length, 26);
+    assert.equal(new Set(seen).size, 26);
+    assert.equal(seen.at(-1), evaluated.id, 'the oldest last');
+    const other = (await (await get('/documents', tokenFor('owner-b', 'user'))).json()) as { items: unknown[] };
+    assert.deepEqual(other.items, []);
+  });
+});
