@@ -5,7 +5,7 @@ import { sql } from 'slonik';
 import { createLogger } from './adapters/logging/logger.ts';
 import { createMetrics, runtimeMetrics } from './adapters/metrics/registry.ts';
 import { createOnnxOcrEngine } from './adapters/ocr/engine.ts';
-import { createDocumentQueries } from './adapters/postgres/documentQueries.ts';
+import { createDocumentQueries, createReviewQueue } from './adapters/postgres/documentQueries.ts';
 import { createPiiCipher } from './adapters/postgres/piiCipher.ts';
 import { createDatabasePool } from './adapters/postgres/pool.ts';
 import { createRedis } from './adapters/redis/client.ts';
@@ -69,6 +69,9 @@ async function main() {
       auth: createAuth(config.jwt),
       queries: createDocumentQueries(pool, createPiiCipher(config.pii)),
       store: runtime.store,
+      reviewQueue: createReviewQueue(pool),
+      documents: runtime.documents,
+      storage,
     },
     metrics: metrics.registry,
     readiness: [

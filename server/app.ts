@@ -5,6 +5,7 @@ import { documentRoutes } from './documentRoutes.ts';
 import { healthRoutes, type ReadinessCheck } from './health.ts';
 import { notFound, problemHandler } from './problems.ts';
 import { requestId } from './requestId.ts';
+import { reviewRoutes } from './reviewRoutes.ts';
 
 /** The HTTP application: probes, metrics and the client API. */
 export function createApp(deps: {
@@ -13,7 +14,7 @@ export function createApp(deps: {
   logger: Logger;
   development: boolean;
   /** The client API; without it the app serves the probes and metrics only (tests, tools). */
-  api?: Parameters<typeof documentRoutes>[0];
+  api?: Parameters<typeof documentRoutes>[0] & Parameters<typeof reviewRoutes>[0];
 }): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -23,7 +24,10 @@ export function createApp(deps: {
   app.get('/metrics', async (_request, response) => {
     response.type(deps.metrics.contentType).send(await deps.metrics.metrics());
   });
-  if (deps.api) app.use(documentRoutes(deps.api));
+  if (deps.api) {
+    app.use(documentRoutes(deps.api));
+    app.use(reviewRoutes(deps.api));
+  }
   app.use(notFound);
   app.use(problemHandler({ logger: deps.logger, development: deps.development }));
   return app;

@@ -1,6 +1,11 @@
 import { type Router as ExpressRouter, Router } from 'express';
 import { z } from 'zod';
-import { type DocumentQueries, type DocumentView, decodeCursor } from '../adapters/postgres/documentQueries.ts';
+import {
+  type DocumentQueries,
+  type DocumentSummary,
+  type DocumentView,
+  decodeCursor,
+} from '../adapters/postgres/documentQueries.ts';
 import type { DocumentStore } from '../runtime/ports.ts';
 import type { createAuth, Principal } from './auth.ts';
 import { HttpProblem } from './problems.ts';
@@ -22,7 +27,7 @@ const maskIdentifier = (value: string) => value.replace(/\d(?=(?:\D*\d){4})/g, '
 
 const isStaff = (principal: Principal) => principal.role === 'reviewer' || principal.role === 'admin';
 
-export function present(document: DocumentView, principal: Principal) {
+export function present(document: DocumentSummary & Pick<DocumentView, 'fields'>, principal: Principal) {
   const fields =
     document.fields && !isStaff(principal)
       ? Object.fromEntries(

@@ -19,10 +19,18 @@ const summaryRow = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
 });
-const viewRow = summaryRow.extend({ fieldsEnc: z.instanceof(Buffer).nullable() });
+const viewRow = summaryRow.extend({
+  fieldsEnc: z.instanceof(Buffer).nullable(),
+  storageKey: z.string(),
+  mime: z.string(),
+});
 
 export type DocumentSummary = z.infer<typeof summaryRow>;
-export type DocumentView = DocumentSummary & { fields: Record<string, string | null> | null };
+export type DocumentView = DocumentSummary & {
+  fields: Record<string, string | null> | null;
+  storageKey: string;
+  mime: string;
+};
 
 const columns = sql.fragment`
   id, owner_id AS "ownerId", type, status, evaluation, gpu_processed AS "gpuProcessed",
@@ -42,7 +50,8 @@ export function createDocumentQueries(pool: DatabasePool, cipher: PiiCipher) {
   return {
     async view(documentId: string): Promise<DocumentView | null> {
       const row = await pool.maybeOne(sql.type(viewRow)`
-        SELECT ${columns}, fields_enc AS "fieldsEnc" FROM documents WHERE id = ${documentId}`);
+        SELECT ${columns}, fields_enc AS "fieldsEnc", storage_key AS "storageKey", mime
+        FROM documents WHERE id = ${documentId}`);
       if (!row) return null;
       const { fieldsEnc, ...summary } = row;
       const fields = fieldsEnc
@@ -67,3 +76,22 @@ export function createDocumentQueries(pool: DatabasePool, cipher: PiiCipher) {
 }
 
 export type DocumentQueries = ReturnType<typeof createDocumentQueries>;
+
+/** The review queue: documents waiting for a human, the longest-waiting first. */
+export function createReviewQueue(pool: DatabasePool) {
+  return async (page: { limit: number; after?: [string, string] }) => {
+    const rows = await pool.any(sql.type(summaryRow)`
+      SELECT ${columns} FROM documents
+      WHERE status = 'needs_review'
+        ${page.after ? sql.fragment`AND (updated_at, id) > (${page.after[0]}::timestamptz, ${page.after[1]}::uuid)` : sql.fragment``}
+      ORDER BY updated_at, id
+      LIMIT ${page.limit + 1}`);
+    const items = rows.slice(0, page.limit);
+    const last = items.at(-1);
+    return {
+      items,
+      nextCursor:
+        rows.length > page.limit && last ? encodeCursor({ createdAt: last.updatedAt, id: last.id }) : null,
+    };
+  };
+}

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { Registry } from 'prom-client';
-import { createDocumentQueries } from '../../adapters/postgres/documentQueries.ts';
+import { createDocumentQueries, createReviewQueue } from '../../adapters/postgres/documentQueries.ts';
 import { createPiiCipher } from '../../adapters/postgres/piiCipher.ts';
+import { createFsStorage } from '../../adapters/storage/fsStorage.ts';
 import { loadConfig } from '../../config/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { createApp } from '../../server/app.ts';
@@ -15,6 +19,7 @@ import { createWorld, newDocument, SYSTEM, testLogger, type World } from '../sup
 import { CLEAN_EVALUATION, SYNTHETIC_OCR } from '../support/scriptedEngine.ts';
 
 const secret = randomBytes(32).toString('base64');
+const IMAGE = Buffer.from('\xff\xd8\xff synthetic image bytes', 'latin1');
 const jwtSettings = loadConfig({ JWT_SECRET: secret }).jwt;
 const tokenFor = (sub: string, role: string) =>
   jwt.sign({ role }, secret, {
@@ -30,10 +35,15 @@ describe('the document routes', () => {
   let runtime: Runtime;
   let server: Server;
   let url: string;
+  let storageDirectory: string;
   const evaluated = newDocument({ ownerId: 'owner-a' });
+  const inReview = newDocument({ ownerId: 'owner-c' });
   before(async () => {
     world = await createWorld();
     runtime = await world.runtime(undefined, { start: false });
+    storageDirectory = await mkdtemp(join(tmpdir(), 'filot-api-storage-'));
+    const storage = createFsStorage(storageDirectory);
+    await storage.put(`documents/${inReview.id}`, IMAGE);
     const app = createApp({
       readiness: [],
       metrics: new Registry(),
@@ -43,6 +53,9 @@ describe('the document routes', () => {
         auth: createAuth(jwtSettings),
         queries: createDocumentQueries(world.pool, createPiiCipher(world.config.pii)),
         store: runtime.store,
+        reviewQueue: createReviewQueue(world.pool),
+        documents: runtime.documents,
+        storage,
       },
     });
     server = app.listen(0);
@@ -64,12 +77,27 @@ describe('the document routes', () => {
     );
     await runtime.documents.send(evaluated.id, { type: 'AI_EVALUATED', ...CLEAN_EVALUATION }, SYSTEM);
     await runtime.documents.send(evaluated.id, { type: 'DECIDE' }, SYSTEM);
+    await runtime.documents.create(inReview, { type: 'user', id: 'owner-c' });
+    const reviewLease = randomUUID();
+    await runtime.documents.send(
+      inReview.id,
+      { type: 'PROCESSING_STARTED', workerId: 'w', attempt: 1, leaseToken: reviewLease, device: 'cpu' },
+      SYSTEM,
+    );
+    await runtime.documents.send(
+      inReview.id,
+      { type: 'OCR_COMPLETED', leaseToken: reviewLease, result: SYNTHETIC_OCR, gpuProcessed: false, durationMs: 3 },
+      SYSTEM,
+    );
+    await runtime.documents.send(inReview.id, { type: 'AI_EVALUATED', ...CLEAN_EVALUATION, score: 0.6 }, SYSTEM);
+    await runtime.documents.send(inReview.id, { type: 'DECIDE' }, SYSTEM);
     for (let index = 0; index < 25; index++)
       await runtime.documents.create(newDocument({ ownerId: 'owner-a' }), { type: 'user', id: 'owner-a' });
   });
   after(async () => {
     server?.close();
     await world.close();
+    await rm(storageDirectory, { recursive: true, force: true });
   });
   const get = (path: string, token?: string) =>
     fetch(`${url}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
@@ -145,5 +173,69 @@ describe('the document routes', () => {
     assert.equal(seen.at(-1), evaluated.id, 'the oldest last');
     const other = (await (await get('/documents', tokenFor('owner-b', 'user'))).json()) as { items: unknown[] };
     assert.deepEqual(other.items, []);
+  });
+
+  const post = (path: string, token: string, body: unknown) =>
+    fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  it('should keep the review routes to reviewers and admins', async () => {
+    assert.equal((await get('/internal/reviews')).status, 401);
+    assert.equal((await get('/internal/reviews', tokenFor('owner-c', 'user'))).status, 403);
+    assert.equal((await get(`/internal/reviews/${inReview.id}`, tokenFor('owner-c', 'user'))).status, 403);
+    assert.equal(
+      (await post(`/internal/reviews/${inReview.id}/decision`, tokenFor('owner-c', 'user'), {})).status,
+      403,
+    );
+    assert.equal((await get('/internal/reviews', tokenFor('adm-1', 'admin'))).status, 200);
+  });
+
+  it('should list the review queue and show a reviewer the full detail and the image', async () => {
+    const reviewer = tokenFor('rev-1', 'reviewer');
+    const queue = (await (await get('/internal/reviews', reviewer)).json()) as { items: { id: string }[] };
+    assert.deepEqual(
+      queue.items.map((item) => item.id),
+      [inReview.id],
+    );
+    const detail = (await (await get(`/internal/reviews/${inReview.id}`, reviewer)).json()) as {
+      status: string;
+      ownerId: string;
+      fields: Record<string, string>;
+      image: string;
+    };
+    assert.equal(detail.status, 'needs_review');
+    assert.equal(detail.ownerId, 'owner-c');
+    assert.equal(detail.fields.nik, CLEAN_EVALUATION.fields.nik);
+    const image = await get(detail.image, reviewer);
+    assert.equal(image.status, 200);
+    assert.equal(image.headers.get('content-type'), 'image/jpeg');
+    assert.equal(image.headers.get('cache-control'), 'no-store');
+    assert.deepEqual(Buffer.from(await image.arrayBuffer()), IMAGE);
+  });
+
+  it('should validate the decision, apply it once, and answer 409 after', async () => {
+    const reviewer = tokenFor('rev-1', 'reviewer');
+    const path = `/internal/reviews/${inReview.id}/decision`;
+    assert.equal((await post(path, reviewer, { decision: 'maybe', reason: 'x' })).status, 400);
+    assert.equal((await post(path, reviewer, { decision: 'approve' })).status, 400);
+    assert.equal((await post(path, reviewer, { decision: 'approve', reason: 'ok', extra: 1 })).status, 400);
+    const decided = await post(path, reviewer, { decision: 'approve', reason: 'Photo and fields checked.' });
+    assert.equal(decided.status, 200);
+    assert.deepEqual(await decided.json(), { id: inReview.id, status: 'approved' });
+    const again = await post(path, reviewer, { decision: 'reject', reason: 'second thoughts' });
+    assert.equal(again.status, 409);
+    assert.equal(again.headers.get('content-type')?.split(';')[0], 'application/problem+json');
+    const history = await runtime.store.history(inReview.id);
+    assert.deepEqual(
+      history.filter((entry) => entry.eventType === 'REVIEW_DECIDED').map((entry) => [entry.actorType, entry.actorId]),
+      [['reviewer', 'rev-1']],
+    );
+    assert.equal(
+      (await post(`/internal/reviews/${evaluated.id}/decision`, reviewer, { decision: 'approve', reason: 'x' })).status,
+      409,
+    );
   });
 });
