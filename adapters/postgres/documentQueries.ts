@@ -90,8 +90,7 @@ export function createReviewQueue(pool: DatabasePool) {
     const last = items.at(-1);
     return {
       items,
-      nextCursor:
-        rows.length > page.limit && last ? encodeCursor({ createdAt: last.updatedAt, id: last.id }) : null,
+      nextCursor: rows.length > page.limit && last ? encodeCursor({ createdAt: last.updatedAt, id: last.id }) : null,
     };
   };
 }
