@@ -6,6 +6,7 @@ import { healthRoutes, type ReadinessCheck } from './health.ts';
 import { notFound, problemHandler } from './problems.ts';
 import { requestId } from './requestId.ts';
 import { reviewRoutes } from './reviewRoutes.ts';
+import { verificationRoutes } from './verificationRoutes.ts';
 
 /** The HTTP application: probes, metrics and the client API. */
 export function createApp(deps: {
@@ -14,7 +15,9 @@ export function createApp(deps: {
   logger: Logger;
   development: boolean;
   /** The client API; without it the app serves the probes and metrics only (tests, tools). */
-  api?: Parameters<typeof documentRoutes>[0] & Parameters<typeof reviewRoutes>[0];
+  api?: Parameters<typeof documentRoutes>[0] &
+    Parameters<typeof reviewRoutes>[0] &
+    Parameters<typeof verificationRoutes>[0];
 }): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -27,6 +30,7 @@ export function createApp(deps: {
   if (deps.api) {
     app.use(documentRoutes(deps.api));
     app.use(reviewRoutes(deps.api));
+    app.use(verificationRoutes(deps.api));
   }
   app.use(notFound);
   app.use(problemHandler({ logger: deps.logger, development: deps.development }));

@@ -36,6 +36,8 @@ describe('the document routes', () => {
   let server: Server;
   let url: string;
   let storageDirectory: string;
+  /** Reads per document, to see when a stream stops polling. */
+  const viewCalls = new Map<string, number>();
   const evaluated = newDocument({ ownerId: 'owner-a' });
   const inReview = newDocument({ ownerId: 'owner-c' });
   before(async () => {
@@ -51,11 +53,21 @@ describe('the document routes', () => {
       development: false,
       api: {
         auth: createAuth(jwtSettings),
-        queries: createDocumentQueries(world.pool, createPiiCipher(world.config.pii)),
+        queries: (() => {
+          const queries = createDocumentQueries(world.pool, createPiiCipher(world.config.pii));
+          return {
+            ...queries,
+            view: (id: string) => {
+              viewCalls.set(id, (viewCalls.get(id) ?? 0) + 1);
+              return queries.view(id);
+            },
+          };
+        })(),
         store: runtime.store,
         reviewQueue: createReviewQueue(world.pool),
         documents: runtime.documents,
         storage,
+        pollMs: 50,
       },
     });
     server = app.listen(0);
@@ -237,5 +249,82 @@ describe('the document routes', () => {
       (await post(`/internal/reviews/${evaluated.id}/decision`, reviewer, { decision: 'approve', reason: 'x' })).status,
       409,
     );
+  });
+
+  it('should give the verdict to the owner and staff, and 404 to others', async () => {
+    const body = (await (await get(`/verification/${evaluated.id}`, tokenFor('owner-a', 'user'))).json()) as {
+      verdict: string;
+      score: number;
+    };
+    assert.equal(body.verdict, 'approved');
+    assert.equal(body.score, CLEAN_EVALUATION.score);
+    assert.equal((await get(`/verification/${evaluated.id}`, tokenFor('rev-1', 'reviewer'))).status, 200);
+    assert.equal((await get(`/verification/${evaluated.id}`, tokenFor('owner-b', 'user'))).status, 404);
+    assert.equal((await get(`/verification/${evaluated.id}/events`, tokenFor('owner-b', 'user'))).status, 404);
+  });
+
+  it('should stream the verdict at once, then each change, and end after a final one', async () => {
+    const pending = newDocument({ ownerId: 'owner-d' });
+    await runtime.documents.create(pending, { type: 'user', id: 'owner-d' });
+    const response = await get(`/verification/${pending.id}/events`, tokenFor('owner-d', 'user'));
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'text/event-stream');
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let buffered = '';
+    const verdicts: string[] = [];
+    const nextEvent = async () => {
+      for (;;) {
+        const end = buffered.indexOf('\n\n');
+        if (end >= 0) {
+          const block = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          const data = block.split('\n').find((line) => line.startsWith('data: '));
+          return data ? (JSON.parse(data.slice(6)) as { verdict: string; status: string }) : null;
+        }
+        const { value, done } = await reader.read();
+        if (done) return null;
+        buffered += decoder.decode(value, { stream: true });
+      }
+    };
+    const first = await nextEvent();
+    verdicts.push(`${first?.verdict}/${first?.status}`);
+    const leaseToken = randomUUID();
+    await runtime.documents.send(
+      pending.id,
+      { type: 'PROCESSING_STARTED', workerId: 'w', attempt: 1, leaseToken, device: 'cpu' },
+      SYSTEM,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await runtime.documents.send(
+      pending.id,
+      { type: 'OCR_COMPLETED', leaseToken, result: SYNTHETIC_OCR, gpuProcessed: false, durationMs: 3 },
+      SYSTEM,
+    );
+    await runtime.documents.send(pending.id, { type: 'AI_EVALUATED', ...CLEAN_EVALUATION }, SYSTEM);
+    await runtime.documents.send(pending.id, { type: 'DECIDE' }, SYSTEM);
+    for (let event = await nextEvent(); event; event = await nextEvent())
+      verdicts.push(`${event.verdict}/${event.status}`);
+    assert.equal(verdicts[0], 'pending/uploaded');
+    assert.ok(verdicts.includes('pending/processing'), verdicts.join(' '));
+    assert.equal(verdicts.at(-1), 'approved/auto_approve');
+  });
+
+  it('should stop streaming when the client goes away', async () => {
+    const waiting = newDocument({ ownerId: 'owner-e' });
+    await runtime.documents.create(waiting, { type: 'user', id: 'owner-e' });
+    const controller = new AbortController();
+    const response = await fetch(`${url}/verification/${waiting.id}/events`, {
+      headers: { authorization: `Bearer ${tokenFor('owner-e', 'user')}` },
+      signal: controller.signal,
+    });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    assert.match(new TextDecoder().decode((await reader.read()).value), /pending/);
+    controller.abort();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const readsAfterAbort = viewCalls.get(waiting.id) ?? 0;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(viewCalls.get(waiting.id), readsAfterAbort, 'the stream stopped polling');
+    assert.equal((await get(`/verification/${waiting.id}`, tokenFor('owner-e', 'user'))).status, 200);
   });
 });
