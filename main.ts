@@ -6,6 +6,7 @@ import { createLogger } from './adapters/logging/logger.ts';
 import { createMetrics, runtimeMetrics } from './adapters/metrics/registry.ts';
 import { createOnnxOcrEngine } from './adapters/ocr/engine.ts';
 import { createDocumentQueries, createReviewQueue } from './adapters/postgres/documentQueries.ts';
+import { createIdempotencyKeys } from './adapters/postgres/idempotencyKeys.ts';
 import { createPiiCipher } from './adapters/postgres/piiCipher.ts';
 import { createDatabasePool } from './adapters/postgres/pool.ts';
 import { createRedis } from './adapters/redis/client.ts';
@@ -72,6 +73,9 @@ async function main() {
       reviewQueue: createReviewQueue(pool),
       documents: runtime.documents,
       storage,
+      idempotency: createIdempotencyKeys(pool),
+      maxUploadBytes: 2 * 1024 * 1024,
+      maxPixels: config.ocr.maxPixels,
     },
     metrics: metrics.registry,
     readiness: [

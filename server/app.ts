@@ -6,6 +6,7 @@ import { healthRoutes, type ReadinessCheck } from './health.ts';
 import { notFound, problemHandler } from './problems.ts';
 import { requestId } from './requestId.ts';
 import { reviewRoutes } from './reviewRoutes.ts';
+import { uploadRoutes } from './uploadRoutes.ts';
 import { verificationRoutes } from './verificationRoutes.ts';
 
 /** The HTTP application: probes, metrics and the client API. */
@@ -17,7 +18,8 @@ export function createApp(deps: {
   /** The client API; without it the app serves the probes and metrics only (tests, tools). */
   api?: Parameters<typeof documentRoutes>[0] &
     Parameters<typeof reviewRoutes>[0] &
-    Parameters<typeof verificationRoutes>[0];
+    Parameters<typeof verificationRoutes>[0] &
+    Parameters<typeof uploadRoutes>[0];
 }): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -28,6 +30,7 @@ export function createApp(deps: {
     response.type(deps.metrics.contentType).send(await deps.metrics.metrics());
   });
   if (deps.api) {
+    app.use(uploadRoutes(deps.api));
     app.use(documentRoutes(deps.api));
     app.use(reviewRoutes(deps.api));
     app.use(verificationRoutes(deps.api));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { Registry } from 'prom-client';
+import sharp from 'sharp';
+import { sql } from 'slonik';
+import { z } from 'zod';
 import { createDocumentQueries, createReviewQueue } from '../../adapters/postgres/documentQueries.ts';
+import { createIdempotencyKeys } from '../../adapters/postgres/idempotencyKeys.ts';
 import { createPiiCipher } from '../../adapters/postgres/piiCipher.ts';
 import { createFsStorage } from '../../adapters/storage/fsStorage.ts';
 import { loadConfig } from '../../config/index.ts';
@@ -36,16 +40,13 @@ describe('the document routes', () => {
   let server: Server;
   let url: string;
   let storageDirectory: string;
+  let storage: ReturnType<typeof createFsStorage>;
   /** Reads per document, to see when a stream stops polling. */
   const viewCalls = new Map<string, number>();
   const evaluated = newDocument({ ownerId: 'owner-a' });
   const inReview = newDocument({ ownerId: 'owner-c' });
-  before(async () => {
-    world = await createWorld();
-    runtime = await world.runtime(undefined, { start: false });
-    storageDirectory = await mkdtemp(join(tmpdir(), 'filot-api-storage-'));
-    const storage = createFsStorage(storageDirectory);
-    await storage.put(`documents/${inReview.id}`, IMAGE);
+  /** The API app on its own port, with these settings changed. */
+  const listenWith = async (overrides: { maxPixels?: number }) => {
     const app = createApp({
       readiness: [],
       metrics: new Registry(),
@@ -68,11 +69,22 @@ describe('the document routes', () => {
         documents: runtime.documents,
         storage,
         pollMs: 50,
+        idempotency: createIdempotencyKeys(world.pool),
+        maxUploadBytes: 2 * 1024 * 1024,
+        maxPixels: overrides.maxPixels ?? 50_000_000,
       },
     });
-    server = app.listen(0);
-    await new Promise((resolve) => server.once('listening', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const listening = app.listen(0);
+    await new Promise((resolve) => listening.once('listening', resolve));
+    return { server: listening, url: `http://127.0.0.1:${(listening.address() as AddressInfo).port}` };
+  };
+  before(async () => {
+    world = await createWorld();
+    runtime = await world.runtime(undefined, { start: false });
+    storageDirectory = await mkdtemp(join(tmpdir(), 'filot-api-storage-'));
+    storage = createFsStorage(storageDirectory);
+    await storage.put(`documents/${inReview.id}`, IMAGE);
+    ({ server, url } = await listenWith({}));
 
     // One evaluated document of owner-a, and 25 more to page through.
     await runtime.documents.create(evaluated, { type: 'user', id: 'owner-a' });
@@ -326,5 +338,198 @@ describe('the document routes', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(viewCalls.get(waiting.id), readsAfterAbort, 'the stream stopped polling');
     assert.equal((await get(`/verification/${waiting.id}`, tokenFor('owner-e', 'user'))).status, 200);
+  });
+
+  describe('POST /documents/upload', () => {
+    const jpeg = async (width = 640, height = 400) =>
+      sharp({ create: { width, height, channels: 3, background: '#9cc9e8' } })
+        .jpeg()
+        .toBuffer();
+    const upload = (token: string, parts: [string, string | Blob, string?][], headers: Record<string, string> = {}) => {
+      const form = new FormData();
+      for (const [name, value, filename] of parts)
+        typeof value === 'string' ? form.append(name, value) : form.append(name, value, filename ?? 'card.jpg');
+      return fetch(`${url}/documents/upload`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, ...headers },
+        body: form,
+      });
+    };
+    const countRows = async () =>
+      world.pool.oneFirst(sql.type(z.object({ count: z.number() }))`SELECT count(*)::int AS count FROM documents`);
+    const storedFiles = async () => (await readdir(join(storageDirectory, 'documents'))).length;
+
+    it('should store the file, commit the document and its OCR job, and answer 202 with its location', async () => {
+      const image = await jpeg();
+      const response = await upload(tokenFor('owner-u', 'user'), [
+        ['type', 'KTP'],
+        ['file', new Blob([image], { type: 'image/jpeg' })],
+      ]);
+      assert.equal(response.status, 202);
+      const body = (await response.json()) as { id: string; status: string };
+      assert.equal(response.headers.get('location'), `/documents/${body.id}`);
+      assert.equal(body.status, 'uploaded');
+      assert.deepEqual(await storage.get(`documents/${body.id}`), image);
+      const outbox = await world.pool.oneFirst(sql.type(z.object({ count: z.number() }))`
+        SELECT count(*)::int AS count FROM outbox WHERE document_id = ${body.id} AND kind = 'enqueue_ocr'`);
+      assert.equal(outbox, 1);
+      const sha = await world.pool.oneFirst(sql.type(z.object({ sha: z.instanceof(Buffer) }))`
+        SELECT sha256 AS sha FROM documents WHERE id = ${body.id}`);
+      assert.deepEqual(sha, createHash('sha256').update(image).digest());
+    });
+
+    it('should refuse bad uploads with a clear status and leave nothing behind', async () => {
+      const token = tokenFor('owner-u', 'user');
+      const rowsBefore = await countRows();
+      const filesBefore = await storedFiles();
+      const image = await jpeg();
+      const bomb = await sharp({ create: { width: 8000, height: 8000, channels: 3, background: '#000000' } })
+        .png({ compressionLevel: 9 })
+        .toBuffer();
+      const cases: [string, number, [string, string | Blob, string?][]][] = [
+        [
+          'oversize',
+          413,
+          [
+            ['type', 'KTP'],
+            ['file', new Blob([Buffer.concat([image, randomBytes(2_200_000)])])],
+          ],
+        ],
+        [
+          'text renamed .jpg',
+          415,
+          [
+            ['type', 'KTP'],
+            ['file', new Blob(['hello, not an image']), 'card.jpg'],
+          ],
+        ],
+        [
+          'polyglot: HTML with a JPEG name',
+          415,
+          [
+            ['type', 'KTP'],
+            ['file', new Blob(['<html>\xff\xd8\xff</html>'])],
+          ],
+        ],
+        [
+          'empty',
+          400,
+          [
+            ['type', 'KTP'],
+            ['file', new Blob([])],
+          ],
+        ],
+        [
+          'truncated JPEG',
+          422,
+          [
+            ['type', 'KTP'],
+            ['file', new Blob([image.subarray(0, 20)])],
+          ],
+        ],
+        ['missing type', 400, [['file', new Blob([image])]]],
+        [
+          'unknown type',
+          400,
+          [
+            ['type', 'PASSPORT'],
+            ['file', new Blob([image])],
+          ],
+        ],
+        [
+          'extra field',
+          400,
+          [
+            ['type', 'KTP'],
+            ['note', 'hi'],
+            ['file', new Blob([image])],
+          ],
+        ],
+        [
+          'two files',
+          400,
+          [
+            ['type', 'KTP'],
+            ['file', new Blob([image])],
+            ['file', new Blob([image])],
+          ],
+        ],
+      ];
+      for (const [name, status, parts] of cases) {
+        const response = await upload(token, parts);
+        assert.equal(response.status, status, name);
+        assert.equal(response.headers.get('content-type')?.split(';')[0], 'application/problem+json', name);
+      }
+      // 64 megapixels in a small PNG: refused from its header, with a lower pixel limit.
+      const limited = await listenWith({ maxPixels: 40_000_000 });
+      const response = await fetch(`${limited.url}/documents/upload`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: (() => {
+          const form = new FormData();
+          form.append('type', 'KTP');
+          form.append('file', new Blob([bomb]), 'bomb.png');
+          return form;
+        })(),
+      });
+      limited.server.close();
+      assert.equal(response.status, 413, 'decompression bomb');
+      assert.equal(await countRows(), rowsBefore);
+      assert.equal(await storedFiles(), filesBefore);
+      assert.equal((await fetch(`${url}/health`)).status, 200);
+    });
+
+    it('should replay the response for the same Idempotency-Key and body, and refuse another body', async () => {
+      const token = tokenFor('owner-u', 'user');
+      const image = await jpeg(500, 320);
+      const send = (body: Buffer, type = 'KTP') =>
+        upload(
+          token,
+          [
+            ['type', type],
+            ['file', new Blob([body])],
+          ],
+          { 'Idempotency-Key': 'upload-0001' },
+        );
+      const first = await send(image);
+      const second = await send(image);
+      assert.equal(first.status, 202);
+      assert.equal(second.status, 202);
+      assert.deepEqual(await second.json(), await first.json());
+      assert.equal((await send(await jpeg(510, 320))).status, 422);
+      assert.equal((await send(image, 'NPWP')).status, 422);
+      assert.equal(
+        (
+          await upload(
+            token,
+            [
+              ['type', 'KTP'],
+              ['file', new Blob([image])],
+            ],
+            { 'Idempotency-Key': 'bad key!' },
+          )
+        ).status,
+        400,
+      );
+    });
+
+    it('should take many parallel uploads', async () => {
+      const token = tokenFor('owner-p', 'user');
+      const image = await jpeg();
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          upload(token, [
+            ['type', 'NPWP'],
+            ['file', new Blob([image])],
+          ]),
+        ),
+      );
+      assert.deepEqual(
+        responses.map((response) => response.status),
+        Array(20).fill(202),
+      );
+      const ids = await Promise.all(responses.map(async (response) => ((await response.json()) as { id: string }).id));
+      assert.equal(new Set(ids).size, 20);
+    });
   });
 });

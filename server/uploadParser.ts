@@ -1,0 +1,82 @@
+import busboy from 'busboy';
+import type { Request } from 'express';
+import { HttpProblem } from './problems.ts';
+
+/**
+ * Reads a `multipart/form-data` upload with exactly the fields `type` and `file`, streamed and kept
+ * in memory (at most `maxBytes`, 2 MB by default), so no temporary file exists to be left behind.
+ * Everything else is a clear 4xx: no multipart, an unknown or repeated field, a second file, an
+ * empty or oversized file.
+ */
+export type ParsedUpload = { type: string | undefined; file: Buffer | undefined };
+
+export function readUpload(request: Request, maxBytes: number): Promise<ParsedUpload> {
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: request.headers,
+        limits: { fileSize: maxBytes, files: 1, fields: 2, fieldSize: 64, parts: 3 },
+      });
+    } catch {
+      reject(new HttpProblem({ status: 400, title: 'Bad Request', detail: 'Send multipart/form-data.' }));
+      return;
+    }
+    let type: string | undefined;
+    let file: Buffer | undefined;
+    let failure: HttpProblem | undefined;
+    const fail = (problem: HttpProblem) => {
+      failure ??= problem;
+    };
+    parser.on('field', (name, value) => {
+      if (name !== 'type' || type !== undefined)
+        return fail(
+          new HttpProblem({
+            status: 400,
+            title: 'Bad Request',
+            detail: `Unexpected form field "${name.slice(0, 32)}".`,
+          }),
+        );
+      type = value;
+    });
+    parser.on('file', (name, stream) => {
+      if (name !== 'file' || file !== undefined) {
+        stream.resume();
+        return fail(
+          new HttpProblem({ status: 400, title: 'Bad Request', detail: 'Send one file, in the field "file".' }),
+        );
+      }
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('limit', () =>
+        fail(
+          new HttpProblem({
+            status: 413,
+            title: 'Content Too Large',
+            detail: `The file is larger than ${maxBytes} bytes.`,
+          }),
+        ),
+      );
+      stream.on('end', () => {
+        file = Buffer.concat(chunks);
+      });
+    });
+    for (const limit of ['partsLimit', 'filesLimit', 'fieldsLimit'] as const)
+      parser.on(limit, () =>
+        fail(new HttpProblem({ status: 400, title: 'Bad Request', detail: 'Too many form parts.' })),
+      );
+    parser.on('error', () =>
+      fail(new HttpProblem({ status: 400, title: 'Bad Request', detail: 'The form data is malformed.' })),
+    );
+    parser.on('close', () => (failure ? reject(failure) : resolve({ type, file })));
+    request.pipe(parser);
+  });
+}
+
+/** The format by its magic bytes; the declared Content-Type and file name are not trusted. */
+export function sniffMime(bytes: Buffer): 'image/jpeg' | 'image/png' | 'application/pdf' | null {
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
+  if (bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
+  if (bytes.subarray(0, 5).toString('latin1') === '%PDF-') return 'application/pdf';
+  return null;
+}

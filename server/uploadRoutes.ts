@@ -1,0 +1,108 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { type Router as ExpressRouter, Router } from 'express';
+import sharp from 'sharp';
+import type { IdempotencyKeys } from '../adapters/postgres/idempotencyKeys.ts';
+import { DOCUMENT_TYPES, type DocumentType } from '../machines/document.events.ts';
+import type { Documents } from '../runtime/documents.ts';
+import type { DocumentStorage } from '../runtime/ports.ts';
+import type { createAuth, Principal } from './auth.ts';
+import { HttpProblem } from './problems.ts';
+import { readUpload, sniffMime } from './uploadParser.ts';
+
+/**
+ * `POST /documents/upload`: multipart `type` (KTP or NPWP) and `file` (JPEG, PNG or PDF by its magic
+ * bytes, at most 2 MB, and for images at most `maxPixels` by its header, before anything decodes
+ * it). The file is stored, the document row and its OCR job (outbox) are committed, and only then
+ * is 202 sent. Nothing is left behind when any step fails.
+ */
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,255}$/;
+
+export function uploadRoutes(deps: {
+  auth: ReturnType<typeof createAuth>;
+  documents: Pick<Documents, 'create'>;
+  storage: DocumentStorage;
+  idempotency: IdempotencyKeys;
+  maxUploadBytes: number;
+  maxPixels: number;
+}): ExpressRouter {
+  const router = Router();
+  const problem = (status: number, title: string, detail: string) => new HttpProblem({ status, title, detail });
+
+  router.post('/documents/upload', deps.auth.authenticate, async (request, response) => {
+    const principal = response.locals.principal as Principal;
+    const key = request.get('idempotency-key');
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key))
+      throw problem(400, 'Bad Request', 'Idempotency-Key must be 1–255 letters, digits, ".", "_", ":" or "-".');
+
+    const { type, file } = await readUpload(request, deps.maxUploadBytes);
+    if (!type || !(DOCUMENT_TYPES as readonly string[]).includes(type))
+      throw problem(400, 'Bad Request', 'The field "type" must be KTP or NPWP.');
+    if (!file || file.length === 0) throw problem(400, 'Bad Request', 'The field "file" must hold a non-empty file.');
+    const mime = sniffMime(file);
+    if (!mime) throw problem(415, 'Unsupported Media Type', 'The file must be a JPEG, PNG or PDF.');
+    if (mime !== 'application/pdf') {
+      let pixels: number;
+      try {
+        // Header only: a decompression bomb is refused before a single pixel is decoded.
+        const { width, height } = await sharp(file, { limitInputPixels: false }).metadata();
+        pixels = (width ?? 0) * (height ?? 0);
+      } catch {
+        throw problem(422, 'Unprocessable Content', 'The image cannot be read.');
+      }
+      if (pixels === 0) throw problem(422, 'Unprocessable Content', 'The image has no size.');
+      if (pixels > deps.maxPixels) throw problem(413, 'Content Too Large', 'The image has too many pixels.');
+    }
+
+    const sha256 = createHash('sha256').update(file).digest();
+    if (key !== undefined) {
+      const requestSha = createHash('sha256').update(`${type}\u0000`).update(sha256).digest();
+      const outcome = await deps.idempotency.begin(principal.id, key, requestSha);
+      if (outcome.state === 'replay') {
+        const body = outcome.body as { id: string };
+        response.status(outcome.status).location(`/documents/${body.id}`).json(body);
+        return;
+      }
+      if (outcome.state === 'mismatch')
+        throw problem(422, 'Unprocessable Content', 'This Idempotency-Key was used with a different request.');
+      if (outcome.state === 'in_progress')
+        throw problem(409, 'Conflict', 'A request with this Idempotency-Key is still being processed.');
+    }
+
+    const id = randomUUID();
+    const storageKey = `documents/${id}`;
+    try {
+      await deps.storage.put(storageKey, file);
+      try {
+        await deps.documents.create(
+          {
+            id,
+            ownerId: principal.id,
+            type: type as DocumentType,
+            storageKey,
+            sha256,
+            mime,
+            sizeBytes: file.length,
+            correlationId: response.locals.requestId as string,
+          },
+          { type: 'user', id: principal.id },
+        );
+      } catch (error) {
+        await deps.storage.delete(storageKey);
+        throw error;
+      }
+    } catch (error) {
+      if (key !== undefined) await deps.idempotency.abandon(principal.id, key);
+      throw error;
+    }
+    const body = {
+      id,
+      type,
+      status: 'uploaded',
+      links: { self: `/documents/${id}`, verification: `/verification/${id}` },
+    };
+    if (key !== undefined) await deps.idempotency.complete(principal.id, key, id, 202, body);
+    response.status(202).location(`/documents/${id}`).json(body);
+  });
+
+  return router;
+}
