@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { DEVELOPMENT_SECRETS, type Environment, environmentSchema } from './schema.ts';
 
 export type Config = {
@@ -69,7 +69,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     nodeEnv: env.NODE_ENV,
     port: env.PORT,
     logLevel: env.LOG_LEVEL,
-    databaseUrl: env.DATABASE_URL,
+    databaseUrl: withDefaultUser(env.DATABASE_URL),
     databasePoolSize: env.DATABASE_POOL_SIZE,
     redisUrl: env.REDIS_URL,
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
@@ -128,4 +128,16 @@ function jwtSettings(env: Environment): Config['jwt'] {
   }
   const secret = env.JWT_SECRET ?? DEVELOPMENT_SECRETS.JWT_SECRET;
   return { ...common, verificationKey: secret, algorithms: ['HS256'], signingKey: secret };
+}
+
+/**
+ * A Postgres URL without a user name means "the operating-system user", as libpq reads it; the `pg`
+ * driver would instead look for a USER environment variable, which service managers often leave
+ * unset. Filling it in here keeps the default `postgres://localhost:5432/filot` working everywhere.
+ */
+function withDefaultUser(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  if (url.username) return databaseUrl;
+  url.username = userInfo().username;
+  return url.toString();
 }
