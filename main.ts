@@ -18,6 +18,7 @@ import { createPolicyEvaluator } from './runtime/evaluator.ts';
 import { createRuntime } from './runtime/index.ts';
 import { createApp } from './server/app.ts';
 import { createAuth } from './server/auth.ts';
+import { createRateLimit } from './server/rateLimits.ts';
 
 /**
  * `npm start`: create the database if needed, migrate, start the runtime and the HTTP server in one
@@ -66,6 +67,7 @@ async function main() {
   const app = createApp({
     logger,
     development: config.nodeEnv === 'development',
+    corsOrigins: config.http.corsOrigins,
     api: {
       auth: createAuth(config.jwt),
       queries: createDocumentQueries(pool, createPiiCipher(config.pii)),
@@ -76,6 +78,22 @@ async function main() {
       idempotency: createIdempotencyKeys(pool),
       maxUploadBytes: 2 * 1024 * 1024,
       maxPixels: config.ocr.maxPixels,
+      uploadLimit: createRateLimit({
+        redis,
+        prefix: config.redisKeyPrefix,
+        name: 'upload',
+        points: config.http.uploadsPerMinute,
+        windowSeconds: 60,
+        onStoreError: (error) => logger.warn('ratelimit.unavailable', { error: error.message }),
+      }),
+      verificationLimit: createRateLimit({
+        redis,
+        prefix: config.redisKeyPrefix,
+        name: 'verification',
+        points: config.http.verificationPerMinute,
+        windowSeconds: 60,
+        onStoreError: (error) => logger.warn('ratelimit.unavailable', { error: error.message }),
+      }),
     },
     metrics: metrics.registry,
     readiness: [

@@ -1,4 +1,6 @@
+import cors from 'cors';
 import express, { type Express } from 'express';
+import helmet from 'helmet';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../runtime/ports.ts';
 import { documentRoutes } from './documentRoutes.ts';
@@ -15,6 +17,8 @@ export function createApp(deps: {
   metrics: Registry;
   logger: Logger;
   development: boolean;
+  /** Browser origins allowed by CORS; none by default (the API is called server to server). */
+  corsOrigins?: string[];
   /** The client API; without it the app serves the probes and metrics only (tests, tools). */
   api?: Parameters<typeof documentRoutes>[0] &
     Parameters<typeof reviewRoutes>[0] &
@@ -24,6 +28,8 @@ export function createApp(deps: {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestId);
+  app.use(helmet());
+  app.use(cors({ origin: deps.corsOrigins ?? [], exposedHeaders: ['Location', 'X-Request-Id', 'Retry-After'] }));
   app.use(express.json({ limit: '16kb' }));
   app.use(healthRoutes(deps.readiness));
   app.get('/metrics', async (_request, response) => {

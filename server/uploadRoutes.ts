@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { type Router as ExpressRouter, Router } from 'express';
+import { type Router as ExpressRouter, type RequestHandler, Router } from 'express';
 import sharp from 'sharp';
 import type { IdempotencyKeys } from '../adapters/postgres/idempotencyKeys.ts';
 import { DOCUMENT_TYPES, type DocumentType } from '../machines/document.events.ts';
@@ -24,11 +24,13 @@ export function uploadRoutes(deps: {
   idempotency: IdempotencyKeys;
   maxUploadBytes: number;
   maxPixels: number;
+  uploadLimit?: RequestHandler;
 }): ExpressRouter {
   const router = Router();
   const problem = (status: number, title: string, detail: string) => new HttpProblem({ status, title, detail });
 
-  router.post('/documents/upload', deps.auth.authenticate, async (request, response) => {
+  const limit: RequestHandler = deps.uploadLimit ?? ((_request, _response, next) => next());
+  router.post('/documents/upload', deps.auth.authenticate, limit, async (request, response) => {
     const principal = response.locals.principal as Principal;
     const key = request.get('idempotency-key');
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key))

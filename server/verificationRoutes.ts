@@ -1,4 +1,4 @@
-import { type Router as ExpressRouter, Router } from 'express';
+import { type Router as ExpressRouter, type RequestHandler, Router } from 'express';
 import { z } from 'zod';
 import type { DocumentQueries, DocumentSummary } from '../adapters/postgres/documentQueries.ts';
 import { FINAL_STATUSES } from '../machines/document.machine.ts';
@@ -41,10 +41,12 @@ export function verificationRoutes(deps: {
   pollMs?: number;
   /** Longest an event stream stays open (default 10 minutes); the client reconnects after. */
   maxStreamMs?: number;
+  verificationLimit?: RequestHandler;
 }): ExpressRouter {
   const router = Router();
   const pollMs = deps.pollMs ?? 500;
   const maxStreamMs = deps.maxStreamMs ?? 10 * 60_000;
+  const limit: RequestHandler = deps.verificationLimit ?? ((_request, _response, next) => next());
 
   const visible = async (id: string, principal: Principal) => {
     const document = await deps.queries.view(id);
@@ -54,12 +56,12 @@ export function verificationRoutes(deps: {
     return document;
   };
 
-  router.get('/verification/:id', deps.auth.authenticate, async (request, response) => {
+  router.get('/verification/:id', deps.auth.authenticate, limit, async (request, response) => {
     const { id } = idParams.parse(request.params);
     response.json(verdictOf(await visible(id, response.locals.principal as Principal)));
   });
 
-  router.get('/verification/:id/events', deps.auth.authenticate, async (request, response) => {
+  router.get('/verification/:id/events', deps.auth.authenticate, limit, async (request, response) => {
     const { id } = idParams.parse(request.params);
     const principal = response.locals.principal as Principal;
     let document: DocumentSummary = await visible(id, principal);

@@ -35,6 +35,7 @@ describe('the HTTP application', () => {
         metrics: new Registry(),
         logger,
         development: false,
+        corsOrigins: ['https://app.example.test'],
       }),
     ));
   });
@@ -50,6 +51,15 @@ describe('the HTTP application', () => {
     const body = (await response.json()) as Record<string, unknown>;
     assert.equal(body.status, 404);
     assert.equal(body.correlationId, 'client-request-0001');
+  });
+
+  it('should set the security headers and allow only the configured browser origins', async () => {
+    const allowed = await fetch(`${url}/health`, { headers: { origin: 'https://app.example.test' } });
+    assert.equal(allowed.headers.get('x-content-type-options'), 'nosniff');
+    assert.ok(allowed.headers.get('content-security-policy'));
+    assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://app.example.test');
+    const other = await fetch(`${url}/health`, { headers: { origin: 'https://evil.example.test' } });
+    assert.equal(other.headers.get('access-control-allow-origin'), null);
   });
 
   it('should replace a malformed X-Request-Id with a generated one', async () => {
