@@ -68,6 +68,7 @@ async function main() {
     logger,
     development: config.nodeEnv === 'development',
     corsOrigins: config.http.corsOrigins,
+    ...(config.http.metricsToken ? { metricsToken: config.http.metricsToken } : {}),
     api: {
       auth: createAuth(config.jwt),
       queries: createDocumentQueries(pool, createPiiCipher(config.pii)),

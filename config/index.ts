@@ -27,7 +27,7 @@ export type Config = {
     /** For `npm run token` only: the HS256 secret or a PEM private key. */
     signingKey?: string;
   };
-  http: { uploadsPerMinute: number; verificationPerMinute: number; corsOrigins: string[] };
+  http: { uploadsPerMinute: number; verificationPerMinute: number; corsOrigins: string[]; metricsToken?: string };
   ocr: { device: Environment['OCR_DEVICE']; threads: number; maxPixels: number };
   storage:
     | { driver: 'fs'; directory: string }
@@ -92,6 +92,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       uploadsPerMinute: env.RATE_LIMIT_UPLOADS_PER_MINUTE,
       verificationPerMinute: env.RATE_LIMIT_VERIFICATION_PER_MINUTE,
       corsOrigins: env.CORS_ORIGINS?.split(',').map((origin) => origin.trim()) ?? [],
+      ...(env.METRICS_TOKEN ? { metricsToken: env.METRICS_TOKEN } : {}),
     },
     ocr: { device: env.OCR_DEVICE, threads: env.OCR_THREADS, maxPixels: env.OCR_MAX_PIXELS },
     storage:

@@ -133,6 +133,7 @@ export const environmentSchema = z
     SWEEPER_INTERVAL_MS: integer(10).default(15_000),
     SWEEPER_STALE_MS: integer(0).default(60_000),
     SHUTDOWN_TIMEOUT_MS: integer(100).default(15_000),
+    METRICS_TOKEN: z.string().min(32, 'at least 32 characters').optional(),
     RATE_LIMIT_UPLOADS_PER_MINUTE: integer(1).default(30),
     RATE_LIMIT_VERIFICATION_PER_MINUTE: integer(1).default(300),
     CORS_ORIGINS: z

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import cors from 'cors';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
@@ -5,7 +6,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../runtime/ports.ts';
 import { documentRoutes } from './documentRoutes.ts';
 import { healthRoutes, type ReadinessCheck } from './health.ts';
-import { notFound, problemHandler } from './problems.ts';
+import { notFound, problemHandler, sendProblem } from './problems.ts';
 import { requestId } from './requestId.ts';
 import { reviewRoutes } from './reviewRoutes.ts';
 import { uploadRoutes } from './uploadRoutes.ts';
@@ -19,6 +20,8 @@ export function createApp(deps: {
   development: boolean;
   /** Browser origins allowed by CORS; none by default (the API is called server to server). */
   corsOrigins?: string[];
+  /** When set, /metrics needs it as a bearer token. */
+  metricsToken?: string;
   /** The client API; without it the app serves the probes and metrics only (tests, tools). */
   api?: Parameters<typeof documentRoutes>[0] &
     Parameters<typeof reviewRoutes>[0] &
@@ -32,7 +35,12 @@ export function createApp(deps: {
   app.use(cors({ origin: deps.corsOrigins ?? [], exposedHeaders: ['Location', 'X-Request-Id', 'Retry-After'] }));
   app.use(express.json({ limit: '16kb' }));
   app.use(healthRoutes(deps.readiness));
-  app.get('/metrics', async (_request, response) => {
+  app.get('/metrics', async (request, response) => {
+    if (deps.metricsToken && !sameSecret(request.get('authorization') ?? '', `Bearer ${deps.metricsToken}`)) {
+      response.setHeader('WWW-Authenticate', 'Bearer');
+      sendProblem(response, { status: 401, title: 'Unauthorized', detail: 'The metrics token is required.' });
+      return;
+    }
     response.type(deps.metrics.contentType).send(await deps.metrics.metrics());
   });
   if (deps.api) {
@@ -44,4 +52,10 @@ export function createApp(deps: {
   app.use(notFound);
   app.use(problemHandler({ logger: deps.logger, development: deps.development }));
   return app;
+}
+
+/** Constant-time comparison (of digests, so the lengths always match). */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }

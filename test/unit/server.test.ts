@@ -11,6 +11,7 @@ import { createApp } from '../../server/app.ts';
 import { problemHandler } from '../../server/problems.ts';
 import { requestId } from '../../server/requestId.ts';
 
+const METRICS_TOKEN = 'metrics-token-for-tests-0123456789abcdef';
 const logged: { message: string; fields?: Record<string, unknown> }[] = [];
 const logger: Logger = {
   error: (message, fields) => logged.push({ message, fields }),
@@ -36,6 +37,7 @@ describe('the HTTP application', () => {
         logger,
         development: false,
         corsOrigins: ['https://app.example.test'],
+        metricsToken: METRICS_TOKEN,
       }),
     ));
   });
@@ -60,6 +62,14 @@ describe('the HTTP application', () => {
     assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://app.example.test');
     const other = await fetch(`${url}/health`, { headers: { origin: 'https://evil.example.test' } });
     assert.equal(other.headers.get('access-control-allow-origin'), null);
+  });
+
+  it('should protect /metrics with the configured token', async () => {
+    assert.equal((await fetch(`${url}/metrics`)).status, 401);
+    assert.equal((await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
+    const allowed = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    assert.equal(allowed.status, 200);
+    assert.match(allowed.headers.get('content-type') ?? '', /^text\/plain/);
   });
 
   it('should replace a malformed X-Request-Id with a generated one', async () => {
