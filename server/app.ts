@@ -8,6 +8,7 @@ import { documentRoutes } from './documentRoutes.ts';
 import { healthRoutes, type ReadinessCheck } from './health.ts';
 import { notFound, problemHandler, sendProblem } from './problems.ts';
 import { requestId } from './requestId.ts';
+import { requestLog } from './requestLog.ts';
 import { reviewRoutes } from './reviewRoutes.ts';
 import { uploadRoutes } from './uploadRoutes.ts';
 import { verificationRoutes } from './verificationRoutes.ts';
@@ -31,6 +32,7 @@ export function createApp(deps: {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestId);
+  app.use(requestLog(deps.logger));
   app.use(helmet());
   app.use(cors({ origin: deps.corsOrigins ?? [], exposedHeaders: ['Location', 'X-Request-Id', 'Retry-After'] }));
   app.use(express.json({ limit: '16kb' }));

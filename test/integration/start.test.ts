@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import { createRedis } from '../../adapters/redis/client.ts';
+import { todayIn } from '../../domain/dates.ts';
+import { generateCard } from '../../synthetic/generate.ts';
 import { TEST_SERVER_URL } from '../support/database.ts';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.ts';
 
@@ -17,7 +23,11 @@ function start(env: Record<string, string>) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
+  let stdout = '';
   let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
@@ -25,7 +35,7 @@ function start(env: Record<string, string>) {
     if (line.startsWith('{')) logs.push(JSON.parse(line) as Record<string, unknown>);
   });
   const exited = new Promise<{ code: number | null }>((resolve) => child.once('exit', (code) => resolve({ code })));
-  return { child, logs, exited, stderr: () => stderr };
+  return { child, logs, exited, stderr: () => stderr, output: () => stdout + stderr };
 }
 
 async function listeningPort(logs: Record<string, unknown>[], exited: Promise<unknown>): Promise<number> {
@@ -131,5 +141,77 @@ describe('npm start', () => {
     assert.equal(code, 1);
     assert.ok(service.stderr().includes('PII_ENCRYPTION_KEYS'));
     assert.ok(service.stderr().includes('NIK_HASH_KEY'));
+  });
+
+  it('should keep every identifier and secret out of the logs through a whole upload-to-decision flow', async () => {
+    const url = new URL(TEST_SERVER_URL);
+    url.pathname = `/${databaseName}`;
+    const jwtSecret = randomBytes(32).toString('base64');
+    const storage = await mkdtemp(join(tmpdir(), 'filot-start-storage-'));
+    const service = start({
+      DATABASE_URL: url.toString(),
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+      PORT: '0',
+      LOG_LEVEL: 'debug',
+      JWT_SECRET: jwtSecret,
+      STORAGE_DIR: storage,
+    });
+    children.push(service.child);
+    try {
+      const port = await listeningPort(service.logs, service.exited);
+      const card = await generateCard(11, { type: 'KTP', today: todayIn(new Date()), difficulty: 'mild' });
+      const token = jwt.sign({ role: 'user' }, jwtSecret, {
+        subject: 'owner-logs',
+        issuer: 'filot-kyc',
+        audience: 'filot-kyc-api',
+        expiresIn: '5m',
+      });
+      const form = new FormData();
+      form.append('type', 'KTP');
+      form.append('file', new Blob([card.image]), 'card.jpg');
+      const uploaded = await fetch(`http://127.0.0.1:${port}/documents/upload`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: form,
+      });
+      assert.equal(uploaded.status, 202);
+      const { id } = (await uploaded.json()) as { id: string };
+      let verdict = 'pending';
+      for (let waited = 0; verdict === 'pending' && waited < 60_000; waited += 200) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const response = await fetch(`http://127.0.0.1:${port}/verification/${id}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        verdict = ((await response.json()) as { verdict: string }).verdict;
+      }
+      assert.equal(verdict, 'approved');
+      // A malformed request that quotes the NIK must not bring it into the logs either.
+      await fetch(`http://127.0.0.1:${port}/documents/upload`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: `{"nik": "${card.label.fields.nik}"`,
+      });
+      service.child.kill('SIGTERM');
+      await service.exited;
+
+      const output = service.output();
+      assert.ok(output.includes(id), 'the logs do name the document');
+      assert.ok(
+        service.logs.some(
+          (line) => line.message === 'http.request' && line.path === '/documents/upload' && line.status === 202,
+        ),
+      );
+      const secrets: [string, string][] = [
+        ['NIK', card.label.fields.nik as string],
+        ['name', card.label.fields.nama as string],
+        ['address', card.label.fields.alamat as string],
+        ['bearer token', token],
+        ['JWT secret', jwtSecret],
+      ];
+      for (const [what, value] of secrets) assert.equal(output.includes(value), false, `${what} appears in the logs`);
+    } finally {
+      await rm(storage, { recursive: true, force: true });
+    }
   });
 });
