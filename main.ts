@@ -118,6 +118,8 @@ async function main() {
     server.close();
     server.closeIdleConnections();
     await runtime.stop();
+    // Event streams (/verification/:id/events) would keep the server open; clients reconnect.
+    server.closeAllConnections();
     await engine.close();
     storage.close();
     await pool.end();

@@ -16,6 +16,8 @@ import { readUpload, sniffMime } from './uploadParser.ts';
  * is 202 sent. Nothing is left behind when any step fails.
  */
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,255}$/;
+/** Room for the multipart boundaries, headers and the `type` field around the file. */
+const MULTIPART_OVERHEAD_BYTES = 16 * 1024;
 
 export function uploadRoutes(deps: {
   auth: ReturnType<typeof createAuth>;
@@ -36,6 +38,10 @@ export function uploadRoutes(deps: {
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key))
       throw problem(400, 'Bad Request', 'Idempotency-Key must be 1–255 letters, digits, ".", "_", ":" or "-".');
 
+    // A body declared far over the limit is refused before it is read at all.
+    const declared = Number(request.get('content-length'));
+    if (Number.isFinite(declared) && declared > deps.maxUploadBytes + MULTIPART_OVERHEAD_BYTES)
+      throw problem(413, 'Content Too Large', `The file is larger than ${deps.maxUploadBytes} bytes.`);
     const { type, file } = await readUpload(request, deps.maxUploadBytes);
     if (!type || !(DOCUMENT_TYPES as readonly string[]).includes(type))
       throw problem(400, 'Bad Request', 'The field "type" must be KTP or NPWP.');
