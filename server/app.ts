@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../runtime/ports.ts';
 import { documentRoutes } from './documentRoutes.ts';
 import { healthRoutes, type ReadinessCheck } from './health.ts';
+import { openApiRoutes } from './openapi.ts';
 import { notFound, problemHandler, sendProblem } from './problems.ts';
 import { requestId } from './requestId.ts';
 import { requestLog } from './requestLog.ts';
@@ -45,6 +46,7 @@ export function createApp(deps: {
     }
     response.type(deps.metrics.contentType).send(await deps.metrics.metrics());
   });
+  app.use(openApiRoutes());
   if (deps.api) {
     app.use(uploadRoutes(deps.api));
     app.use(documentRoutes(deps.api));

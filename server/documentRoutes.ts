@@ -16,8 +16,8 @@ import { HttpProblem } from './problems.ts';
  * and admins reach every document. Owners see NIK and NPWP masked to their last 4 digits.
  */
 
-const idParams = z.strictObject({ id: z.uuid() });
-const listQuery = z.strictObject({
+export const idParams = z.strictObject({ id: z.uuid() });
+export const listQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
 });

@@ -4,7 +4,7 @@ import { type createReviewQueue, type DocumentQueries, decodeCursor } from '../a
 import type { Documents } from '../runtime/documents.ts';
 import type { DocumentStorage } from '../runtime/ports.ts';
 import type { createAuth, Principal } from './auth.ts';
-import { present } from './documentRoutes.ts';
+import { idParams, present } from './documentRoutes.ts';
 import { HttpProblem } from './problems.ts';
 
 /**
@@ -13,12 +13,11 @@ import { HttpProblem } from './problems.ts';
  * decision on a document that is not (or no longer) in review is 409 and changes nothing.
  */
 
-const idParams = z.strictObject({ id: z.uuid() });
-const queueQuery = z.strictObject({
+export const queueQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
 });
-const decisionBody = z.strictObject({
+export const decisionBody = z.strictObject({
   decision: z.enum(['approve', 'reject']),
   reason: z.string().trim().min(1).max(1000),
 });

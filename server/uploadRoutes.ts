@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type Router as ExpressRouter, type RequestHandler, Router } from 'express';
 import sharp from 'sharp';
+import { z } from 'zod';
 import type { IdempotencyKeys } from '../adapters/postgres/idempotencyKeys.ts';
-import { DOCUMENT_TYPES, type DocumentType } from '../machines/document.events.ts';
+import { DOCUMENT_TYPES } from '../machines/document.events.ts';
 import type { Documents } from '../runtime/documents.ts';
 import type { DocumentStorage } from '../runtime/ports.ts';
 import type { createAuth, Principal } from './auth.ts';
@@ -15,6 +16,9 @@ import { readUpload, sniffMime } from './uploadParser.ts';
  * it). The file is stored, the document row and its OCR job (outbox) are committed, and only then
  * is 202 sent. Nothing is left behind when any step fails.
  */
+/** The form fields besides the file (the OpenAPI document describes the file beside it). */
+export const uploadFields = z.strictObject({ type: z.enum(DOCUMENT_TYPES) });
+
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,255}$/;
 /** Room for the multipart boundaries, headers and the `type` field around the file. */
 const MULTIPART_OVERHEAD_BYTES = 16 * 1024;
@@ -43,8 +47,8 @@ export function uploadRoutes(deps: {
     if (Number.isFinite(declared) && declared > deps.maxUploadBytes + MULTIPART_OVERHEAD_BYTES)
       throw problem(413, 'Content Too Large', `The file is larger than ${deps.maxUploadBytes} bytes.`);
     const { type, file } = await readUpload(request, deps.maxUploadBytes);
-    if (!type || !(DOCUMENT_TYPES as readonly string[]).includes(type))
-      throw problem(400, 'Bad Request', 'The field "type" must be KTP or NPWP.');
+    const fields = uploadFields.safeParse({ type });
+    if (!fields.success) throw problem(400, 'Bad Request', 'The field "type" must be KTP or NPWP.');
     if (!file || file.length === 0) throw problem(400, 'Bad Request', 'The field "file" must hold a non-empty file.');
     const mime = sniffMime(file);
     if (!mime) throw problem(415, 'Unsupported Media Type', 'The file must be a JPEG, PNG or PDF.');
@@ -85,7 +89,7 @@ export function uploadRoutes(deps: {
           {
             id,
             ownerId: principal.id,
-            type: type as DocumentType,
+            type: fields.data.type,
             storageKey,
             sha256,
             mime,

@@ -1,8 +1,8 @@
 import { type Router as ExpressRouter, type RequestHandler, Router } from 'express';
-import { z } from 'zod';
 import type { DocumentQueries, DocumentSummary } from '../adapters/postgres/documentQueries.ts';
 import { FINAL_STATUSES } from '../machines/document.machine.ts';
 import type { createAuth, Principal } from './auth.ts';
+import { idParams } from './documentRoutes.ts';
 import { HttpProblem } from './problems.ts';
 
 /**
@@ -10,8 +10,6 @@ import { HttpProblem } from './problems.ts';
  * as one response or as a Server-Sent Events stream that sends the current verdict at once, then
  * each change, and ends after a final one.
  */
-
-const idParams = z.strictObject({ id: z.uuid() });
 
 const VERDICT: Readonly<Record<DocumentSummary['status'], 'pending' | 'approved' | 'rejected' | 'in_review'>> = {
   uploaded: 'pending',

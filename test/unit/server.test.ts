@@ -64,6 +64,41 @@ describe('the HTTP application', () => {
     assert.equal(other.headers.get('access-control-allow-origin'), null);
   });
 
+  it('should describe the API in OpenAPI 3.1 from the validating schemas, and render /docs', async () => {
+    const document = (await (await fetch(`${url}/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<
+        string,
+        Record<string, { requestBody?: { content: Record<string, { schema: Record<string, unknown> }> } }>
+      >;
+    };
+    assert.equal(document.openapi, '3.1.0');
+    for (const path of [
+      '/documents/upload',
+      '/documents',
+      '/documents/{id}',
+      '/documents/{id}/history',
+      '/verification/{id}',
+      '/verification/{id}/events',
+      '/internal/reviews',
+      '/internal/reviews/{id}',
+      '/internal/reviews/{id}/decision',
+    ])
+      assert.ok(document.paths[path], path);
+    const decision =
+      document.paths['/internal/reviews/{id}/decision']?.post?.requestBody?.content['application/json']?.schema;
+    const decisionProperties = (decision?.properties ?? {}) as Record<string, { enum?: string[] }>;
+    assert.deepEqual(decisionProperties.decision?.enum, ['approve', 'reject']);
+    assert.equal(decision?.additionalProperties, false);
+    const upload = document.paths['/documents/upload']?.post?.requestBody?.content['multipart/form-data']?.schema;
+    const uploadProperties = (upload?.properties ?? {}) as Record<string, { enum?: string[] }>;
+    assert.deepEqual(uploadProperties.type?.enum, ['KTP', 'NPWP']);
+    const docs = await fetch(`${url}/docs`);
+    assert.equal(docs.status, 200);
+    assert.match(docs.headers.get('content-type') ?? '', /^text\/html/);
+    assert.match(await docs.text(), /POST \/internal\/reviews\/\{id\}\/decision/);
+  });
+
   it('should protect /metrics with the configured token', async () => {
     assert.equal((await fetch(`${url}/metrics`)).status, 401);
     assert.equal((await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
