@@ -3,13 +3,14 @@ import { ocrThroughput } from './ocrThroughput.ts';
 import { runtimePath } from './runtimePath.ts';
 import { sendThroughput } from './sendThroughput.ts';
 import { type CpuUse, cpuMeter, envInt, sleep } from './support.ts';
+import { uploadThroughput } from './uploadThroughput.ts';
 
 /**
  * `npm run bench`: runs each benchmark and prints one `name: value` line per figure; the name ends in
  * the unit (`_per_s`, `_ms`, `_s`, `_cpu` in cores), ratios have none. Lines starting with `#` say
  * what was measured and how. Knobs (environment): BENCH_LANES (32), BENCH_POOL_SIZE (20),
  * BENCH_WARMUP_MS (1000), BENCH_SLICE_MS (1500), BENCH_ROUNDS (3), BENCH_RUNTIME_DOCS (1000),
- * BENCH_WORKER_CONCURRENCY (16), BENCH_OCR_CARDS (20), BENCH_ONLY (send | runtime | ocr).
+ * BENCH_WORKER_CONCURRENCY (16), BENCH_OCR_CARDS (20), BENCH_ONLY (send | runtime | ocr | upload).
  */
 
 const lanes = envInt('BENCH_LANES', 32);
@@ -107,4 +108,16 @@ if (!only || only === 'ocr') {
   line('ocr_ms_p95', fixed(figures.p95Ms), 'ms');
   line('ocr_docs_per_s_1_worker', fixed(figures.docsPerSecondOneWorker, 2), 'docs/s');
   line('ocr_docs_per_s_2_workers', fixed(figures.docsPerSecondTwoWorkers, 2), 'docs/s');
+}
+
+if (!only || only === 'upload') {
+  const figures = await uploadThroughput({ connections: 50, seconds: envInt('BENCH_UPLOAD_SECONDS', 5) });
+  console.log(
+    '# POST /documents/upload, 50 connections, 640x400 JPEG, auth + validation + rate limit + disk + row + outbox; floor: bare express streaming the body to disk',
+  );
+  line('upload_rps', fixed(figures.uploadRps), 'requests/s');
+  line('upload_p99_ms', fixed(figures.uploadP99Ms), 'ms');
+  line('bare_upload_rps', fixed(figures.bareRps), 'requests/s');
+  line('bare_upload_p99_ms', fixed(figures.bareP99Ms), 'ms');
+  line('upload_overhead_ratio', fixed(figures.overheadRatio, 2), '(bare rps / full rps)');
 }
