@@ -28,6 +28,15 @@ export function writeCrop(
   else writeSupersampled(image, box, outWidth, outHeight, target, offset, stride, samplesS, samplesT);
 }
 
+/** Top-left corner of the box, in pixel-centre coordinates (hence -0.5). */
+function topLeft(box: TextBox): [number, number] {
+  const { ux, uy } = box;
+  return [
+    box.cx - (box.length / 2) * ux + (box.thickness / 2) * uy - 0.5,
+    box.cy - (box.length / 2) * uy - (box.thickness / 2) * ux - 0.5,
+  ];
+}
+
 /**
  * One bilinear sample per output pixel: the common case (ID-card text is usually enlarged to the
  * 48-pixel strip). Sample positions advance by constant steps, so the inner loop is a handful of
@@ -52,9 +61,7 @@ function writeBilinear(
   const sy = stepS * uy;
   const tx = -stepT * uy;
   const ty = stepT * ux;
-  // Top-left corner of the box, in pixel-centre coordinates (hence -0.5).
-  const originX = box.cx - (box.length / 2) * ux + (box.thickness / 2) * uy - 0.5;
-  const originY = box.cy - (box.length / 2) * uy - (box.thickness / 2) * ux - 0.5;
+  const [originX, originY] = topLeft(box);
   const maxX = width - 1;
   const maxY = height - 1;
   const rowBytes = width * 3;
@@ -120,8 +127,7 @@ function writeSupersampled(
   const stepT = box.thickness / outHeight;
   const weight = 1 / (samplesS * samplesT * 127.5);
   const { ux, uy } = box;
-  const originX = box.cx - (box.length / 2) * ux + (box.thickness / 2) * uy - 0.5;
-  const originY = box.cy - (box.length / 2) * uy - (box.thickness / 2) * ux - 0.5;
+  const [originX, originY] = topLeft(box);
   const maxX = width - 1;
   const maxY = height - 1;
 

@@ -6,13 +6,18 @@ import { z } from 'zod';
 import type { DocumentEvent } from '../../machines/document.events.ts';
 import { IllegalTransitionError } from '../../runtime/errors.ts';
 import type { Runtime } from '../../runtime/index.ts';
-import { createWorld, newDocument, REVIEWER, SYSTEM, USER, type World, waitFor } from '../support/harness.ts';
 import {
-  CLEAN_EVALUATION,
-  createScriptedEngine,
-  createScriptedEvaluator,
-  SYNTHETIC_OCR,
-} from '../support/scriptedEngine.ts';
+  completeOcr,
+  createWorld,
+  evaluateAndDecide,
+  newDocument,
+  REVIEWER,
+  SYSTEM,
+  USER,
+  type World,
+  waitFor,
+} from '../support/harness.ts';
+import { CLEAN_EVALUATION, createScriptedEngine, createScriptedEvaluator } from '../support/scriptedEngine.ts';
 
 /** Every document's event log is 1..n without holes or repeats. */
 async function assertGaplessLogs(world: World) {
@@ -28,28 +33,12 @@ async function assertGaplessLogs(world: World) {
 
 /** Drives one document to needs_review by hand, as a worker would. */
 async function driveToReview(runtime: Runtime, id: string) {
-  const leaseToken = randomUUID();
-  await runtime.documents.send(
-    id,
-    { type: 'PROCESSING_STARTED', workerId: 'w', attempt: 1, leaseToken, device: 'cpu' },
-    SYSTEM,
-  );
-  await runtime.documents.send(
-    id,
-    { type: 'OCR_COMPLETED', leaseToken, result: SYNTHETIC_OCR, gpuProcessed: false, durationMs: 5 },
-    SYSTEM,
-  );
-  await runtime.documents.send(
-    id,
-    {
-      type: 'AI_EVALUATED',
-      ...CLEAN_EVALUATION,
-      score: 0.6,
-      reasons: [{ code: 'NAME_UNREADABLE', severity: 'review', message: 'The name could not be read.' }],
-    },
-    SYSTEM,
-  );
-  await runtime.documents.send(id, { type: 'DECIDE' }, SYSTEM);
+  await completeOcr(runtime.documents, id);
+  await evaluateAndDecide(runtime.documents, id, {
+    ...CLEAN_EVALUATION,
+    score: 0.6,
+    reasons: [{ code: 'NAME_UNREADABLE', severity: 'review', message: 'The name could not be read.' }],
+  });
 }
 
 describe('concurrency', () => {

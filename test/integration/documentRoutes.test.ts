@@ -19,7 +19,15 @@ import { loadConfig } from '../../config/index.ts';
 import type { Runtime } from '../../runtime/index.ts';
 import { createApp } from '../../server/app.ts';
 import { createAuth } from '../../server/auth.ts';
-import { createWorld, newDocument, SYSTEM, testLogger, type World } from '../support/harness.ts';
+import {
+  completeOcr,
+  createWorld,
+  evaluateAndDecide,
+  newDocument,
+  SYSTEM,
+  testLogger,
+  type World,
+} from '../support/harness.ts';
 import { CLEAN_EVALUATION, SYNTHETIC_OCR } from '../support/scriptedEngine.ts';
 
 const secret = randomBytes(32).toString('base64');
@@ -88,33 +96,11 @@ describe('the document routes', () => {
 
     // One evaluated document of owner-a, and 25 more to page through.
     await runtime.documents.create(evaluated, { type: 'user', id: 'owner-a' });
-    const leaseToken = randomUUID();
-    await runtime.documents.send(
-      evaluated.id,
-      { type: 'PROCESSING_STARTED', workerId: 'w', attempt: 1, leaseToken, device: 'cpu' },
-      SYSTEM,
-    );
-    await runtime.documents.send(
-      evaluated.id,
-      { type: 'OCR_COMPLETED', leaseToken, result: SYNTHETIC_OCR, gpuProcessed: false, durationMs: 3 },
-      SYSTEM,
-    );
-    await runtime.documents.send(evaluated.id, { type: 'AI_EVALUATED', ...CLEAN_EVALUATION }, SYSTEM);
-    await runtime.documents.send(evaluated.id, { type: 'DECIDE' }, SYSTEM);
+    await completeOcr(runtime.documents, evaluated.id);
+    await evaluateAndDecide(runtime.documents, evaluated.id);
     await runtime.documents.create(inReview, { type: 'user', id: 'owner-c' });
-    const reviewLease = randomUUID();
-    await runtime.documents.send(
-      inReview.id,
-      { type: 'PROCESSING_STARTED', workerId: 'w', attempt: 1, leaseToken: reviewLease, device: 'cpu' },
-      SYSTEM,
-    );
-    await runtime.documents.send(
-      inReview.id,
-      { type: 'OCR_COMPLETED', leaseToken: reviewLease, result: SYNTHETIC_OCR, gpuProcessed: false, durationMs: 3 },
-      SYSTEM,
-    );
-    await runtime.documents.send(inReview.id, { type: 'AI_EVALUATED', ...CLEAN_EVALUATION, score: 0.6 }, SYSTEM);
-    await runtime.documents.send(inReview.id, { type: 'DECIDE' }, SYSTEM);
+    await completeOcr(runtime.documents, inReview.id);
+    await evaluateAndDecide(runtime.documents, inReview.id, { ...CLEAN_EVALUATION, score: 0.6 });
     for (let index = 0; index < 25; index++)
       await runtime.documents.create(newDocument({ ownerId: 'owner-a' }), { type: 'user', id: 'owner-a' });
   });

@@ -4,13 +4,8 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { DocumentNotFoundError, IllegalTransitionError, InvalidEventError } from '../../runtime/errors.ts';
-import { createWorld, newDocument, SYSTEM, USER, type World, waitFor } from '../support/harness.ts';
-import {
-  CLEAN_EVALUATION,
-  createScriptedEngine,
-  createScriptedEvaluator,
-  SYNTHETIC_OCR,
-} from '../support/scriptedEngine.ts';
+import { completeOcr, createWorld, newDocument, SYSTEM, USER, type World, waitFor } from '../support/harness.ts';
+import { CLEAN_EVALUATION, createScriptedEngine, createScriptedEvaluator } from '../support/scriptedEngine.ts';
 
 const rowOf = (world: World, id: string) =>
   world.pool.one(
@@ -121,17 +116,7 @@ describe('OCR workers, reaper and sweeper', () => {
     const ocred = newDocument();
     for (const document of [evaluated, ocred]) {
       await runtime.documents.create(document, USER);
-      const leaseToken = randomUUID();
-      await runtime.documents.send(
-        document.id,
-        { type: 'PROCESSING_STARTED', workerId: 'gone', attempt: 1, leaseToken, device: 'cpu' },
-        SYSTEM,
-      );
-      await runtime.documents.send(
-        document.id,
-        { type: 'OCR_COMPLETED', leaseToken, result: SYNTHETIC_OCR, gpuProcessed: false, durationMs: 1 },
-        SYSTEM,
-      );
+      await completeOcr(runtime.documents, document.id, 'gone');
     }
     await runtime.documents.send(evaluated.id, { type: 'AI_EVALUATED', ...CLEAN_EVALUATION }, SYSTEM);
     // A worker that starts later finds both through the sweeper (their queue messages are long gone).

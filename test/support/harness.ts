@@ -5,9 +5,10 @@ import { createRedis } from '../../adapters/redis/client.ts';
 import { type Config, loadConfig } from '../../config/index.ts';
 import type { DocumentType } from '../../machines/document.events.ts';
 import { createRuntime, type Runtime } from '../../runtime/index.ts';
-import type { Evaluator, Logger, NewDocument, OcrEngine } from '../../runtime/ports.ts';
+import type { Evaluation, Evaluator, Logger, NewDocument, OcrEngine } from '../../runtime/ports.ts';
 import { createTestDatabase, createTestPool, type TestDatabase } from './database.ts';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from './redis.ts';
+import { CLEAN_EVALUATION, SYNTHETIC_OCR } from './scriptedEngine.ts';
 
 /** Quiet unless FILOT_TEST_LOGS=1, so failing tests can be rerun with the runtime's log lines. */
 export const testLogger: Logger = createLogger({ level: 'debug', silent: process.env.FILOT_TEST_LOGS !== '1' });
@@ -122,4 +123,23 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${label}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+type Sender = Pick<Runtime['documents'], 'send'>;
+
+/** A first OCR attempt by hand, as a worker would make it: PROCESSING_STARTED, then OCR_COMPLETED. */
+export async function completeOcr(documents: Sender, id: string, workerId = 'w') {
+  const leaseToken = randomUUID();
+  await documents.send(id, { type: 'PROCESSING_STARTED', workerId, attempt: 1, leaseToken, device: 'cpu' }, SYSTEM);
+  await documents.send(
+    id,
+    { type: 'OCR_COMPLETED', leaseToken, result: SYNTHETIC_OCR, gpuProcessed: false, durationMs: 3 },
+    SYSTEM,
+  );
+}
+
+/** AI_EVALUATED with `evaluation`, then DECIDE. */
+export async function evaluateAndDecide(documents: Sender, id: string, evaluation: Evaluation = CLEAN_EVALUATION) {
+  await documents.send(id, { type: 'AI_EVALUATED', ...evaluation }, SYSTEM);
+  return documents.send(id, { type: 'DECIDE' }, SYSTEM);
 }
