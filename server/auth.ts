@@ -1,3 +1,4 @@
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { Passport } from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
@@ -20,6 +21,17 @@ const claims = z.object({
   role: z.enum(ROLES),
 });
 
+/**
+ * The key imported once. Given a string, jsonwebtoken imports it on every verification (for a
+ * secret it first tries, and fails, to read it as a public key), which cost more than the
+ * signature check itself.
+ */
+export function verificationKeyObject(settings: Config['jwt']): KeyObject {
+  return settings.algorithms.every((algorithm) => algorithm.startsWith('HS'))
+    ? createSecretKey(Buffer.from(settings.verificationKey, 'utf8'))
+    : createPublicKey(settings.verificationKey);
+}
+
 export function createAuth(settings: Config['jwt']) {
   // A passport instance of our own: no global state shared with anything else in the process.
   const passport = new Passport();
@@ -28,7 +40,8 @@ export function createAuth(settings: Config['jwt']) {
     new JwtStrategy(
       {
         jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-        secretOrKey: settings.verificationKey,
+        // Handed to jsonwebtoken unchanged, which takes a KeyObject; the types predate that.
+        secretOrKey: verificationKeyObject(settings) as unknown as string,
         algorithms: settings.algorithms,
         issuer: settings.issuer,
         audience: settings.audience,

@@ -34,6 +34,14 @@ const outboxEntries = z.array(
 
 const transitionResult = z.object({ version: z.number().int(), effects: outboxEntries });
 
+// Row schemas are built once, here: zod compiles a parser for each schema object the first time it
+// is used, so a schema written inline in a query would be compiled again on every call.
+const insertResult = z.object({ effects: outboxEntries });
+const documentIdRow = z.object({ id: z.string() });
+const leaseRow = z.object({ id: z.string(), leaseToken: z.string() });
+const dueRow = z.object({ id: z.string(), status });
+const encryptedOcrRow = z.object({ ocr: z.instanceof(Buffer).nullable() });
+
 const historyRow = z.object({
   seq: z.number().int(),
   eventType: z.string(),
@@ -81,7 +89,7 @@ export function createDocumentStore(
     },
 
     async insert(document, initial) {
-      const row = await pool.one(sql.type(z.object({ effects: outboxEntries }))`
+      const row = await pool.one(sql.type(insertResult)`
         WITH inserted AS (
           INSERT INTO documents (id, owner_id, type, status, machine_version, snapshot, version, storage_key,
                                  sha256, mime, size_bytes, correlation_id)
@@ -172,7 +180,7 @@ export function createDocumentStore(
     },
 
     async extendLease(documentId, leaseToken, leaseMs) {
-      const result = await pool.query(sql.prepared('filot_extend_lease', z.object({ id: z.string() }))`
+      const result = await pool.query(sql.prepared('filot_extend_lease', documentIdRow)`
         UPDATE documents SET lease_expires_at = now() + ${leaseMs}::int * interval '1 millisecond'
         WHERE id = ${documentId} AND status = 'processing' AND lease_token = ${leaseToken}
         RETURNING id`);
@@ -180,7 +188,7 @@ export function createDocumentStore(
     },
 
     async expiredLeases(limit) {
-      const rows = await pool.any(sql.type(z.object({ id: z.string(), leaseToken: z.string() }))`
+      const rows = await pool.any(sql.type(leaseRow)`
         SELECT id, lease_token AS "leaseToken" FROM documents
         WHERE status = 'processing' AND lease_expires_at < now()
         ORDER BY lease_expires_at LIMIT ${limit}`);
@@ -188,7 +196,7 @@ export function createDocumentStore(
     },
 
     async dueWork(staleMs, limit) {
-      const rows = await pool.any(sql.type(z.object({ id: z.string(), status }))`
+      const rows = await pool.any(sql.type(dueRow)`
         SELECT id, status FROM documents
         WHERE status IN ('uploaded', 'ocr_completed', 'ai_evaluated')
           AND updated_at <= now() - ${staleMs}::int * interval '1 millisecond'
@@ -213,7 +221,7 @@ export function createDocumentStore(
     },
 
     async readOcrResult(documentId): Promise<OcrResult | null> {
-      const row = await pool.maybeOne(sql.type(z.object({ ocr: z.instanceof(Buffer).nullable() }))`
+      const row = await pool.maybeOne(sql.type(encryptedOcrRow)`
         SELECT ocr_result_enc AS ocr FROM documents WHERE id = ${documentId}`);
       if (!row?.ocr) return null;
       return JSON.parse(cipher.decrypt(row.ocr, piiContext(documentId, 'ocr_result'))) as OcrResult;

@@ -13,6 +13,9 @@ export type IdempotencyOutcome =
   | { state: 'in_progress' };
 
 const TTL = sql.fragment`interval '24 hours'`;
+// Built once: zod compiles a parser per schema object on first use.
+const claimedRow = z.object({ claimed: z.boolean() });
+const existingRow = z.object({ sha: z.instanceof(Buffer), status: z.number().nullable(), body: z.unknown() });
 
 export function createIdempotencyKeys(pool: DatabasePool) {
   return {
@@ -20,14 +23,14 @@ export function createIdempotencyKeys(pool: DatabasePool) {
       // An expired key is as good as none: clear it first, then claim.
       await pool.query(sql.unsafe`
         DELETE FROM idempotency_keys WHERE owner_id = ${ownerId} AND key = ${key} AND expires_at <= now()`);
-      const claimed = await pool.maybeOne(sql.type(z.object({ claimed: z.boolean() }))`
+      const claimed = await pool.maybeOne(sql.type(claimedRow)`
         INSERT INTO idempotency_keys (owner_id, key, request_sha256, expires_at)
         VALUES (${ownerId}, ${key}, ${sql.binary(requestSha256)}, now() + ${TTL})
         ON CONFLICT (owner_id, key) DO NOTHING
         RETURNING true AS claimed`);
       if (claimed) return { state: 'new' };
       const existing = await pool.maybeOne(sql.type(
-        z.object({ sha: z.instanceof(Buffer), status: z.number().nullable(), body: z.unknown() }),
+        existingRow,
       )`SELECT request_sha256 AS sha, response_status AS status, response_body AS body
         FROM idempotency_keys WHERE owner_id = ${ownerId} AND key = ${key}`);
       if (!existing) return { state: 'in_progress' };

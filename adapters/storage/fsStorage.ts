@@ -21,10 +21,14 @@ export function createFsStorage(rootDirectory: string): DocumentStorage {
   return {
     async put(key, body) {
       const path = pathOf(key);
-      await mkdir(dirname(path), { recursive: true });
       const temporary = `${path}.${randomUUID()}.partial`;
       try {
-        await writeFile(temporary, body, { flag: 'wx', mode: 0o600 });
+        // The directory almost always exists; it is created only when the write says it is missing.
+        await writeFile(temporary, body, { flag: 'wx', mode: 0o600 }).catch(async (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') throw error;
+          await mkdir(dirname(path), { recursive: true });
+          await writeFile(temporary, body, { flag: 'wx', mode: 0o600 });
+        });
         await rename(temporary, path);
       } catch (error) {
         await rm(temporary, { force: true });

@@ -87,6 +87,42 @@ describe('bearer-token authentication', () => {
   });
 });
 
+describe('bearer-token authentication with a public key', () => {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const keyed = loadConfig({ JWT_PUBLIC_KEY: publicPem });
+  let url: string;
+  let server: Server;
+  before(async () => {
+    const app = express();
+    app.get('/me', createAuth(keyed.jwt).authenticate, (_request, response) => {
+      response.json(response.locals.principal);
+    });
+    server = app.listen(0);
+    await new Promise((resolve) => server.once('listening', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => {
+    server.close();
+  });
+  const status = async (token: string) =>
+    (await fetch(`${url}/me`, { headers: { authorization: `Bearer ${token}` } })).status;
+  const claims = { role: 'user' };
+  const options = { subject: 'user-9', issuer: keyed.jwt.issuer, audience: keyed.jwt.audience, expiresIn: 300 };
+
+  it('should accept an ES256 token signed by the matching private key', async () => {
+    assert.equal(await status(jwt.sign(claims, privateKey, { ...options, algorithm: 'ES256' })), 200);
+  });
+
+  it('should refuse another key and an HS256 token that uses the public key as its secret', async () => {
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    assert.equal(await status(jwt.sign(claims, other, { ...options, algorithm: 'ES256' })), 401);
+    // Algorithm confusion: the published key used as an HMAC secret.
+    const forged = jwt.sign(claims, Buffer.from(publicPem), { ...options, algorithm: 'HS256' });
+    assert.equal(await status(forged), 401);
+  });
+});
+
 describe('npm run token', () => {
   const script = fileURLToPath(new URL('../../scripts/token.ts', import.meta.url));
   const run = promisify(execFile);

@@ -39,4 +39,13 @@ describe('the local-disk storage driver', () => {
     assert.equal((await storage.get('documents/same')).toString(), 'second');
     assert.deepEqual(await readdir(join(root, 'documents')), ['same']);
   });
+
+  it('should create the directory of a key again when it has been removed since the last write', async () => {
+    const storage = createFsStorage(root);
+    await storage.put('documents/first', Buffer.from('one'));
+    await rm(join(root, 'documents'), { recursive: true });
+    await storage.put('documents/second', Buffer.from('two'));
+    assert.equal((await storage.get('documents/second')).toString(), 'two');
+    assert.deepEqual(await readdir(join(root, 'documents')), ['second']);
+  });
 });
