@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'slonik';
 import { createLogger } from './adapters/logging/logger.ts';
 import { createMetrics, runtimeMetrics } from './adapters/metrics/registry.ts';
-import { createOnnxOcrEngine } from './adapters/ocr/engine.ts';
+import { createThreadedOcrEngine } from './adapters/ocr/threadedEngine.ts';
 import { createDocumentQueries, createReviewQueue } from './adapters/postgres/documentQueries.ts';
 import { createIdempotencyKeys } from './adapters/postgres/idempotencyKeys.ts';
 import { createPiiCipher } from './adapters/postgres/piiCipher.ts';
@@ -40,9 +40,10 @@ async function main() {
   const storage = createStorage(config.storage);
   const [regions, engine] = await Promise.all([
     loadRegions(),
-    createOnnxOcrEngine({
+    createThreadedOcrEngine({
       device: config.ocr.device,
       threads: config.ocr.threads,
+      engineThreads: config.ocr.engineThreads,
       maxPixels: config.ocr.maxPixels,
       readImage: (storageKey) => storage.get(storageKey),
       logger,

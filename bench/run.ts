@@ -120,4 +120,6 @@ if (!only || only === 'upload') {
   line('bare_upload_rps', fixed(figures.bareRps), 'requests/s');
   line('bare_upload_p99_ms', fixed(figures.bareP99Ms), 'ms');
   line('upload_overhead_ratio', fixed(figures.overheadRatio, 2), '(bare rps / full rps)');
+  line('upload_cpu_ms_per_request', fixed(figures.uploadCpuMsPerRequest, 3), 'ms (this process, incl. load generator)');
+  line('bare_upload_cpu_ms_per_request', fixed(figures.bareCpuMsPerRequest, 3), 'ms');
 }

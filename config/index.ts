@@ -28,7 +28,7 @@ export type Config = {
     signingKey?: string;
   };
   http: { uploadsPerMinute: number; verificationPerMinute: number; corsOrigins: string[]; metricsToken?: string };
-  ocr: { device: Environment['OCR_DEVICE']; threads: number; maxPixels: number };
+  ocr: { device: Environment['OCR_DEVICE']; threads: number; engineThreads: number; maxPixels: number };
   storage:
     | { driver: 'fs'; directory: string }
     | {
@@ -94,7 +94,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       corsOrigins: env.CORS_ORIGINS?.split(',').map((origin) => origin.trim()) ?? [],
       ...(env.METRICS_TOKEN ? { metricsToken: env.METRICS_TOKEN } : {}),
     },
-    ocr: { device: env.OCR_DEVICE, threads: env.OCR_THREADS, maxPixels: env.OCR_MAX_PIXELS },
+    ocr: {
+      device: env.OCR_DEVICE,
+      threads: env.OCR_THREADS,
+      engineThreads: env.OCR_ENGINE_THREADS,
+      maxPixels: env.OCR_MAX_PIXELS,
+    },
     storage:
       env.STORAGE_DRIVER === 's3'
         ? {

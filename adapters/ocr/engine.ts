@@ -14,9 +14,10 @@ import {
   type SessionFactory,
 } from './models.ts';
 import { DEFAULT_ORIENTATION_OPTIONS } from './orientation.ts';
-import { type PipelineSettings, runPipeline, type Timings } from './pipeline.ts';
+import { type PipelineSettings, runPipeline } from './pipeline.ts';
 import { DEFAULT_READING_ORDER } from './readingOrder.ts';
 import { DEFAULT_RECOGNIZE_OPTIONS, type RecognizeOptions } from './recognize.ts';
+import { roundTimings, type Timings } from './timings.ts';
 
 /**
  * The OCR actor: onnxruntime with PaddleOCR PP-OCRv4 models, on CUDA when it works and on the CPU
@@ -195,8 +196,4 @@ export async function createOnnxOcrEngine(options: OnnxOcrEngineOptions): Promis
 function describe(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/\s+/g, ' ').slice(0, 300);
-}
-
-function roundTimings(timings: Timings): Timings {
-  return Object.fromEntries(Object.entries(timings).map(([stage, ms]) => [stage, Math.round(ms * 10) / 10]));
 }

@@ -10,6 +10,7 @@ import { type QuarterTurn, type Raster, rotateRaster } from './raster.ts';
 import { orderLines, type ReadingOrderOptions, type RecognizedRegion, type Rect } from './readingOrder.ts';
 import { type RecognizeOptions, type RecognizeTimings, recognizeBoxes } from './recognize.ts';
 import { axisAligned, boundingRect, isElongated, readingForward, type TextBox, turnedHalf } from './textBox.ts';
+import type { Timings } from './timings.ts';
 
 /**
  * One decoded image through the networks: detect, settle the orientation, recognise, put the
@@ -27,8 +28,6 @@ export type PipelineSettings = {
 /** Schema limits of OcrResult. */
 const MAX_LINES = 2000;
 const MAX_LINE_LENGTH = 2000;
-
-export type Timings = Record<string, number>;
 
 export async function runPipeline(
   models: Models,

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { createMetrics, runtimeMetrics } from '../../adapters/metrics/registry.ts';
-import { createOnnxOcrEngine, type OnnxOcrEngine } from '../../adapters/ocr/engine.ts';
+import { createThreadedOcrEngine, type ThreadedOcrEngine } from '../../adapters/ocr/threadedEngine.ts';
 import { createRedis } from '../../adapters/redis/client.ts';
 import { loadRegions } from '../../adapters/regions/loadRegions.ts';
 import { createFsStorage } from '../../adapters/storage/fsStorage.ts';
@@ -20,7 +20,7 @@ import { createWorld, testLogger, USER, type World, waitFor } from '../support/h
 describe('the runtime with the real OCR engine and policy', () => {
   let world: World;
   let directory: string;
-  let engine: OnnxOcrEngine;
+  let engine: ThreadedOcrEngine;
   const fallbacks: string[] = [];
   before(async () => {
     world = await createWorld({ overrides: { OCR_LEASE_MS: '30000', OCR_TIMEOUT_MS: '60000' } });
@@ -34,8 +34,11 @@ describe('the runtime with the real OCR engine and policy', () => {
 
   it('should take a synthetic KTP from uploaded to auto_approve, and the same NIK of another owner to review', async () => {
     const storage = createFsStorage(directory);
-    engine = await createOnnxOcrEngine({
+    // The engine as `npm start` runs it: in a worker thread.
+    engine = await createThreadedOcrEngine({
       device: 'auto',
+      threads: 2,
+      engineThreads: 1,
       maxPixels: world.config.ocr.maxPixels,
       readImage: (key) => storage.get(key),
       logger: testLogger,

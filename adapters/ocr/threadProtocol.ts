@@ -1,0 +1,37 @@
+import type { OcrResult } from '../../machines/document.events.ts';
+import type { OcrDevicePreference, OcrTuning } from './engine.ts';
+import type { Timings } from './timings.ts';
+
+/** The messages between threadedEngine.ts (the JavaScript main thread) and engineThread.ts. */
+
+/** What a thread needs to open its engine; passed as `workerData`, so plain data only. */
+export type ThreadSettings = {
+  device: OcrDevicePreference;
+  threads: number;
+  maxPixels: number;
+  tuning?: Partial<OcrTuning>;
+};
+
+export type ToThread =
+  | { type: 'recognize'; id: number; bytes: Uint8Array; mime: string }
+  | { type: 'abort'; id: number }
+  | { type: 'close' };
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Errors cross as data: their message and, for the OCR actor's own errors, the stable code. */
+export type ThreadError = { message: string; code?: string };
+
+export type FromThread =
+  | { type: 'ready'; device: 'cuda' | 'cpu' }
+  | {
+      type: 'done';
+      id: number;
+      result: OcrResult;
+      gpuProcessed: boolean;
+      timings: Timings;
+      device: 'cuda' | 'cpu';
+    }
+  | { type: 'failed'; id: number; error: ThreadError }
+  | { type: 'log'; level: LogLevel; message: string; fields?: Record<string, unknown> }
+  | { type: 'fallback'; reason: string };
