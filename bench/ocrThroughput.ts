@@ -1,48 +1,71 @@
-import { Worker } from 'node:worker_threads';
+import { createThreadedOcrEngine, type ThreadedOcrEngine } from '../adapters/ocr/threadedEngine.ts';
+import { loadRegions } from '../adapters/regions/loadRegions.ts';
+import { evaluateDocument } from '../domain/policy.ts';
+import type { RegionIndex } from '../domain/regions.ts';
 import { generateCard } from '../synthetic/generate.ts';
-import { percentile } from './support.ts';
+import { benchLogger, percentile } from './support.ts';
 
 /**
- * OCR + extraction + policy per card image on the CPU: the latency of one worker (p50, p95) and the
- * throughput of one and of two workers. Each worker is a thread with its own onnxruntime sessions;
- * with two workers on two cores each session gets one intra-op thread, with one worker two.
+ * OCR + extraction + policy per card image on the CPU, through the engine `npm start` runs (worker
+ * threads, threadedEngine.ts): the latency of one engine thread (p50, p95) and the throughput of one
+ * and of two. On two cores one thread gets two onnxruntime threads, two threads one each.
  * The cards are synthetic KTPs (seeded, mild variations, 1000–1400 px), generated before timing.
  */
 export async function ocrThroughput(options: { cards: number; seed: number; today: string }) {
-  const cards = [];
+  const cards = new Map<string, Buffer>();
   for (let index = 0; index < options.cards; index++) {
     const card = await generateCard(options.seed + index, { type: 'KTP', today: options.today, difficulty: 'mild' });
-    cards.push({ image: card.image, mime: card.mime, type: 'KTP' as const });
+    cards.set(`card-${index}`, card.image);
   }
-  const one = await runWorkers([cards], 2, options.today);
-  const half = Math.ceil(cards.length / 2);
-  const two = await runWorkers([cards.slice(0, half), cards.slice(half)], 1, options.today);
+  const regions = await loadRegions();
+  const one = await timeCards(cards, regions, options.today, { engineThreads: 1, threads: 2 });
+  const two = await timeCards(cards, regions, options.today, { engineThreads: 2, threads: 1 });
   return {
     p50Ms: percentile(one.timesMs, 50),
     p95Ms: percentile(one.timesMs, 95),
-    docsPerSecondOneWorker: cards.length / one.seconds,
-    docsPerSecondTwoWorkers: cards.length / two.seconds,
+    docsPerSecondOneWorker: cards.size / one.seconds,
+    docsPerSecondTwoWorkers: cards.size / two.seconds,
   };
 }
 
-async function runWorkers(shares: { image: Buffer; mime: string; type: 'KTP' }[][], threads: number, today: string) {
-  const workers = shares.map(
-    (cards) => new Worker(new URL('./ocrThread.ts', import.meta.url), { workerData: { cards, threads, today } }),
+async function timeCards(
+  cards: Map<string, Buffer>,
+  regions: RegionIndex,
+  today: string,
+  layout: { engineThreads: number; threads: number },
+) {
+  const engine = await createThreadedOcrEngine({
+    device: 'cpu',
+    ...layout,
+    maxPixels: 50_000_000,
+    readImage: async (key) => cards.get(key) ?? Buffer.alloc(0),
+    logger: benchLogger,
+  });
+  try {
+    const keys = [...cards.keys()];
+    // One warm-up read per thread before the clock starts: a session's first run allocates its buffers.
+    await Promise.all(keys.slice(0, layout.engineThreads).map((key) => read(engine, key, regions, today)));
+    const timesMs: number[] = [];
+    const started = performance.now();
+    // As many cards in flight as there are threads, like WORKER_CONCURRENCY = OCR_ENGINE_THREADS.
+    const lanes = Array.from({ length: layout.engineThreads }, async (_, lane) => {
+      for (let index = lane; index < keys.length; index += layout.engineThreads) {
+        const cardStarted = performance.now();
+        await read(engine, keys[index] as string, regions, today);
+        timesMs.push(performance.now() - cardStarted);
+      }
+    });
+    await Promise.all(lanes);
+    return { seconds: (performance.now() - started) / 1000, timesMs };
+  } finally {
+    await engine.close();
+  }
+}
+
+async function read(engine: ThreadedOcrEngine, key: string, regions: RegionIndex, today: string) {
+  const { result } = await engine.recognize(
+    { documentId: key, type: 'KTP', storageKey: key, mime: 'image/jpeg' },
+    new AbortController().signal,
   );
-  // Every worker loads its models and reads one card before the clock starts.
-  await Promise.all(workers.map((worker) => new Promise((resolve) => worker.once('message', resolve))));
-  const started = performance.now();
-  const results = await Promise.all(
-    workers.map(
-      (worker) =>
-        new Promise<number[]>((resolve, reject) => {
-          worker.once('message', (message: { timesMs: number[] }) => resolve(message.timesMs));
-          worker.once('error', reject);
-          worker.postMessage('go');
-        }),
-    ),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  await Promise.all(workers.map((worker) => worker.terminate()));
-  return { seconds, timesMs: results.flat() };
+  evaluateDocument({ uploadedType: 'KTP', ocr: result, regions, today, duplicateIdentity: false });
 }

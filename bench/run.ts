@@ -102,7 +102,7 @@ if (!only || only === 'ocr') {
   const count = envInt('BENCH_OCR_CARDS', 20);
   const figures = await ocrThroughput({ cards: count, seed: 1000, today: '2026-11-25' });
   console.log(
-    `# OCR + extraction + policy on ${count} synthetic KTP images, CPU; 1 worker = 2 onnxruntime threads, 2 workers = 1 each`,
+    `# OCR + extraction + policy on ${count} synthetic KTP images, CPU, through the threaded engine: 1 worker = 1 engine thread with 2 onnxruntime threads, 2 workers = 2 with 1 each`,
   );
   line('ocr_ms_p50', fixed(figures.p50Ms), 'ms');
   line('ocr_ms_p95', fixed(figures.p95Ms), 'ms');
