@@ -159,6 +159,8 @@ export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions)
   for (const result of started) if (result.status === 'fulfilled') slots.add(result.value);
   const failure = started.find((result) => result.status === 'rejected');
   if (failure) {
+    // Closed before the threads that did start are stopped, so their exits start no replacements.
+    closed = true;
     await Promise.all([...slots].map((slot) => slot.worker.terminate()));
     throw failure.reason;
   }
