@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type Router as ExpressRouter, type RequestHandler, Router } from 'express';
-import sharp from 'sharp';
+import { imageSize } from 'image-size';
 import { z } from 'zod';
 import type { IdempotencyKeys } from '../adapters/postgres/idempotencyKeys.ts';
 import { DOCUMENT_TYPES } from '../machines/document.events.ts';
@@ -55,9 +55,10 @@ export function uploadRoutes(deps: {
     if (mime !== 'application/pdf') {
       let pixels: number;
       try {
-        // Header only: a decompression bomb is refused before a single pixel is decoded.
-        const { width, height } = await sharp(file, { limitInputPixels: false }).metadata();
-        pixels = (width ?? 0) * (height ?? 0);
+        // The header only, parsed in JavaScript: a decompression bomb is refused before a single
+        // pixel is decoded, and without a trip through libvips (about 0.5 ms of CPU per upload).
+        const { width, height } = imageSize(file);
+        pixels = width * height;
       } catch {
         throw problem(422, 'Unprocessable Content', 'The image cannot be read.');
       }

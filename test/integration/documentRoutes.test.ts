@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { crc32, createDeflate } from 'node:zlib';
 import jwt from 'jsonwebtoken';
 import { Registry } from 'prom-client';
 import sharp from 'sharp';
@@ -369,8 +371,11 @@ describe('the document routes', () => {
       const rowsBefore = await countRows();
       const filesBefore = await storedFiles();
       const image = await jpeg();
-      const bomb = await sharp({ create: { width: 8000, height: 8000, channels: 3, background: '#000000' } })
-        .png({ compressionLevel: 9 })
+      // 400 megapixels of black in a few hundred KB: a decompression bomb.
+      const bomb = await blankPng(20_000, 20_000);
+      assert.ok(bomb.length < 1_000_000, `the bomb is ${bomb.length} bytes`);
+      const megapixel = await sharp({ create: { width: 1000, height: 1000, channels: 3, background: '#ffffff' } })
+        .png()
         .toBuffer();
       const cases: [string, number, [string, string | Blob, string?][]][] = [
         [
@@ -413,6 +418,14 @@ describe('the document routes', () => {
             ['file', new Blob([image.subarray(0, 20)])],
           ],
         ],
+        [
+          '20000x20000 PNG',
+          413,
+          [
+            ['type', 'KTP'],
+            ['file', new Blob([bomb]), 'card.png'],
+          ],
+        ],
         ['missing type', 400, [['file', new Blob([image])]]],
         [
           'unknown type',
@@ -446,20 +459,20 @@ describe('the document routes', () => {
         assert.equal(response.status, status, name);
         assert.equal(response.headers.get('content-type')?.split(';')[0], 'application/problem+json', name);
       }
-      // 64 megapixels in a small PNG: refused from its header, with a lower pixel limit.
-      const limited = await listenWith({ maxPixels: 40_000_000 });
+      // The configured limit decides: one megapixel is too many for a server allowing half of one.
+      const limited = await listenWith({ maxPixels: 500_000 });
       const response = await fetch(`${limited.url}/documents/upload`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}` },
         body: (() => {
           const form = new FormData();
           form.append('type', 'KTP');
-          form.append('file', new Blob([bomb]), 'bomb.png');
+          form.append('file', new Blob([megapixel]), 'card.png');
           return form;
         })(),
       });
       limited.server.close();
-      assert.equal(response.status, 413, 'decompression bomb');
+      assert.equal(response.status, 413, 'over the configured pixel limit');
       assert.equal(await countRows(), rowsBefore);
       assert.equal(await storedFiles(), filesBefore);
       assert.equal((await fetch(`${url}/health`)).status, 200);
@@ -519,3 +532,33 @@ describe('the document routes', () => {
     });
   });
 });
+
+/** A grey PNG of zeros, deflated as it is written: its size on disk says nothing of its pixels. */
+async function blankPng(width: number, height: number): Promise<Buffer> {
+  const deflate = createDeflate();
+  const compressed: Buffer[] = [];
+  deflate.on('data', (chunk: Buffer) => compressed.push(chunk));
+  const finished = once(deflate, 'end');
+  const row = Buffer.alloc(1 + width); // filter type 0, then one byte per pixel
+  for (let y = 0; y < height; y++) if (!deflate.write(row)) await once(deflate, 'drain');
+  deflate.end();
+  await finished;
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // bit depth; colour type 0 (grey), default compression, filter and interlace
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', Buffer.concat(compressed)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
