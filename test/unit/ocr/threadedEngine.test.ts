@@ -6,6 +6,7 @@ import type { Logger } from '../../../runtime/ports.ts';
 
 const SCRIPTED = new URL('../../support/scriptedOcrThread.ts', import.meta.url);
 const BROKEN = new URL('../../support/brokenOcrThread.ts', import.meta.url);
+const HALF_BROKEN = new URL('../../support/halfBrokenOcrThread.ts', import.meta.url);
 
 function recordingLogger() {
   const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
@@ -111,6 +112,19 @@ describe('the threaded OCR engine', () => {
     await assert.rejects(
       createThreadedOcrEngine(options({ threadModule: BROKEN, engineThreads: 2 })),
       /OCR thread failed to start: no models in this thread/,
+    );
+  });
+
+  it('should stop the threads that did open when another fails, and start no replacement', async () => {
+    const { logger, lines } = recordingLogger();
+    await assert.rejects(
+      createThreadedOcrEngine(options({ logger, threadModule: HALF_BROKEN, engineThreads: 2 })),
+      /OCR thread failed to start/,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(
+      lines.filter((line) => line.level === 'error').map((line) => line.message),
+      [],
     );
   });
 
