@@ -3,21 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { createOnnxOcrEngine, type OnnxOcrEngine } from '../../../adapters/ocr/engine.ts';
 import { type OcrResult, ocrResultSchema } from '../../../machines/document.events.ts';
-import type { Logger } from '../../../runtime/ports.ts';
+import { recordingLogger } from '../../support/recordingLogger.ts';
 import { pdfWithDeclaredImage, pdfWithImage, pngBomb } from './fixtures.ts';
 import { CARD_FIELDS, renderCard } from './syntheticCard.ts';
-
-/** A logger that remembers what it was told. */
-function recordingLogger() {
-  const entries: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
-  const at =
-    (level: string) =>
-    (message: string, fields?: Record<string, unknown>): void => {
-      entries.push({ level, message, fields });
-    };
-  const logger: Logger = { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
-  return { logger, entries };
-}
 
 const MAX_PIXELS = 40_000_000;
 

@@ -2,24 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createOnnxOcrEngine, type OnnxOcrEngineOptions } from '../../../adapters/ocr/engine.ts';
 import { createOrtSession, type SessionFactory } from '../../../adapters/ocr/models.ts';
-import type { Logger } from '../../../runtime/ports.ts';
+import { recordingLogger } from '../../support/recordingLogger.ts';
 import { renderCard } from './syntheticCard.ts';
 
 /**
  * Device choice and fallback. There is no GPU here, so "CUDA" sessions are CPU sessions in
  * disguise: healthy ones to check gpuProcessed, failing ones to check the per-run fallback.
  */
-
-function recordingLogger() {
-  const entries: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
-  const at =
-    (level: string) =>
-    (message: string, fields?: Record<string, unknown>): void => {
-      entries.push({ level, message, fields });
-    };
-  const logger: Logger = { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
-  return { logger, entries };
-}
 
 /** Opens CPU sessions for every request, recording which device was asked for. */
 function fakeCuda(options: { failRuns: boolean }) {

@@ -2,22 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isOcrError } from '../../../adapters/ocr/errors.ts';
 import { createThreadedOcrEngine, type ThreadedOcrEngineOptions } from '../../../adapters/ocr/threadedEngine.ts';
-import type { Logger } from '../../../runtime/ports.ts';
+import { recordingLogger } from '../../support/recordingLogger.ts';
 
 const SCRIPTED = new URL('../../support/scriptedOcrThread.ts', import.meta.url);
 const BROKEN = new URL('../../support/brokenOcrThread.ts', import.meta.url);
 const HALF_BROKEN = new URL('../../support/halfBrokenOcrThread.ts', import.meta.url);
-
-function recordingLogger() {
-  const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
-  const at =
-    (level: string) =>
-    (message: string, fields?: Record<string, unknown>): void => {
-      lines.push({ level, message, ...(fields ? { fields } : {}) });
-    };
-  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-  return { logger, lines };
-}
 
 /** The storage key is the image: the scripted thread acts on the bytes it is given. */
 function options(overrides: Partial<ThreadedOcrEngineOptions> = {}): ThreadedOcrEngineOptions {
@@ -43,7 +32,7 @@ const never = () => new AbortController().signal;
 
 describe('the threaded OCR engine', () => {
   it('should read each image in a thread and pass its logs and fallbacks to the main thread', async () => {
-    const { logger, lines } = recordingLogger();
+    const { logger, entries } = recordingLogger();
     const fallbacks: string[] = [];
     const engine = await createThreadedOcrEngine(
       options({ logger, engineThreads: 2, onFallback: (reason) => fallbacks.push(reason) }),
@@ -58,8 +47,8 @@ describe('the threaded OCR engine', () => {
         reads.map((read) => read.result.text),
         ['first', 'log', 'third', 'fourth'],
       );
-      assert.ok(lines.some((line) => line.level === 'warn' && line.message === 'scripted.notice'));
-      assert.equal(lines.filter((line) => line.message === 'ocr.completed').length, 4);
+      assert.ok(entries.some((entry) => entry.level === 'warn' && entry.message === 'scripted.notice'));
+      assert.equal(entries.filter((entry) => entry.message === 'ocr.completed').length, 4);
     } finally {
       await engine.close();
     }
@@ -79,11 +68,11 @@ describe('the threaded OCR engine', () => {
   });
 
   it('should fail the job of a thread that dies and serve the next one from a new thread', async () => {
-    const { logger, lines } = recordingLogger();
+    const { logger, entries } = recordingLogger();
     const engine = await createThreadedOcrEngine(options({ logger }));
     try {
       await assert.rejects(engine.recognize(input('crash'), never()), /OCR thread running this document stopped/);
-      assert.ok(lines.some((line) => line.level === 'error' && line.message === 'ocr.thread_lost'));
+      assert.ok(entries.some((entry) => entry.level === 'error' && entry.message === 'ocr.thread_lost'));
       assert.equal((await engine.recognize(input('after'), never())).result.text, 'after');
     } finally {
       await engine.close();
@@ -116,14 +105,14 @@ describe('the threaded OCR engine', () => {
   });
 
   it('should stop the threads that did open when another fails, and start no replacement', async () => {
-    const { logger, lines } = recordingLogger();
+    const { logger, entries } = recordingLogger();
     await assert.rejects(
       createThreadedOcrEngine(options({ logger, threadModule: HALF_BROKEN, engineThreads: 2 })),
       /OCR thread failed to start/,
     );
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.deepEqual(
-      lines.filter((line) => line.level === 'error').map((line) => line.message),
+      entries.filter((entry) => entry.level === 'error').map((entry) => entry.message),
       [],
     );
   });
