@@ -28,14 +28,10 @@ export type ThreadedOcrEngineOptions = ThreadSettings & {
 
 export type ThreadedOcrEngine = OcrEngine & { close(): Promise<void> };
 
-type Job = {
-  id: number;
-  input: OcrInput;
-  bytes: Buffer;
-  resolve: (value: { result: OcrResult; gpuProcessed: boolean }) => void;
-  reject: (error: unknown) => void;
-  settled: boolean;
-};
+type Outcome = { value: { result: OcrResult; gpuProcessed: boolean } } | { error: unknown };
+
+/** `settle` answers the caller once; later outcomes (a thread replying after an abort) are ignored. */
+type Job = { id: number; input: OcrInput; bytes: Buffer; settle(outcome: Outcome): void };
 
 type Slot = { worker: Worker; device: 'cuda' | 'cpu'; job?: Job };
 
@@ -54,13 +50,6 @@ export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions)
   let starting = 0;
   let closed = false;
   let nextId = 1;
-
-  const settle = (job: Job, outcome: { value: { result: OcrResult; gpuProcessed: boolean } } | { error: unknown }) => {
-    if (job.settled) return;
-    job.settled = true;
-    if ('value' in outcome) job.resolve(outcome.value);
-    else job.reject(outcome.error);
-  };
 
   const dispatch = () => {
     for (const slot of slots) {
@@ -97,9 +86,9 @@ export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions)
           rotation: message.result.rotation,
           timings: roundTimings(message.timings),
         });
-        settle(job, { value: { result: message.result, gpuProcessed: message.gpuProcessed } });
+        job.settle({ value: { result: message.result, gpuProcessed: message.gpuProcessed } });
       } else {
-        settle(job, { error: restoreError(message.error) });
+        job.settle({ error: restoreError(message.error) });
       }
     }
     dispatch();
@@ -131,7 +120,7 @@ export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions)
     void slot.worker.terminate();
     if (closed) return;
     logger.error('ocr.thread_lost', { reason: why.slice(0, 300), device: slot.device });
-    if (slot.job) settle(slot.job, { error: new Error('the OCR thread running this document stopped') });
+    if (slot.job) slot.job.settle({ error: new Error('the OCR thread running this document stopped') });
     replace();
   };
 
@@ -149,7 +138,7 @@ export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions)
         logger.error('ocr.thread_start_failed', { error: error.message.slice(0, 300) });
         // With no thread left and none coming, nothing would ever take the waiting jobs.
         if (slots.size === 0 && starting === 0) {
-          for (const job of waiting.splice(0)) settle(job, { error });
+          for (const job of waiting.splice(0)) job.settle({ error });
         }
       },
     );
@@ -177,26 +166,30 @@ export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions)
       const bytes = await options.readImage(input.storageKey);
       signal.throwIfAborted();
       return new Promise((resolve, reject) => {
-        const job: Job = { id: nextId++, input, bytes, resolve, reject, settled: false };
-        const onAbort = () => {
+        let settled = false;
+        const job: Job = {
+          id: nextId++,
+          input,
+          bytes,
+          settle(outcome) {
+            if (settled) return;
+            settled = true;
+            signal.removeEventListener('abort', onAbort);
+            if ('value' in outcome) resolve(outcome.value);
+            else reject(outcome.error);
+          },
+        };
+        function onAbort() {
           const queued = waiting.indexOf(job);
           if (queued >= 0) waiting.splice(queued, 1);
           for (const slot of slots) {
             if (slot.job === job) slot.worker.postMessage({ type: 'abort', id: job.id } satisfies ToThread);
           }
-          settle(job, { error: signal.reason });
-        };
+          job.settle({ error: signal.reason });
+        }
         signal.addEventListener('abort', onAbort, { once: true });
-        job.resolve = (value) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(value);
-        };
-        job.reject = (error) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(error);
-        };
         if (slots.size === 0 && starting === 0) {
-          settle(job, { error: new Error('no OCR thread is running') });
+          job.settle({ error: new Error('no OCR thread is running') });
           return;
         }
         waiting.push(job);
@@ -207,7 +200,7 @@ export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions)
     async close() {
       if (closed) return;
       closed = true;
-      for (const job of waiting.splice(0)) settle(job, { error: new Error('the OCR engine is closed') });
+      for (const job of waiting.splice(0)) job.settle({ error: new Error('the OCR engine is closed') });
       await Promise.all(
         [...slots].map(async (slot) => {
           slots.delete(slot);
@@ -217,7 +210,7 @@ export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions)
           const stuck = setTimeout(() => void slot.worker.terminate(), 5000);
           await exited;
           clearTimeout(stuck);
-          if (slot.job) settle(slot.job, { error: new Error('the OCR engine is closed') });
+          if (slot.job) slot.job.settle({ error: new Error('the OCR engine is closed') });
         }),
       );
     },

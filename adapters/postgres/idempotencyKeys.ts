@@ -29,9 +29,8 @@ export function createIdempotencyKeys(pool: DatabasePool) {
         ON CONFLICT (owner_id, key) DO NOTHING
         RETURNING true AS claimed`);
       if (claimed) return { state: 'new' };
-      const existing = await pool.maybeOne(sql.type(
-        existingRow,
-      )`SELECT request_sha256 AS sha, response_status AS status, response_body AS body
+      const existing = await pool.maybeOne(sql.type(existingRow)`
+        SELECT request_sha256 AS sha, response_status AS status, response_body AS body
         FROM idempotency_keys WHERE owner_id = ${ownerId} AND key = ${key}`);
       if (!existing) return { state: 'in_progress' };
       if (!existing.sha.equals(requestSha256)) return { state: 'mismatch' };

@@ -22,12 +22,13 @@ export function createFsStorage(rootDirectory: string): DocumentStorage {
     async put(key, body) {
       const path = pathOf(key);
       const temporary = `${path}.${randomUUID()}.partial`;
+      const write = () => writeFile(temporary, body, { flag: 'wx', mode: 0o600 });
       try {
         // The directory almost always exists; it is created only when the write says it is missing.
-        await writeFile(temporary, body, { flag: 'wx', mode: 0o600 }).catch(async (error: NodeJS.ErrnoException) => {
+        await write().catch(async (error: NodeJS.ErrnoException) => {
           if (error.code !== 'ENOENT') throw error;
           await mkdir(dirname(path), { recursive: true });
-          await writeFile(temporary, body, { flag: 'wx', mode: 0o600 });
+          await write();
         });
         await rename(temporary, path);
       } catch (error) {
