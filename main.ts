@@ -44,6 +44,7 @@ async function main() {
       device: config.ocr.device,
       threads: config.ocr.threads,
       engineThreads: config.ocr.engineThreads,
+      recognitionLanes: config.ocr.recognitionLanes,
       maxPixels: config.ocr.maxPixels,
       readImage: (storageKey) => storage.get(storageKey),
       logger,

@@ -8,7 +8,8 @@ import { benchLogger, percentile } from './support.ts';
 /**
  * OCR + extraction + policy per card image on the CPU, through the engine `npm start` runs (worker
  * threads, threadedEngine.ts): the latency of one engine thread (p50, p95) and the throughput of one
- * and of two. On two cores one thread gets two onnxruntime threads, two threads one each.
+ * and of two. On two cores one thread gets two onnxruntime threads and two recognition lanes, two
+ * threads one of each.
  * The cards are synthetic KTPs (seeded, mild variations, 1000–1400 px), generated before timing.
  */
 export async function ocrThroughput(options: { cards: number; seed: number; today: string }) {
@@ -18,8 +19,8 @@ export async function ocrThroughput(options: { cards: number; seed: number; toda
     cards.set(`card-${index}`, card.image);
   }
   const regions = await loadRegions();
-  const one = await timeCards(cards, regions, options.today, { engineThreads: 1, threads: 2 });
-  const two = await timeCards(cards, regions, options.today, { engineThreads: 2, threads: 1 });
+  const one = await timeCards(cards, regions, options.today, { engineThreads: 1, threads: 2, recognitionLanes: 2 });
+  const two = await timeCards(cards, regions, options.today, { engineThreads: 2, threads: 1, recognitionLanes: 1 });
   return {
     p50Ms: percentile(one.timesMs, 50),
     p95Ms: percentile(one.timesMs, 95),
@@ -32,7 +33,7 @@ async function timeCards(
   cards: Map<string, Buffer>,
   regions: RegionIndex,
   today: string,
-  layout: { engineThreads: number; threads: number },
+  layout: { engineThreads: number; threads: number; recognitionLanes: number },
 ) {
   const engine = await createThreadedOcrEngine({
     device: 'cpu',

@@ -1,4 +1,4 @@
-import { hostname, userInfo } from 'node:os';
+import { availableParallelism, hostname, userInfo } from 'node:os';
 import { DEVELOPMENT_SECRETS, type Environment, environmentSchema } from './schema.ts';
 
 export type Config = {
@@ -28,7 +28,13 @@ export type Config = {
     signingKey?: string;
   };
   http: { uploadsPerMinute: number; verificationPerMinute: number; corsOrigins: string[]; metricsToken?: string };
-  ocr: { device: Environment['OCR_DEVICE']; threads: number; engineThreads: number; maxPixels: number };
+  ocr: {
+    device: Environment['OCR_DEVICE'];
+    threads: number;
+    engineThreads: number;
+    recognitionLanes: number;
+    maxPixels: number;
+  };
   storage:
     | { driver: 'fs'; directory: string }
     | {
@@ -98,6 +104,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       device: env.OCR_DEVICE,
       threads: env.OCR_THREADS,
       engineThreads: env.OCR_ENGINE_THREADS,
+      // By default the cores are shared out among the engine threads.
+      recognitionLanes:
+        env.OCR_RECOGNITION_LANES ?? Math.max(1, Math.floor(availableParallelism() / env.OCR_ENGINE_THREADS)),
       maxPixels: env.OCR_MAX_PIXELS,
     },
     storage:

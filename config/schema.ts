@@ -115,6 +115,7 @@ export const environmentSchema = z
     OCR_DEVICE: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
     OCR_THREADS: integer(1, 64).default(2),
     OCR_ENGINE_THREADS: integer(1, 16).default(1),
+    OCR_RECOGNITION_LANES: integer(1, 16).optional(),
     // Phone cameras give 12–50 MP; anything far beyond is a decompression bomb, refused before decoding.
     OCR_MAX_PIXELS: integer(10_000).default(50_000_000),
     STORAGE_DRIVER: z.enum(['fs', 's3']).default('fs'),

@@ -7,8 +7,10 @@ import { loadImage } from './image.ts';
 import {
   createOrtSession,
   type ExecutionDevice,
+  type LaneFactory,
   locateModels,
   type Models,
+  type OpenModelsOptions,
   openModels,
   readDictionary,
   type SessionFactory,
@@ -60,6 +62,8 @@ export type OnnxOcrEngineOptions = {
   device: OcrDevicePreference;
   /** onnxruntime intra-op threads per session (default 2). */
   threads?: number;
+  /** Recognition lanes on the CPU (default 1; see models.ts). */
+  recognitionLanes?: number;
   /** Uploads with more pixels are refused (`image_too_large`). */
   maxPixels: number;
   readImage: (storageKey: string) => Promise<Buffer>;
@@ -68,6 +72,8 @@ export type OnnxOcrEngineOptions = {
   tuning?: Partial<OcrTuning>;
   /** Opens one model session; tests substitute a failing "CUDA" here. */
   createSession?: SessionFactory;
+  /** Opens a recognition lane on a thread of its own; tests substitute their own. */
+  openLane?: LaneFactory;
 };
 
 export type OcrRun = { result: OcrResult; gpuProcessed: boolean; timings: Timings };
@@ -82,15 +88,19 @@ const CUDA_FAILURES_BEFORE_GIVING_UP = 3;
 
 export async function createOnnxOcrEngine(options: OnnxOcrEngineOptions): Promise<OnnxOcrEngine> {
   const tuning: OcrTuning = { ...DEFAULT_OCR_TUNING, ...options.tuning };
-  const threads = options.threads ?? 2;
-  const createSession = options.createSession ?? createOrtSession;
+  const openOptions: OpenModelsOptions = {
+    threads: options.threads ?? 2,
+    recognitionLanes: options.recognitionLanes ?? 1,
+    createSession: options.createSession ?? createOrtSession,
+    ...(options.openLane ? { openLane: options.openLane } : {}),
+  };
   const { logger } = options;
   const paths = locateModels();
   const decoder = createCtcDecoder(await readDictionary(paths.dictionary), tuning.ctc);
 
   let cpuModels: Promise<Models> | undefined;
   const openCpu = () => {
-    cpuModels ??= openModels(paths, 'cpu', threads, createSession);
+    cpuModels ??= openModels(paths, 'cpu', openOptions);
     return cpuModels;
   };
 
@@ -108,7 +118,7 @@ export async function createOnnxOcrEngine(options: OnnxOcrEngineOptions): Promis
     primary = await openCpu();
   } else {
     try {
-      primary = await openModels(paths, 'cuda', threads, createSession);
+      primary = await openModels(paths, 'cuda', openOptions);
     } catch (error) {
       fallBack('cuda_unavailable', error);
       primary = await openCpu();

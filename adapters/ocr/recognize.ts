@@ -1,15 +1,17 @@
 import ort from 'onnxruntime-node';
 import { writeCrop } from './crop.ts';
 import type { CtcDecoder, DecodedText } from './ctc.ts';
-import { type ModelSession, runModel } from './models.ts';
+import type { RecognitionLane } from './models.ts';
 import type { Raster } from './raster.ts';
+import { assignToLanes } from './recognitionLanes.ts';
 import type { TextBox } from './textBox.ts';
 
 /**
  * PP-OCRv4 CRNN recognition. Each box becomes a 48-pixel-high strip whose width follows the box's
  * aspect (up to `maxWidth`; longer lines are squeezed). Lines are sorted by width and run in
  * batches of `batchSize`; a batch is as wide as its widest line and narrower lines are padded, so
- * grouping similar widths wastes the least compute.
+ * grouping similar widths wastes the least compute. The batches are spread over the recognition
+ * lanes (recognitionLanes.ts), which run at the same time.
  */
 export type RecognizeOptions = {
   /**
@@ -43,7 +45,7 @@ export const DEFAULT_RECOGNIZE_OPTIONS: RecognizeOptions = {
 export type RecognizeTimings = { crop: number; inference: number; decode: number };
 
 export async function recognizeBoxes(
-  session: ModelSession,
+  lanes: readonly RecognitionLane[],
   decoder: CtcDecoder,
   image: Raster,
   boxes: readonly TextBox[],
@@ -53,38 +55,66 @@ export async function recognizeBoxes(
 ): Promise<DecodedText[]> {
   const widths = boxes.map((box) => stripWidth(box, options.maxWidth, options.widthScale));
   const order = boxes.map((_, index) => index).sort((a, b) => (widths[a] as number) - (widths[b] as number));
-  const results: DecodedText[] = new Array(boxes.length);
 
+  let started = performance.now();
+  const batches: { members: number[]; input: ort.Tensor }[] = [];
   for (let first = 0; first < order.length; first += options.batchSize) {
     signal?.throwIfAborted();
-    const batch = order.slice(first, first + options.batchSize);
-    const widest = Math.max(...batch.map((index) => widths[index] as number));
+    const members = order.slice(first, first + options.batchSize);
+    const widest = Math.max(...members.map((index) => widths[index] as number));
     // Multiples of 8 keep every output step whole.
     const stride = Math.max(options.minWidth, Math.ceil(widest / 8) * 8);
     const block = 3 * REC_HEIGHT * stride;
-
-    let started = performance.now();
-    const input = new Float32Array(batch.length * block);
-    batch.forEach((index, slot) => {
+    const input = new Float32Array(members.length * block);
+    members.forEach((index, slot) => {
       writeCrop(image, boxes[index] as TextBox, widths[index] as number, REC_HEIGHT, input, slot * block, stride);
     });
-    if (timings) timings.crop += performance.now() - started;
-
-    started = performance.now();
-    const output = await runModel(session, new ort.Tensor('float32', input, [batch.length, 3, REC_HEIGHT, stride]));
-    if (timings) timings.inference += performance.now() - started;
-
-    started = performance.now();
-    const [, frames, classes] = output.dims as [number, number, number];
-    if (classes !== decoder.classes) {
-      throw new Error(`the recogniser has ${classes} classes but the dictionary gives ${decoder.classes}`);
-    }
-    const probabilities = output.data as Float32Array;
-    batch.forEach((index, slot) => {
-      results[index] = decoder.decode(probabilities, slot * frames * classes, frames);
-    });
-    if (timings) timings.decode += performance.now() - started;
+    batches.push({ members, input: new ort.Tensor('float32', input, [members.length, 3, REC_HEIGHT, stride]) });
   }
+  if (timings) timings.crop += performance.now() - started;
+
+  started = performance.now();
+  // The model's work grows with the pixels it reads.
+  const laneOf = assignToLanes(
+    batches.map((batch) => batch.input.size),
+    lanes.length,
+  );
+  const shares = lanes.map((_, which) => batches.filter((_, index) => laneOf[index] === which));
+  // One lane failing (its thread died, say) stops the others: the document is read again anyway.
+  const failed = new AbortController();
+  const stop = signal ? AbortSignal.any([signal, failed.signal]) : failed.signal;
+  const outputs = await Promise.all(
+    shares.map(async (share, which) => {
+      if (share.length === 0) return [];
+      try {
+        return await (lanes[which] as RecognitionLane).run(
+          share.map((batch) => batch.input),
+          stop,
+        );
+      } catch (error) {
+        failed.abort(error);
+        throw error;
+      }
+    }),
+  );
+  if (timings) timings.inference += performance.now() - started;
+
+  started = performance.now();
+  const results: DecodedText[] = new Array(boxes.length);
+  shares.forEach((share, which) => {
+    share.forEach((batch, position) => {
+      const output = outputs[which]?.[position] as ort.Tensor;
+      const [, frames, classes] = output.dims as [number, number, number];
+      if (classes !== decoder.classes) {
+        throw new Error(`the recogniser has ${classes} classes but the dictionary gives ${decoder.classes}`);
+      }
+      const probabilities = output.data as Float32Array;
+      batch.members.forEach((index, slot) => {
+        results[index] = decoder.decode(probabilities, slot * frames * classes, frames);
+      });
+    });
+  });
+  if (timings) timings.decode += performance.now() - started;
   return results;
 }
 

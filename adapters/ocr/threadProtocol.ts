@@ -8,6 +8,7 @@ import type { Timings } from './timings.ts';
 export type ThreadSettings = {
   device: OcrDevicePreference;
   threads: number;
+  recognitionLanes: number;
   maxPixels: number;
   tuning?: Partial<OcrTuning>;
 };

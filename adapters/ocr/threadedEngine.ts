@@ -42,6 +42,7 @@ export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions)
   const settings: ThreadSettings = {
     device: options.device,
     threads: options.threads,
+    recognitionLanes: options.recognitionLanes,
     maxPixels: options.maxPixels,
     ...(options.tuning ? { tuning: options.tuning } : {}),
   };

@@ -39,6 +39,7 @@ describe('the runtime with the real OCR engine and policy', () => {
       device: 'auto',
       threads: 2,
       engineThreads: 1,
+      recognitionLanes: 2,
       maxPixels: world.config.ocr.maxPixels,
       readImage: (key) => storage.get(key),
       logger: testLogger,

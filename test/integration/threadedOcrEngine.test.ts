@@ -16,8 +16,9 @@ describe('the threaded OCR engine with the real models', () => {
     const common = { device: 'cpu' as const, threads: 1, maxPixels: 50_000_000, logger: testLogger };
     const readImage = async (key: string) => images.get(key) ?? Buffer.alloc(0);
     [threaded, inProcess] = await Promise.all([
-      createThreadedOcrEngine({ ...common, engineThreads: 1, readImage }),
-      createOnnxOcrEngine({ ...common, readImage }),
+      // Its text lines shared between two recognition lanes, the in-process one reading them all.
+      createThreadedOcrEngine({ ...common, engineThreads: 1, recognitionLanes: 2, readImage }),
+      createOnnxOcrEngine({ ...common, recognitionLanes: 1, readImage }),
     ]);
   });
   after(async () => {
@@ -49,6 +50,7 @@ describe('the threaded OCR engine with the real models', () => {
       device: 'cpu',
       threads: 1,
       engineThreads: 1,
+      recognitionLanes: 1,
       maxPixels: 10_000,
       logger: testLogger,
       readImage: async () => images.get('card') ?? Buffer.alloc(0),

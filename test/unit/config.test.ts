@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { userInfo } from 'node:os';
+import { availableParallelism, userInfo } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -90,6 +90,14 @@ describe('configuration', () => {
       assert.deepEqual(config.machine, { maxAttempts: 3, approveThreshold: 0.85, rejectThreshold: 0.3 });
       assert.equal(config.pii.keys.get(config.pii.activeKeyId)?.length, 32);
       assert.ok(config.pii.nikHashKey.length >= 32);
+    });
+
+    it('should share the cores out as recognition lanes unless told how many', () => {
+      const cores = availableParallelism();
+      assert.equal(loadConfig({}).ocr.recognitionLanes, cores);
+      assert.equal(loadConfig({ OCR_ENGINE_THREADS: String(cores * 2) }).ocr.recognitionLanes, 1);
+      assert.equal(loadConfig({ OCR_RECOGNITION_LANES: '3' }).ocr.recognitionLanes, 3);
+      assert.deepEqual([...namedIn(configErrorFor({ OCR_RECOGNITION_LANES: '0' }))], ['OCR_RECOGNITION_LANES']);
     });
 
     it('should treat empty strings as unset', () => {

@@ -14,6 +14,7 @@ function options(overrides: Partial<ThreadedOcrEngineOptions> = {}): ThreadedOcr
     device: 'auto',
     threads: 1,
     engineThreads: 1,
+    recognitionLanes: 1,
     maxPixels: 1_000_000,
     readImage: async (key) => Buffer.from(key),
     logger: recordingLogger().logger,
