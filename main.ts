@@ -45,6 +45,7 @@ async function main() {
       threads: config.ocr.threads,
       engineThreads: config.ocr.engineThreads,
       recognitionLanes: config.ocr.recognitionLanes,
+      precision: config.ocr.precision,
       maxPixels: config.ocr.maxPixels,
       readImage: (storageKey) => storage.get(storageKey),
       logger,

@@ -1,3 +1,4 @@
+import type { Precision } from '../adapters/ocr/models.ts';
 import { createThreadedOcrEngine, type ThreadedOcrEngine } from '../adapters/ocr/threadedEngine.ts';
 import { loadRegions } from '../adapters/regions/loadRegions.ts';
 import { evaluateDocument } from '../domain/policy.ts';
@@ -12,15 +13,26 @@ import { benchLogger, percentile } from './support.ts';
  * threads one of each.
  * The cards are synthetic KTPs (seeded, mild variations, 1000–1400 px), generated before timing.
  */
-export async function ocrThroughput(options: { cards: number; seed: number; today: string }) {
+export async function ocrThroughput(options: { cards: number; seed: number; today: string; precision: Precision }) {
   const cards = new Map<string, Buffer>();
   for (let index = 0; index < options.cards; index++) {
     const card = await generateCard(options.seed + index, { type: 'KTP', today: options.today, difficulty: 'mild' });
     cards.set(`card-${index}`, card.image);
   }
   const regions = await loadRegions();
-  const one = await timeCards(cards, regions, options.today, { engineThreads: 1, threads: 2, recognitionLanes: 2 });
-  const two = await timeCards(cards, regions, options.today, { engineThreads: 2, threads: 1, recognitionLanes: 1 });
+  const { precision } = options;
+  const one = await timeCards(cards, regions, options.today, {
+    engineThreads: 1,
+    threads: 2,
+    recognitionLanes: 2,
+    precision,
+  });
+  const two = await timeCards(cards, regions, options.today, {
+    engineThreads: 2,
+    threads: 1,
+    recognitionLanes: 1,
+    precision,
+  });
   return {
     p50Ms: percentile(one.timesMs, 50),
     p95Ms: percentile(one.timesMs, 95),
@@ -33,7 +45,7 @@ async function timeCards(
   cards: Map<string, Buffer>,
   regions: RegionIndex,
   today: string,
-  layout: { engineThreads: number; threads: number; recognitionLanes: number },
+  layout: { engineThreads: number; threads: number; recognitionLanes: number; precision: Precision },
 ) {
   const engine = await createThreadedOcrEngine({
     device: 'cpu',

@@ -100,14 +100,18 @@ if (!only || only === 'runtime') {
 
 if (!only || only === 'ocr') {
   const count = envInt('BENCH_OCR_CARDS', 20);
-  const figures = await ocrThroughput({ cards: count, seed: 1000, today: '2026-11-25' });
   console.log(
-    `# OCR + extraction + policy on ${count} synthetic KTP images, CPU, through the threaded engine: 1 worker = 1 engine thread with 2 onnxruntime threads, 2 workers = 2 with 1 each`,
+    `# OCR + extraction + policy on ${count} synthetic KTP images, CPU, through the threaded engine: 1 worker = 1 engine thread with 2 onnxruntime threads and 2 recognition lanes, 2 workers = 2 with 1 of each`,
   );
-  line('ocr_ms_p50', fixed(figures.p50Ms), 'ms');
-  line('ocr_ms_p95', fixed(figures.p95Ms), 'ms');
-  line('ocr_docs_per_s_1_worker', fixed(figures.docsPerSecondOneWorker, 2), 'docs/s');
-  line('ocr_docs_per_s_2_workers', fixed(figures.docsPerSecondTwoWorkers, 2), 'docs/s');
+  // fp32 is the default; int8 (OCR_PRECISION) is measured on the same cards for comparison.
+  for (const precision of ['fp32', 'int8'] as const) {
+    const figures = await ocrThroughput({ cards: count, seed: 1000, today: '2026-11-25', precision });
+    const suffix = precision === 'fp32' ? '' : `_${precision}`;
+    line(`ocr_ms_p50${suffix}`, fixed(figures.p50Ms), 'ms');
+    line(`ocr_ms_p95${suffix}`, fixed(figures.p95Ms), 'ms');
+    line(`ocr_docs_per_s_1_worker${suffix}`, fixed(figures.docsPerSecondOneWorker, 2), 'docs/s');
+    line(`ocr_docs_per_s_2_workers${suffix}`, fixed(figures.docsPerSecondTwoWorkers, 2), 'docs/s');
+  }
 }
 
 if (!only || only === 'upload') {

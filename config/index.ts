@@ -33,6 +33,7 @@ export type Config = {
     threads: number;
     engineThreads: number;
     recognitionLanes: number;
+    precision: Environment['OCR_PRECISION'];
     maxPixels: number;
   };
   storage:
@@ -107,6 +108,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       // By default the cores are shared out among the engine threads.
       recognitionLanes:
         env.OCR_RECOGNITION_LANES ?? Math.max(1, Math.floor(availableParallelism() / env.OCR_ENGINE_THREADS)),
+      precision: env.OCR_PRECISION,
       maxPixels: env.OCR_MAX_PIXELS,
     },
     storage:

@@ -51,6 +51,8 @@ const regions = await loadRegions();
 const engine = await createOnnxOcrEngine({
   device: config.ocr.device,
   threads: config.ocr.threads,
+  recognitionLanes: config.ocr.recognitionLanes,
+  precision: config.ocr.precision,
   maxPixels: config.ocr.maxPixels,
   readImage: () => Promise.reject(new Error('eval reads files itself')),
   logger,

@@ -5,13 +5,13 @@ import { DEFAULT_DETECT_OPTIONS } from './detect.ts';
 import { isOcrError } from './errors.ts';
 import { loadImage } from './image.ts';
 import {
-  createOrtSession,
   type ExecutionDevice,
   type LaneFactory,
   locateModels,
   type Models,
   type OpenModelsOptions,
   openModels,
+  type Precision,
   readDictionary,
   type SessionFactory,
 } from './models.ts';
@@ -64,6 +64,8 @@ export type OnnxOcrEngineOptions = {
   threads?: number;
   /** Recognition lanes on the CPU (default 1; see models.ts). */
   recognitionLanes?: number;
+  /** Of the recogniser on the CPU (default fp32; see models.ts). */
+  precision?: Precision;
   /** Uploads with more pixels are refused (`image_too_large`). */
   maxPixels: number;
   readImage: (storageKey: string) => Promise<Buffer>;
@@ -91,7 +93,8 @@ export async function createOnnxOcrEngine(options: OnnxOcrEngineOptions): Promis
   const openOptions: OpenModelsOptions = {
     threads: options.threads ?? 2,
     recognitionLanes: options.recognitionLanes ?? 1,
-    createSession: options.createSession ?? createOrtSession,
+    precision: options.precision ?? 'fp32',
+    ...(options.createSession ? { createSession: options.createSession } : {}),
     ...(options.openLane ? { openLane: options.openLane } : {}),
   };
   const { logger } = options;

@@ -36,6 +36,7 @@ const engine = await createOnnxOcrEngine({
   device: settings.device,
   threads: settings.threads,
   recognitionLanes: settings.recognitionLanes,
+  ...(settings.precision ? { precision: settings.precision } : {}),
   maxPixels: settings.maxPixels,
   ...(settings.tuning ? { tuning: settings.tuning } : {}),
   logger,

@@ -153,7 +153,7 @@ function constantValue(node: NodeProto): TensorProto | undefined {
 }
 
 /** A float tensor's values, from `raw_data` (little-endian) or `float_data`. */
-function floatValues(tensor: TensorProto): Float32Array | undefined {
+export function floatValues(tensor: TensorProto): Float32Array | undefined {
   if (tensor.dataType !== FLOAT) return undefined;
   if (tensor.rawData.length > 0) {
     const raw = tensor.rawData;
@@ -163,11 +163,12 @@ function floatValues(tensor: TensorProto): Float32Array | undefined {
   return Float32Array.from(tensor.floatData);
 }
 
-type Int64 = number | { toNumber(): number };
+export type Int64 = number | { toNumber(): number };
 /** protobufjs gives 64-bit integers as Long objects when the `long` package is installed. */
-const integer = (value: Int64 | null | undefined) => (typeof value === 'number' ? value : (value?.toNumber() ?? 0));
+export const integer = (value: Int64 | null | undefined) =>
+  typeof value === 'number' ? value : (value?.toNumber() ?? 0);
 
-function floatTensor(name: string, dims: readonly Int64[], values: Float32Array) {
+export function floatTensor(name: string, dims: readonly Int64[], values: Float32Array) {
   const raw = new Uint8Array(values.length * 4);
   const view = new DataView(raw.buffer);
   for (let index = 0; index < values.length; index++) view.setFloat32(index * 4, values[index] as number, true);

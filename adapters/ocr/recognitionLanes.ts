@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
-import type { RecognitionLane } from './models.ts';
+import type { Precision, RecognitionLane } from './models.ts';
 
 /**
  * Recognition spread over threads. A card gives about thirty short strips; onnxruntime's intra-op
@@ -28,7 +28,7 @@ export type FromLane =
   | { type: 'failed'; id: number; message: string };
 
 /** What a lane thread needs to open its session; passed as `workerData`. */
-export type LaneSettings = { modelPath: string; threads: number };
+export type LaneSettings = { modelPath: string; threads: number; precision: Precision };
 
 const LANE_THREAD = new URL('./laneThread.ts', import.meta.url);
 

@@ -43,6 +43,7 @@ export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions)
     device: options.device,
     threads: options.threads,
     recognitionLanes: options.recognitionLanes,
+    ...(options.precision ? { precision: options.precision } : {}),
     maxPixels: options.maxPixels,
     ...(options.tuning ? { tuning: options.tuning } : {}),
   };

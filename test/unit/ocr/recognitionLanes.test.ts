@@ -9,7 +9,7 @@ import { renderCard } from './syntheticCard.ts';
 
 const SCRIPTED = new URL('../../support/scriptedLaneThread.ts', import.meta.url);
 const BROKEN = new URL('../../support/brokenLaneThread.ts', import.meta.url);
-const scripted = () => openThreadLane({ modelPath: 'unused', threads: 1 }, SCRIPTED);
+const scripted = () => openThreadLane({ modelPath: 'unused', threads: 1, precision: 'fp32' }, SCRIPTED);
 
 /** A small input whose first value is the scripted thread's command. */
 const tensor = (first: number, width = 4) => {
@@ -35,7 +35,7 @@ describe('recognition lane on a thread', () => {
   it('should compute what the same model computes on the calling thread', async () => {
     const path = locateModels().recognition;
     const [threaded, session] = await Promise.all([
-      openThreadLane({ modelPath: path, threads: 1 }),
+      openThreadLane({ modelPath: path, threads: 1, precision: 'fp32' }),
       createOrtSession(path, 'cpu', 1),
     ]);
     const local = sessionLane(session);
@@ -105,7 +105,7 @@ describe('recognition lane on a thread', () => {
 
   it('should report a thread that cannot open its session', async () => {
     await assert.rejects(
-      openThreadLane({ modelPath: 'unused', threads: 1 }, BROKEN),
+      openThreadLane({ modelPath: 'unused', threads: 1, precision: 'fp32' }, BROKEN),
       /a recognition thread failed to start: no model in this thread/,
     );
   });

@@ -1,0 +1,105 @@
+/**
+ * `npm run calibrate -- [--cards 60] [--seed 5000] [--today YYYY-MM-DD] [--out FILE]`
+ *
+ * Measures the value ranges that int8 recognition (OCR_PRECISION=int8, adapters/ocr/quantize.ts)
+ * quantises with: synthetic cards of both types and all variations (our own generator, seeded,
+ * none of them in the eval sets' seeds) are read by the fp32 engine while every convolution's
+ * input and output in the recogniser is watched. Writes adapters/ocr/int8-ranges.json, with each model's SHA-256.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type ort from 'onnxruntime-node';
+import {
+  CALIBRATION_PATH,
+  type CalibrationFile,
+  convolutionValues,
+  exposeValues,
+  sha256,
+  widenRange,
+} from '../adapters/ocr/calibration.ts';
+import { createOnnxOcrEngine } from '../adapters/ocr/engine.ts';
+import {
+  createOrtSession,
+  locateModels,
+  modelBytes,
+  openOrtSession,
+  type SessionFactory,
+} from '../adapters/ocr/models.ts';
+import { todayIn } from '../domain/dates.ts';
+import { generateCard } from '../synthetic/generate.ts';
+
+const { values } = parseArgs({
+  options: {
+    cards: { type: 'string', default: '60' },
+    seed: { type: 'string', default: '5000' },
+    today: { type: 'string' },
+    out: { type: 'string', default: fileURLToPath(CALIBRATION_PATH) },
+  },
+});
+const cards = Number(values.cards);
+const seed = Number(values.seed);
+if (!Number.isInteger(cards) || cards < 1 || !Number.isInteger(seed)) {
+  console.error('usage: npm run calibrate -- [--cards N] [--seed N] [--today YYYY-MM-DD] [--out FILE]');
+  process.exit(2);
+}
+const today = values.today ?? todayIn(new Date());
+
+const models: CalibrationFile['models'] = {};
+
+/** fp32 sessions; the recogniser's also returns every convolution's input and output, whose ranges it records. */
+const watchingSessions: SessionFactory = async (path, device, threads) => {
+  if (path !== locateModels().recognition) return createOrtSession(path, device, threads);
+  const published = await readFile(path);
+  const bytes = await modelBytes(path, 'fp32');
+  const watched = convolutionValues(bytes);
+  const ranges: Record<string, [number, number]> = {};
+  models[basename(path)] = { sha256: sha256(published), ranges };
+  const session = await openOrtSession(exposeValues(bytes, watched), device, threads);
+  const primary = session.outputNames[0] as string;
+  const inputs = new Set(session.inputNames);
+  const fetches = [...new Set([primary, ...watched.filter((name) => !inputs.has(name))])];
+  return {
+    outputNames: [primary],
+    async run(feeds: Record<string, ort.Tensor>) {
+      const outputs = await session.run(feeds, fetches);
+      for (const name of watched) {
+        const value = name in feeds ? feeds[name] : outputs[name];
+        if (value) widenRange(ranges, name, value.data as Float32Array);
+      }
+      return { [primary]: outputs[primary] as ort.Tensor };
+    },
+    release: () => session.release(),
+  };
+};
+
+const engine = await createOnnxOcrEngine({
+  device: 'cpu',
+  recognitionLanes: 1,
+  maxPixels: 50_000_000,
+  readImage: () => Promise.reject(new Error('calibration reads generated cards')),
+  logger: { debug() {}, info() {}, warn() {}, error() {} },
+  createSession: watchingSessions,
+});
+try {
+  for (let index = 0; index < cards; index++) {
+    const card = await generateCard(seed + index, { type: index % 3 === 2 ? 'NPWP' : 'KTP', today });
+    await engine.recognizeImage(card.image, card.mime);
+  }
+} finally {
+  await engine.close();
+}
+
+const file: CalibrationFile = {
+  measuredWith: `npm run calibrate -- --cards ${cards} --seed ${seed} --today ${today}`,
+  models,
+};
+// One range per line, as the formatter keeps it.
+const text = JSON.stringify(file, null, 2).replace(/\[\s+(-?[\d.e+-]+),\s+(-?[\d.e+-]+)\s+\]/g, '[$1, $2]');
+await writeFile(values.out, `${text}\n`);
+console.log(
+  `${values.out}: ${Object.entries(models)
+    .map(([name, entry]) => `${name} ${Object.keys(entry.ranges).length} values`)
+    .join(', ')}`,
+);

@@ -1,0 +1,215 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { describe, it } from 'node:test';
+import onnxProto from 'onnx-proto';
+import ort from 'onnxruntime-node';
+import {
+  CALIBRATION_PATH,
+  type CalibrationFile,
+  convolutionValues,
+  exposeValues,
+  rangesFor,
+  widenRange,
+} from '../../../adapters/ocr/calibration.ts';
+import { createOnnxOcrEngine } from '../../../adapters/ocr/engine.ts';
+import { floatTensor, rewriteForInference } from '../../../adapters/ocr/graphRewrite.ts';
+import { locateModels, modelBytes } from '../../../adapters/ocr/models.ts';
+import { quantizeConvolutions } from '../../../adapters/ocr/quantize.ts';
+import { recordingLogger } from '../../support/recordingLogger.ts';
+import { renderCard } from './syntheticCard.ts';
+
+const { onnx } = onnxProto;
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+const INTS = onnx.AttributeProto.AttributeType.INTS;
+
+const seeded = (length: number, seed: number, spread = 2) => {
+  const values = new Float32Array(length);
+  let state = seed;
+  for (let index = 0; index < length; index++) {
+    state = (state * 16807) % 2147483647;
+    values[index] = ((state / 2147483647) * 2 - 1) * spread;
+  }
+  return values;
+};
+
+const valueInfo = (name: string, dims: number[]) =>
+  onnx.ValueInfoProto.create({
+    name,
+    type: onnx.TypeProto.create({
+      tensorType: onnx.TypeProto.Tensor.create({
+        elemType: FLOAT,
+        shape: onnx.TensorShapeProto.create({ dim: dims.map((dimValue) => ({ dimValue })) }),
+      }),
+    }),
+  });
+
+/**
+ * Opset 9, like the recogniser: a convolution with bias, a depthwise one (group 4) after a ReLU, and
+ * an opset-9 `Slice` (bounds as attributes, "to the end" as INT64_MAX) of the result.
+ */
+function convolutionChain() {
+  const node = (opType: string, input: string[], output: string[], attribute: object[] = []) =>
+    onnx.NodeProto.create({ opType, input, output, attribute: attribute.map((a) => onnx.AttributeProto.create(a)) });
+  const pads = { name: 'pads', type: INTS, ints: [1, 1, 1, 1] };
+  return onnx.ModelProto.encode(
+    onnx.ModelProto.create({
+      irVersion: 8,
+      opsetImport: [{ domain: '', version: 9 }],
+      graph: onnx.GraphProto.create({
+        name: 'chain',
+        node: [
+          node('Conv', ['x', 'w1', 'b1'], ['c1'], [pads]),
+          node('Relu', ['c1'], ['r1']),
+          node('Conv', ['r1', 'w2'], ['c2'], [pads, { name: 'group', type: 2, i: 4 }]),
+          node(
+            'Slice',
+            ['c2'],
+            ['y'],
+            [
+              { name: 'starts', type: INTS, ints: [1] },
+              { name: 'ends', type: INTS, ints: ['9223372036854775807'] },
+              { name: 'axes', type: INTS, ints: [3] },
+            ],
+          ),
+        ],
+        initializer: [
+          floatTensor('w1', [4, 3, 3, 3], seeded(108, 5, 0.5)),
+          floatTensor('b1', [4], Float32Array.of(0.25, -0.5, 1, 0)),
+          floatTensor('w2', [4, 1, 3, 3], seeded(36, 7, 0.5)),
+        ],
+        input: [valueInfo('x', [1, 3, 8, 8])],
+        output: [valueInfo('y', [1, 4, 8, 7])],
+      }),
+    }),
+  ).finish();
+}
+
+async function run(model: Uint8Array, input: Float32Array, fetch?: string[]) {
+  const session = await ort.InferenceSession.create(model);
+  try {
+    const outputs = await session.run(
+      { x: new ort.Tensor('float32', input, [1, 3, 8, 8]) },
+      fetch ?? [...session.outputNames],
+    );
+    return Object.fromEntries(Object.entries(outputs).map(([name, tensor]) => [name, tensor.data as Float32Array]));
+  } finally {
+    await session.release();
+  }
+}
+
+/** Ranges the way `npm run calibrate` measures them: every convolution's input and output, over some inputs. */
+async function calibrate(model: Uint8Array, inputs: Float32Array[]) {
+  const names = convolutionValues(model);
+  const exposed = exposeValues(model, names);
+  const ranges: Record<string, [number, number]> = {};
+  for (const input of inputs) {
+    const outputs = await run(
+      exposed,
+      input,
+      names.filter((name) => name !== 'x'),
+    );
+    widenRange(ranges, 'x', input);
+    for (const [name, data] of Object.entries(outputs)) widenRange(ranges, name, data);
+  }
+  return ranges;
+}
+
+const opTypes = (model: Uint8Array) => (onnx.ModelProto.decode(model).graph?.node ?? []).map((node) => node.opType);
+
+describe('int8 quantisation of the convolutions', () => {
+  it('should compute nearly what the float graph computes, in QLinearConv, at opset 10', async () => {
+    const model = convolutionChain();
+    const samples = [1, 2, 3, 4].map((seed) => seeded(192, seed));
+    const ranges = await calibrate(model, samples);
+    assert.deepEqual(Object.keys(ranges).sort(), ['c1', 'c2', 'r1', 'x']);
+
+    const { bytes, report } = quantizeConvolutions(model, ranges);
+    assert.deepEqual(report, { convolutions: 2, left: 0 });
+    assert.deepEqual(opTypes(bytes), [
+      'QuantizeLinear',
+      'QLinearConv',
+      'DequantizeLinear',
+      'Relu',
+      'QuantizeLinear',
+      'QLinearConv',
+      'DequantizeLinear',
+      'Slice',
+    ]);
+    assert.equal(Number(onnx.ModelProto.decode(bytes).opsetImport[0]?.version), 10);
+
+    const input = seeded(192, 9);
+    const [exact, approximate] = [(await run(model, input)).y, (await run(bytes, input)).y] as Float32Array[];
+    assert.equal(approximate?.length, 4 * 8 * 7);
+    const [low, high] = ranges.c2 as [number, number];
+    let largest = 0;
+    exact?.forEach((value, index) => {
+      largest = Math.max(largest, Math.abs(value - (approximate?.[index] as number)));
+    });
+    // A few quantisation steps of the output's range, no more.
+    assert.ok(largest < (high - low) * 0.03, `largest difference ${largest} of a range ${high - low}`);
+  });
+
+  it('should leave a convolution without ranges in float, and a graph with none untouched', async () => {
+    const model = convolutionChain();
+    const ranges = await calibrate(model, [seeded(192, 1)]);
+    const { c2: _dropped, ...partial } = ranges;
+    const { bytes, report } = quantizeConvolutions(model, partial);
+    assert.deepEqual(report, { convolutions: 1, left: 1 });
+    assert.equal(opTypes(bytes).filter((type) => type === 'Conv').length, 1);
+    const input = seeded(192, 3);
+    const [exact, approximate] = [(await run(model, input)).y, (await run(bytes, input)).y] as Float32Array[];
+    assert.equal(approximate?.length, exact?.length);
+
+    const untouched = quantizeConvolutions(model, {});
+    assert.equal(untouched.bytes, model);
+    assert.deepEqual(untouched.report, { convolutions: 0, left: 2 });
+  });
+});
+
+describe('int8 ranges', () => {
+  it("should hold ranges for the installed recogniser's every convolution, measured on this very file", async () => {
+    const path = locateModels().recognition;
+    const ranges = await rangesFor(path, await readFile(path));
+    const needed = convolutionValues(rewriteForInference(await readFile(path)).bytes);
+    assert.ok(needed.length > 30);
+    for (const name of needed) {
+      const range = ranges[name];
+      assert.ok(range && range[0] <= range[1], name);
+    }
+    const file = JSON.parse(await readFile(CALIBRATION_PATH, 'utf8')) as CalibrationFile;
+    assert.match(file.measuredWith, /^npm run calibrate/);
+  });
+
+  it('should refuse ranges measured on another version of a model, and a model it has none for', async () => {
+    const path = locateModels().recognition;
+    await assert.rejects(rangesFor(path, Buffer.from('another model')), /measured on another version of it/);
+    await assert.rejects(rangesFor('/models/unknown.onnx', Buffer.alloc(0)), /no int8 ranges for unknown.onnx/);
+  });
+});
+
+describe('int8 networks', () => {
+  it('should have every convolution of the recogniser quantised', async () => {
+    const types = opTypes(await modelBytes(locateModels().recognition, 'int8'));
+    assert.equal(types.filter((type) => type === 'Conv').length, 0);
+    assert.ok(types.filter((type) => type === 'QLinearConv').length > 30);
+  });
+
+  it('should read the test card, on the engine thread and on a lane thread', async () => {
+    const engine = await createOnnxOcrEngine({
+      device: 'cpu',
+      threads: 1,
+      recognitionLanes: 2,
+      precision: 'int8',
+      maxPixels: 40_000_000,
+      readImage: async () => Buffer.alloc(0),
+      logger: recordingLogger().logger,
+    });
+    try {
+      const { result } = await engine.recognizeImage(await renderCard(), 'image/png');
+      assert.match(result.text, /3171014101900001/);
+      assert.match(result.text, /JAKARTA/);
+    } finally {
+      await engine.close();
+    }
+  });
+});
