@@ -18,6 +18,7 @@ import {
 import { DEFAULT_ORIENTATION_OPTIONS } from './orientation.ts';
 import { type PipelineSettings, runPipeline } from './pipeline.ts';
 import { DEFAULT_READING_ORDER } from './readingOrder.ts';
+import { openThreadLane } from './recognitionLanes.ts';
 import { DEFAULT_RECOGNIZE_OPTIONS, type RecognizeOptions } from './recognize.ts';
 import { roundTimings, type Timings } from './timings.ts';
 
@@ -90,14 +91,17 @@ const CUDA_FAILURES_BEFORE_GIVING_UP = 3;
 
 export async function createOnnxOcrEngine(options: OnnxOcrEngineOptions): Promise<OnnxOcrEngine> {
   const tuning: OcrTuning = { ...DEFAULT_OCR_TUNING, ...options.tuning };
+  const { logger } = options;
   const openOptions: OpenModelsOptions = {
     threads: options.threads ?? 2,
     recognitionLanes: options.recognitionLanes ?? 1,
     precision: options.precision ?? 'fp32',
     ...(options.createSession ? { createSession: options.createSession } : {}),
-    ...(options.openLane ? { openLane: options.openLane } : {}),
+    openLane:
+      options.openLane ??
+      ((settings) =>
+        openThreadLane(settings, { onStopped: (why) => logger.error('ocr.lane_lost', { reason: why.slice(0, 300) }) })),
   };
-  const { logger } = options;
   const paths = locateModels();
   const decoder = createCtcDecoder(await readDictionary(paths.dictionary), tuning.ctc);
 

@@ -34,15 +34,22 @@ const LANE_THREAD = new URL('./laneThread.ts', import.meta.url);
 
 type Pending = { resolve(outputs: ort.Tensor[]): void; reject(error: Error): void };
 
+export type ThreadLaneOptions = {
+  /** Told when a running thread stops unasked (a native crash, say), with why. */
+  onStopped?: (why: string) => void;
+  /** The thread's module; tests give one that misbehaves on purpose. */
+  threadModule?: URL;
+};
+
 /**
  * A lane on a worker thread of its own. A thread that dies fails the runs it had; the next run
  * starts a new one. The inputs' buffers are moved to the thread, so callers must not reuse them.
- * `threadModule` lets tests substitute a thread that misbehaves.
  */
 export async function openThreadLane(
   settings: LaneSettings,
-  threadModule: URL = LANE_THREAD,
+  options: ThreadLaneOptions = {},
 ): Promise<RecognitionLane> {
+  const threadModule = options.threadModule ?? LANE_THREAD;
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let released = false;
@@ -58,6 +65,7 @@ export async function openThreadLane(
         if (live !== worker) return;
         live = undefined;
         void worker.terminate();
+        if (!released) options.onStopped?.(why);
         const error = new Error(`the recognition thread stopped: ${why}`);
         for (const run of pending.values()) run.reject(error);
         pending.clear();

@@ -9,7 +9,11 @@ import { renderCard } from './syntheticCard.ts';
 
 const SCRIPTED = new URL('../../support/scriptedLaneThread.ts', import.meta.url);
 const BROKEN = new URL('../../support/brokenLaneThread.ts', import.meta.url);
-const scripted = () => openThreadLane({ modelPath: 'unused', threads: 1, precision: 'fp32' }, SCRIPTED);
+const scripted = (onStopped?: (why: string) => void) =>
+  openThreadLane(
+    { modelPath: 'unused', threads: 1, precision: 'fp32' },
+    { threadModule: SCRIPTED, ...(onStopped ? { onStopped } : {}) },
+  );
 
 /** A small input whose first value is the scripted thread's command. */
 const tensor = (first: number, width = 4) => {
@@ -61,10 +65,12 @@ describe('recognition lane on a thread', () => {
     }
   });
 
-  it('should fail the run of a thread that dies, and start a new thread for the next run', async () => {
-    const lane = await scripted();
+  it('should fail the run of a thread that dies, say so, and start a new thread for the next run', async () => {
+    const stops: string[] = [];
+    const lane = await scripted((why) => stops.push(why));
     try {
       await assert.rejects(lane.run([tensor(1), tensor(-1)]), /the recognition thread stopped: exit code 3/);
+      assert.deepEqual(stops, ['exit code 3']);
       const outputs = await lane.run([tensor(7)]);
       assert.deepEqual(
         outputs.map((output) => [...(output.data as Float32Array)]),
@@ -105,15 +111,17 @@ describe('recognition lane on a thread', () => {
 
   it('should report a thread that cannot open its session', async () => {
     await assert.rejects(
-      openThreadLane({ modelPath: 'unused', threads: 1, precision: 'fp32' }, BROKEN),
+      openThreadLane({ modelPath: 'unused', threads: 1, precision: 'fp32' }, { threadModule: BROKEN }),
       /a recognition thread failed to start: no model in this thread/,
     );
   });
 
-  it('should refuse runs once released', async () => {
-    const lane = await scripted();
+  it('should refuse runs once released, and not call its stop a loss', async () => {
+    const stops: string[] = [];
+    const lane = await scripted((why) => stops.push(why));
     await lane.release();
     await lane.release();
+    assert.deepEqual(stops, []);
     await assert.rejects(lane.run([tensor(1)]), /released/);
   });
 });
@@ -195,7 +203,7 @@ describe('OCR engine with recognition lanes', () => {
             },
           };
         },
-        openLane: (settings) => openThreadLane(settings, BROKEN),
+        openLane: (settings) => openThreadLane(settings, { threadModule: BROKEN }),
       }),
       /a recognition thread failed to start/,
     );
