@@ -5,6 +5,7 @@ import onnxProto from 'onnx-proto';
 import ort from 'onnxruntime-node';
 import { rewriteForInference } from '../../../adapters/ocr/graphRewrite.ts';
 import { locateModels } from '../../../adapters/ocr/models.ts';
+import { valueInfo } from './onnxGraphs.ts';
 
 const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
@@ -61,17 +62,6 @@ const constant = (name: string, dims: number[], values: number[]) =>
         t: onnx.TensorProto.create({ dataType: FLOAT, dims, floatData: values }),
       }),
     ],
-  });
-
-const valueInfo = (name: string, dims: number[]) =>
-  onnx.ValueInfoProto.create({
-    name,
-    type: onnx.TypeProto.create({
-      tensorType: onnx.TypeProto.Tensor.create({
-        elemType: FLOAT,
-        shape: onnx.TensorShapeProto.create({ dim: dims.map((dimValue) => ({ dimValue })) }),
-      }),
-    }),
   });
 
 /**

@@ -16,10 +16,10 @@ import { floatTensor, rewriteForInference } from '../../../adapters/ocr/graphRew
 import { locateModels, modelBytes } from '../../../adapters/ocr/models.ts';
 import { quantizeConvolutions } from '../../../adapters/ocr/quantize.ts';
 import { recordingLogger } from '../../support/recordingLogger.ts';
+import { valueInfo } from './onnxGraphs.ts';
 import { renderCard } from './syntheticCard.ts';
 
 const { onnx } = onnxProto;
-const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const INTS = onnx.AttributeProto.AttributeType.INTS;
 
 const seeded = (length: number, seed: number, spread = 2) => {
@@ -31,17 +31,6 @@ const seeded = (length: number, seed: number, spread = 2) => {
   }
   return values;
 };
-
-const valueInfo = (name: string, dims: number[]) =>
-  onnx.ValueInfoProto.create({
-    name,
-    type: onnx.TypeProto.create({
-      tensorType: onnx.TypeProto.Tensor.create({
-        elemType: FLOAT,
-        shape: onnx.TensorShapeProto.create({ dim: dims.map((dimValue) => ({ dimValue })) }),
-      }),
-    }),
-  });
 
 /**
  * Opset 9, like the recogniser: a convolution with bias, a depthwise one (group 4) after a ReLU, and
