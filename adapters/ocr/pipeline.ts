@@ -50,6 +50,18 @@ export async function runPipeline(
     recognizeBoxes(models.recognition, decoder, raster, boxes, settings.recognition, signal);
 
   let raster = image.raster;
+  // Measured while the detector runs, whose two threads leave part of the CPU idle, rather than
+  // beside recognition, which keeps every core busy. The measures are taken on the upright page,
+  // so a page found turned is measured again.
+  const measure = (page: Raster) => {
+    const started = performance.now();
+    const measured = measureQuality(page).finally(() => {
+      timings.quality = performance.now() - started;
+    });
+    measured.catch(() => {}); // awaited below; avoid an unhandled rejection if a later stage throws first
+    return measured;
+  };
+  let quality = measure(raster);
   let boxes = await time('detect', () => detectText(models.detection, raster, settings.detection));
 
   const rotation = await time('orientation', () =>
@@ -75,12 +87,7 @@ export async function runPipeline(
   boxes = boxes.map((box) => (isElongated(box) ? readingForward(box) : axisAligned(box)));
 
   const upright = raster;
-  const qualityStarted = performance.now();
-  // Runs in libvips' thread pool while the recogniser works.
-  const quality = measureQuality(upright).finally(() => {
-    timings.quality = performance.now() - qualityStarted;
-  });
-  quality.catch(() => {}); // awaited below; avoid an unhandled rejection if recognition throws first
+  if (rotation !== 0) quality = measure(upright);
 
   signal.throwIfAborted();
   const recognitionTimings: RecognizeTimings = { crop: 0, inference: 0, decode: 0 };

@@ -99,13 +99,18 @@ describe('the onnxruntime OCR engine', () => {
 
   for (const degrees of [90, 180, 270] as const) {
     it(`should read a card turned ${degrees}° and report the rotation it undid`, async () => {
+      const upright = await sharp(card).jpeg({ quality: 92 }).toBuffer();
       const turned = await sharp(card).rotate(degrees).jpeg({ quality: 92 }).toBuffer();
       const { result } = await engine.recognizeImage(turned, 'image/jpeg');
       assertReadsCard(result);
       assert.equal(result.rotation, degrees);
-      // Measures and boxes refer to the upright card.
+      // Measures and boxes refer to the upright card: the turned copy measures as the upright one
+      // (measured turned, at 640 px across its short side, it would look twice as sharp).
       assert.equal(result.quality?.width, 1000);
       assert.equal(result.quality?.height, 630);
+      const reference = (await engine.recognizeImage(upright, 'image/jpeg')).result.quality;
+      const ratio = (result.quality?.sharpness ?? 0) / (reference?.sharpness ?? 1);
+      assert.ok(ratio > 0.9 && ratio < 1.1, `sharpness ${result.quality?.sharpness} against ${reference?.sharpness}`);
     });
   }
 
