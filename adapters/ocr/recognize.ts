@@ -27,8 +27,9 @@ export type RecognizeOptions = {
   minWidth: number;
   /**
    * Horizontal squeeze of the strips (1 keeps each box's aspect, as PaddleOCR does). Compute
-   * grows with strip width. On the rendered test cards 0.9 read about as well as 1, 0.8 lost a
-   * few fields and 0.7 many.
+   * grows with strip width. 0.9 read as well as 1 (300 generated cards: 3936 against 3934 of 3960
+   * fields; the 6 specimens: 72 of 75 both) in a tenth less recognition; on rendered test cards 0.8
+   * lost a few fields and 0.7 many.
    */
   widthScale: number;
 };
@@ -39,7 +40,7 @@ export const DEFAULT_RECOGNIZE_OPTIONS: RecognizeOptions = {
   batchSize: 1,
   maxWidth: 1600,
   minWidth: 64,
-  widthScale: 1,
+  widthScale: 0.9,
 };
 
 export type RecognizeTimings = { crop: number; inference: number; decode: number };
