@@ -33,12 +33,7 @@ const logger: Logger = {
 };
 
 const engine = await createOnnxOcrEngine({
-  device: settings.device,
-  threads: settings.threads,
-  recognitionLanes: settings.recognitionLanes,
-  ...(settings.precision ? { precision: settings.precision } : {}),
-  maxPixels: settings.maxPixels,
-  ...(settings.tuning ? { tuning: settings.tuning } : {}),
+  ...settings,
   logger,
   readImage: () => Promise.reject(new Error('an OCR thread is given the bytes with each job')),
   onFallback: (reason) => post({ type: 'fallback', reason }),

@@ -38,15 +38,8 @@ type Slot = { worker: Worker; device: 'cuda' | 'cpu'; job?: Job };
 const ENGINE_THREAD = new URL('./engineThread.ts', import.meta.url);
 
 export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions): Promise<ThreadedOcrEngine> {
-  const { logger } = options;
-  const settings: ThreadSettings = {
-    device: options.device,
-    threads: options.threads,
-    recognitionLanes: options.recognitionLanes,
-    ...(options.precision ? { precision: options.precision } : {}),
-    maxPixels: options.maxPixels,
-    ...(options.tuning ? { tuning: options.tuning } : {}),
-  };
+  // The threads get the rest as workerData: plain data, the engine's own options.
+  const { engineThreads, readImage, logger, onFallback, threadModule, ...settings } = options;
   const slots = new Set<Slot>();
   const waiting: Job[] = [];
   let starting = 0;
@@ -69,7 +62,7 @@ export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions)
   /** Logs and fallbacks may come at any time, also while a thread opens its engine. */
   const onNotice = (message: FromThread) => {
     if (message.type === 'log') logger[message.level](message.message, message.fields);
-    else if (message.type === 'fallback') options.onFallback?.(message.reason);
+    else if (message.type === 'fallback') onFallback?.(message.reason);
     else return false;
     return true;
   };
@@ -99,7 +92,7 @@ export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions)
   /** Starts one thread and resolves once its engine is open. */
   const spawn = () =>
     new Promise<Slot>((resolve, reject) => {
-      const worker = new Worker(options.threadModule ?? ENGINE_THREAD, { workerData: settings });
+      const worker = new Worker(threadModule ?? ENGINE_THREAD, { workerData: settings });
       let slot: Slot | undefined;
       const failedToStart = (why: string) => reject(new Error(`an OCR thread failed to start: ${why}`));
       worker.on('message', (message: FromThread) => {
@@ -146,7 +139,7 @@ export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions)
     );
   };
 
-  const started = await Promise.allSettled(Array.from({ length: options.engineThreads }, spawn));
+  const started = await Promise.allSettled(Array.from({ length: engineThreads }, spawn));
   for (const result of started) if (result.status === 'fulfilled') slots.add(result.value);
   const failure = started.find((result) => result.status === 'rejected');
   if (failure) {
@@ -165,7 +158,7 @@ export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions)
     async recognize(input, signal) {
       if (closed) throw new Error('the OCR engine is closed');
       signal.throwIfAborted();
-      const bytes = await options.readImage(input.storageKey);
+      const bytes = await readImage(input.storageKey);
       signal.throwIfAborted();
       return new Promise((resolve, reject) => {
         let settled = false;
