@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { rangesFor } from './calibration.ts';
 import { rewriteForInference } from './graphRewrite.ts';
-import { quantizeConvolutions } from './quantize.ts';
+import { int8KernelsExact, quantizeConvolutions } from './quantize.ts';
 import { type LaneSettings, openThreadLane } from './recognitionLanes.ts';
 
 /**
@@ -96,6 +96,12 @@ export async function modelBytes(path: string, precision: Precision): Promise<Ui
   const published = await readFile(path);
   const { bytes } = rewriteForInference(published);
   if (precision === 'fp32') return bytes;
+  const cpuinfo = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
+  if (!int8KernelsExact(process.arch, cpuinfo)) {
+    throw new Error(
+      'OCR_PRECISION=int8 needs a CPU with AVX-512 VNNI or AVX-VNNI on x86-64: without it onnxruntime computes int8 convolutions with saturating sums; use fp32',
+    );
+  }
   return quantizeConvolutions(bytes, await rangesFor(path, published)).bytes;
 }
 

@@ -18,6 +18,16 @@ const { DataType } = onnx.TensorProto;
  * Measured on the 2-core CPU: one 48×320 strip of the recogniser 19.7 → 11.6 ms on one thread.
  */
 
+/**
+ * Whether onnxruntime's uint8 × int8 kernels compute exactly on this CPU. On x86-64 without VNNI
+ * they multiply with `vpmaddubsw`, whose 16-bit pair sums saturate for large activations and
+ * weights (onnxruntime's quantisation guide warns of it); with AVX-512 VNNI or AVX-VNNI they do
+ * not, nor do the ARM kernels. `cpuinfo` is the text of /proc/cpuinfo.
+ */
+export function int8KernelsExact(arch: string, cpuinfo: string): boolean {
+  return arch !== 'x64' || /^flags\s*:.*\b(avx512_vnni|avx_vnni)\b/m.test(cpuinfo);
+}
+
 /** Calibrated [min, max] of a tensor, by name. */
 export type ValueRanges = Readonly<Record<string, readonly [number, number]>>;
 
@@ -40,17 +50,19 @@ export function quantizeConvolutions(
   const nodes: NodeProto[] = [];
 
   for (const node of graph.node as NodeProto[]) {
-    const input = node.input[0] ?? '';
-    const output = node.output[0] ?? '';
-    const weights = node.opType === 'Conv' ? initializers.get(node.input[1] ?? '') : undefined;
-    const weightValues = weights && floatValues(weights);
-    const inputRange = ranges[input];
-    const outputRange = ranges[output];
     if (node.opType !== 'Conv') {
       nodes.push(node);
       continue;
     }
-    if (!weights || !weightValues || !inputRange || !outputRange) {
+    const input = node.input[0] ?? '';
+    const output = node.output[0] ?? '';
+    const weights = initializers.get(node.input[1] ?? '');
+    const weightValues = weights && floatValues(weights);
+    const biasTensor = node.input[2] ? initializers.get(node.input[2]) : undefined;
+    const bias = biasTensor && floatValues(biasTensor);
+    const inputRange = ranges[input];
+    const outputRange = ranges[output];
+    if (!weights || !weightValues || (node.input[2] && !bias) || !inputRange || !outputRange) {
       report.left++;
       nodes.push(node);
       continue;
@@ -60,7 +72,6 @@ export function quantizeConvolutions(
     const y = activationParameters(outputRange);
     const channels = integer(weights.dims[0]);
     const w = weightParameters(weightValues, channels);
-    const bias = node.input[2] ? floatValues(initializers.get(node.input[2]) as TensorProto) : undefined;
     const base = `${output}/int8`;
 
     let quantizedInput = quantizedInputs.get(input);

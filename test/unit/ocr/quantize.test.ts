@@ -14,7 +14,7 @@ import {
 import { createOnnxOcrEngine } from '../../../adapters/ocr/engine.ts';
 import { floatTensor, rewriteForInference } from '../../../adapters/ocr/graphRewrite.ts';
 import { locateModels, modelBytes } from '../../../adapters/ocr/models.ts';
-import { quantizeConvolutions } from '../../../adapters/ocr/quantize.ts';
+import { int8KernelsExact, quantizeConvolutions } from '../../../adapters/ocr/quantize.ts';
 import { recordingLogger } from '../../support/recordingLogger.ts';
 import { valueInfo } from './onnxGraphs.ts';
 import { renderCard } from './syntheticCard.ts';
@@ -155,6 +155,19 @@ describe('int8 quantisation of the convolutions', () => {
   });
 });
 
+describe('int8 kernels', () => {
+  const cpu = (flags: string) => `processor\t: 0\nmodel name\t: some CPU\nflags\t\t: fpu sse2 ${flags}\n\n`;
+
+  it('should be trusted on x86-64 only with VNNI, and on other architectures', () => {
+    assert.equal(int8KernelsExact('x64', cpu('avx2 avx512f avx512_vnni')), true);
+    assert.equal(int8KernelsExact('x64', cpu('avx2 avx_vnni')), true);
+    assert.equal(int8KernelsExact('x64', cpu('avx2 avx512f avx512bw')), false);
+    assert.equal(int8KernelsExact('x64', 'model name\t: avx512_vnni in a name is not a flag\n'), false);
+    assert.equal(int8KernelsExact('x64', ''), false);
+    assert.equal(int8KernelsExact('arm64', ''), true);
+  });
+});
+
 describe('int8 ranges', () => {
   it("should hold ranges for the installed recogniser's every convolution, measured on this very file", async () => {
     const path = locateModels().recognition;
@@ -176,14 +189,24 @@ describe('int8 ranges', () => {
   });
 });
 
-describe('int8 networks', () => {
-  it('should have every convolution of the recogniser quantised', async () => {
+describe('int8 networks', async () => {
+  // This machine's own answer decides which behaviour is checked: int8 where its kernels are exact,
+  // a refusal where they are not.
+  const exact = int8KernelsExact(process.arch, await readFile('/proc/cpuinfo', 'utf8').catch(() => ''));
+
+  it('should refuse int8 on a CPU whose int8 kernels saturate', { skip: exact && 'this CPU has VNNI' }, async () => {
+    await assert.rejects(modelBytes(locateModels().recognition, 'int8'), /needs a CPU with AVX-512 VNNI or AVX-VNNI/);
+  });
+
+  it('should have every convolution of the recogniser quantised', { skip: !exact && 'no VNNI here' }, async () => {
     const types = opTypes(await modelBytes(locateModels().recognition, 'int8'));
     assert.equal(types.filter((type) => type === 'Conv').length, 0);
     assert.ok(types.filter((type) => type === 'QLinearConv').length > 30);
   });
 
-  it('should read the test card, on the engine thread and on a lane thread', async () => {
+  it('should read the test card, on the engine thread and on a lane thread', {
+    skip: !exact && 'no VNNI here',
+  }, async () => {
     const engine = await createOnnxOcrEngine({
       device: 'cpu',
       threads: 1,
