@@ -99,7 +99,7 @@ export async function modelBytes(path: string, precision: Precision): Promise<Ui
   const cpuinfo = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
   if (!int8KernelsExact(process.arch, cpuinfo)) {
     throw new Error(
-      'OCR_PRECISION=int8 needs a CPU with AVX-512 VNNI or AVX-VNNI on x86-64: without it onnxruntime computes int8 convolutions with saturating sums; use fp32',
+      'OCR_PRECISION=int8 needs a CPU with AVX-512 VNNI or AVX-VNNI on x86-64: without it onnxruntime sums int8 products in 16 bits, which can saturate, and its accuracy was never measured there; use fp32',
     );
   }
   return quantizeConvolutions(bytes, await rangesFor(path, published)).bytes;

@@ -20,9 +20,10 @@ const { DataType } = onnx.TensorProto;
 
 /**
  * Whether onnxruntime's uint8 × int8 kernels compute exactly on this CPU. On x86-64 without VNNI
- * they multiply with `vpmaddubsw`, whose 16-bit pair sums saturate for large activations and
- * weights (onnxruntime's quantisation guide warns of it); with AVX-512 VNNI or AVX-VNNI they do
- * not, nor do the ARM kernels. `cpuinfo` is the text of /proc/cpuinfo.
+ * they multiply with `vpmaddubsw`, whose 16-bit pair sums can saturate for large activations and
+ * weights (onnxruntime's quantisation guide warns of an accuracy drop); with AVX-512 VNNI or
+ * AVX-VNNI they do not, nor do the ARM kernels. The int8 figures were measured with VNNI only.
+ * `cpuinfo` is the text of /proc/cpuinfo.
  */
 export function int8KernelsExact(arch: string, cpuinfo: string): boolean {
   return arch !== 'x64' || /^flags\s*:.*\b(avx512_vnni|avx_vnni)\b/m.test(cpuinfo);
