@@ -1,10 +1,12 @@
 /**
- * `npm run calibrate -- [--cards 60] [--seed 5000] [--today YYYY-MM-DD] [--out FILE]`
+ * `npm run calibrate -- [--cards 60] [--seed 5000] [--percentile 99.99] [--today YYYY-MM-DD] [--out FILE]`
  *
  * Measures the value ranges that int8 recognition (OCR_PRECISION=int8, adapters/ocr/quantize.ts)
  * quantises with: synthetic cards of both types and all variations (our own generator, seeded,
  * none of them in the eval sets' seeds) are read by the fp32 engine while every convolution's
- * input and output in the recogniser is watched. Writes adapters/ocr/int8-ranges.json, with each model's SHA-256.
+ * input and output in the recogniser is watched. Each range is the percentile of a sample of its
+ * values (calibration.ts); the network's input keeps its whole range. Writes
+ * adapters/ocr/int8-ranges.json, with the model's SHA-256.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -15,9 +17,9 @@ import {
   CALIBRATION_PATH,
   type CalibrationFile,
   convolutionValues,
+  createValueSampler,
   exposeValues,
   sha256,
-  widenRange,
 } from '../adapters/ocr/calibration.ts';
 import { createOnnxOcrEngine } from '../adapters/ocr/engine.ts';
 import {
@@ -34,19 +36,26 @@ const { values } = parseArgs({
   options: {
     cards: { type: 'string', default: '60' },
     seed: { type: 'string', default: '5000' },
+    percentile: { type: 'string', default: '99.99' },
     today: { type: 'string' },
     out: { type: 'string', default: fileURLToPath(CALIBRATION_PATH) },
   },
 });
 const cards = Number(values.cards);
 const seed = Number(values.seed);
-if (!Number.isInteger(cards) || cards < 1 || !Number.isInteger(seed)) {
-  console.error('usage: npm run calibrate -- [--cards N] [--seed N] [--today YYYY-MM-DD] [--out FILE]');
+const percentile = Number(values.percentile);
+if (!Number.isInteger(cards) || cards < 1 || !Number.isInteger(seed) || !(percentile > 50 && percentile <= 100)) {
+  console.error(
+    'usage: npm run calibrate -- [--cards N] [--seed N] [--percentile P (50 < P <= 100)] [--today YYYY-MM-DD] [--out FILE]',
+  );
   process.exit(2);
 }
 const today = values.today ?? todayIn(new Date());
 
 const models: CalibrationFile['models'] = {};
+const sampler = createValueSampler();
+/** Run once all cards are read: each turns a model's samples into its ranges. */
+const finishes: (() => void)[] = [];
 
 /** fp32 sessions; the recogniser's also returns every convolution's input and output, whose ranges it records. */
 const watchingSessions: SessionFactory = async (path, device, threads) => {
@@ -54,11 +63,14 @@ const watchingSessions: SessionFactory = async (path, device, threads) => {
   const published = await readFile(path);
   const bytes = await modelBytes(path, 'fp32');
   const watched = convolutionValues(bytes);
-  const ranges: Record<string, [number, number]> = {};
-  models[basename(path)] = { sha256: sha256(published), ranges };
+  const entry = { sha256: sha256(published), ranges: {} as Record<string, [number, number]> };
+  models[basename(path)] = entry;
   const session = await openOrtSession(exposeValues(bytes, watched), device, threads);
   const primary = session.outputNames[0] as string;
   const inputs = new Set(session.inputNames);
+  finishes.push(() => {
+    entry.ranges = sampler.ranges(percentile, inputs);
+  });
   const fetches = [...new Set([primary, ...watched.filter((name) => !inputs.has(name))])];
   return {
     outputNames: [primary],
@@ -66,7 +78,7 @@ const watchingSessions: SessionFactory = async (path, device, threads) => {
       const outputs = await session.run(feeds, fetches);
       for (const name of watched) {
         const value = name in feeds ? feeds[name] : outputs[name];
-        if (value) widenRange(ranges, name, value.data as Float32Array);
+        if (value) sampler.add(name, value.data as Float32Array);
       }
       return { [primary]: outputs[primary] as ort.Tensor };
     },
@@ -91,8 +103,9 @@ try {
   await engine.close();
 }
 
+for (const finish of finishes) finish();
 const file: CalibrationFile = {
-  measuredWith: `npm run calibrate -- --cards ${cards} --seed ${seed} --today ${today}`,
+  measuredWith: `npm run calibrate -- --cards ${cards} --seed ${seed} --percentile ${percentile} --today ${today}`,
   models,
 };
 // One range per line, as the formatter keeps it.

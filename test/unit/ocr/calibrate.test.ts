@@ -21,7 +21,7 @@ describe('npm run calibrate', () => {
       assert.match(stdout, /ch_PP-OCRv4_rec_infer\.onnx \d+ values/);
 
       const file = JSON.parse(await readFile(out, 'utf8')) as CalibrationFile;
-      assert.equal(file.measuredWith, 'npm run calibrate -- --cards 2 --seed 77 --today 2026-11-25');
+      assert.equal(file.measuredWith, 'npm run calibrate -- --cards 2 --seed 77 --percentile 99.99 --today 2026-11-25');
       const path = locateModels().recognition;
       assert.deepEqual(Object.keys(file.models), [basename(path)]);
       const entry = file.models[basename(path)];
@@ -30,6 +30,8 @@ describe('npm run calibrate', () => {
         const range = entry?.ranges[name];
         assert.ok(range && Number.isFinite(range[0]) && range[0] < range[1], name);
       }
+      // The network's input keeps its whole range: the normalisation puts it in [-1, 1].
+      assert.deepEqual(entry?.ranges.x, [-1, 1]);
     } finally {
       await rm(directory, { recursive: true, force: true });
     }

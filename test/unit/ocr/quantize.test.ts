@@ -7,9 +7,9 @@ import {
   CALIBRATION_PATH,
   type CalibrationFile,
   convolutionValues,
+  createValueSampler,
   exposeValues,
   rangesFor,
-  widenRange,
 } from '../../../adapters/ocr/calibration.ts';
 import { createOnnxOcrEngine } from '../../../adapters/ocr/engine.ts';
 import { floatTensor, rewriteForInference } from '../../../adapters/ocr/graphRewrite.ts';
@@ -90,17 +90,17 @@ async function run(model: Uint8Array, input: Float32Array, fetch?: string[]) {
 async function calibrate(model: Uint8Array, inputs: Float32Array[]) {
   const names = convolutionValues(model);
   const exposed = exposeValues(model, names);
-  const ranges: Record<string, [number, number]> = {};
+  const sampler = createValueSampler();
   for (const input of inputs) {
     const outputs = await run(
       exposed,
       input,
       names.filter((name) => name !== 'x'),
     );
-    widenRange(ranges, 'x', input);
-    for (const [name, data] of Object.entries(outputs)) widenRange(ranges, name, data);
+    sampler.add('x', input);
+    for (const [name, data] of Object.entries(outputs)) sampler.add(name, data);
   }
-  return ranges;
+  return sampler.ranges(100);
 }
 
 const opTypes = (model: Uint8Array) => (onnx.ModelProto.decode(model).graph?.node ?? []).map((node) => node.opType);
@@ -168,6 +168,38 @@ describe('int8 kernels', () => {
   });
 });
 
+describe('calibration samples', () => {
+  it('should give percentiles of what it saw, and the extremes of the tensors named whole', () => {
+    const sampler = createValueSampler(50_000);
+    const values = Float32Array.from({ length: 10_000 }, (_, index) => index);
+    sampler.add('inner', values.subarray(0, 5000));
+    sampler.add('inner', values.subarray(5000));
+    sampler.add('input', Float32Array.of(-1, 0.5, 1));
+    const ranges = sampler.ranges(99, new Set(['input']));
+    const [low, high] = ranges.inner as [number, number];
+    assert.ok(low >= 80 && low <= 120, `low ${low}`);
+    assert.ok(high >= 9880 && high <= 9920, `high ${high}`);
+    assert.deepEqual(ranges.input, [-1, 1]);
+    assert.deepEqual(sampler.ranges(100).inner, [0, 9999]);
+  });
+
+  it('should sample every call alike, whatever its length, and give the same ranges for the same values', () => {
+    const first = createValueSampler(1000);
+    const second = createValueSampler(1000);
+    for (const sampler of [first, second]) {
+      for (let call = 0; call < 50; call++) {
+        sampler.add(
+          't',
+          Float32Array.from({ length: 100_000 }, (_, index) => (call % 2 ? 1 : -1) * (index % 100)),
+        );
+      }
+    }
+    assert.deepEqual(first.ranges(99.9), second.ranges(99.9));
+    const [low, high] = first.ranges(99).t as [number, number];
+    assert.ok(low <= -95 && high >= 95, `${low} ${high}`);
+  });
+});
+
 describe('int8 ranges', () => {
   it("should hold ranges for the installed recogniser's every convolution, measured on this very file", async () => {
     const path = locateModels().recognition;
@@ -179,7 +211,7 @@ describe('int8 ranges', () => {
       assert.ok(range && range[0] <= range[1], name);
     }
     const file = JSON.parse(await readFile(CALIBRATION_PATH, 'utf8')) as CalibrationFile;
-    assert.match(file.measuredWith, /^npm run calibrate/);
+    assert.match(file.measuredWith, /^npm run calibrate -- .*--percentile 99\.99/);
   });
 
   it('should refuse ranges measured on another version of a model, and a model it has none for', async () => {
