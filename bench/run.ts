@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { int8KernelsExact } from '../adapters/ocr/quantize.ts';
+import { int8KernelsExactHere } from '../adapters/ocr/models.ts';
 import { ocrThroughput } from './ocrThroughput.ts';
 import { runtimePath } from './runtimePath.ts';
 import { sendThroughput } from './sendThroughput.ts';
@@ -106,8 +105,7 @@ if (!only || only === 'ocr') {
     `# OCR + extraction + policy on ${count} synthetic KTP images, CPU, through the threaded engine: 1 worker = 1 engine thread with 2 onnxruntime threads and 2 recognition lanes, 2 workers = 2 with 1 of each`,
   );
   // fp32 is the default; int8 (OCR_PRECISION) is measured on the same cards for comparison.
-  const cpuinfo = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
-  const precisions = int8KernelsExact(process.arch, cpuinfo) ? (['fp32', 'int8'] as const) : (['fp32'] as const);
+  const precisions = (await int8KernelsExactHere()) ? (['fp32', 'int8'] as const) : (['fp32'] as const);
   if (precisions.length === 1) console.log('# int8 not measured: this CPU has no VNNI (see docs/configuration.md)');
   for (const precision of precisions) {
     const figures = await ocrThroughput({ cards: count, seed: 1000, today: '2026-11-25', precision });

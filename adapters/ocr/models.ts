@@ -91,13 +91,22 @@ export async function readDictionary(path: string): Promise<string[]> {
  */
 export type Precision = 'fp32' | 'int8';
 
+let int8Here: Promise<boolean> | undefined;
+
+/** Whether this machine's CPU runs int8 exactly (quantize.ts); /proc/cpuinfo is read once. */
+export function int8KernelsExactHere(): Promise<boolean> {
+  int8Here ??= readFile('/proc/cpuinfo', 'utf8')
+    .catch(() => '')
+    .then((cpuinfo) => int8KernelsExact(process.arch, cpuinfo));
+  return int8Here;
+}
+
 /** A model file as the sessions run it. */
 export async function modelBytes(path: string, precision: Precision): Promise<Uint8Array> {
   const published = await readFile(path);
   const { bytes } = rewriteForInference(published);
   if (precision === 'fp32') return bytes;
-  const cpuinfo = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
-  if (!int8KernelsExact(process.arch, cpuinfo)) {
+  if (!(await int8KernelsExactHere())) {
     throw new Error(
       'OCR_PRECISION=int8 needs a CPU with AVX-512 VNNI or AVX-VNNI on x86-64: without it onnxruntime sums int8 products in 16 bits, which can saturate, and its accuracy was never measured there; use fp32',
     );

@@ -13,7 +13,7 @@ import {
 } from '../../../adapters/ocr/calibration.ts';
 import { createOnnxOcrEngine } from '../../../adapters/ocr/engine.ts';
 import { floatTensor, rewriteForInference } from '../../../adapters/ocr/graphRewrite.ts';
-import { locateModels, modelBytes } from '../../../adapters/ocr/models.ts';
+import { int8KernelsExactHere, locateModels, modelBytes } from '../../../adapters/ocr/models.ts';
 import { int8KernelsExact, quantizeConvolutions } from '../../../adapters/ocr/quantize.ts';
 import { recordingLogger } from '../../support/recordingLogger.ts';
 import { valueInfo } from './onnxGraphs.ts';
@@ -224,7 +224,7 @@ describe('int8 ranges', () => {
 describe('int8 networks', async () => {
   // This machine's own answer decides which behaviour is checked: int8 where its kernels are exact,
   // a refusal where they are not.
-  const exact = int8KernelsExact(process.arch, await readFile('/proc/cpuinfo', 'utf8').catch(() => ''));
+  const exact = await int8KernelsExactHere();
 
   it('should refuse int8 on a CPU whose int8 kernels saturate', { skip: exact && 'this CPU has VNNI' }, async () => {
     await assert.rejects(modelBytes(locateModels().recognition, 'int8'), /needs a CPU with AVX-512 VNNI or AVX-VNNI/);
