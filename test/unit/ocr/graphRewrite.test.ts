@@ -5,20 +5,10 @@ import onnxProto from 'onnx-proto';
 import ort from 'onnxruntime-node';
 import { rewriteForInference } from '../../../adapters/ocr/graphRewrite.ts';
 import { locateModels } from '../../../adapters/ocr/models.ts';
-import { valueInfo } from './onnxGraphs.ts';
+import { seeded, valueInfo } from './onnxGraphs.ts';
 
 const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
-
-const seeded = (length: number, seed: number) => {
-  const values = new Float32Array(length);
-  let state = seed;
-  for (let index = 0; index < length; index++) {
-    state = (state * 16807) % 2147483647;
-    values[index] = (state / 2147483647) * 4 - 2;
-  }
-  return values;
-};
 
 async function outputsOf(model: Uint8Array, dims: number[], seed = 11) {
   const session = await ort.InferenceSession.create(model);

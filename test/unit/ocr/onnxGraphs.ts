@@ -14,3 +14,14 @@ export const valueInfo = (name: string, dims: number[]) =>
       }),
     }),
   });
+
+/** Reproducible values in [-spread, spread] (a Lehmer generator), for weights and inputs. */
+export const seeded = (length: number, seed: number, spread = 2) => {
+  const values = new Float32Array(length);
+  let state = seed;
+  for (let index = 0; index < length; index++) {
+    state = (state * 16807) % 2147483647;
+    values[index] = ((state / 2147483647) * 2 - 1) * spread;
+  }
+  return values;
+};

@@ -16,21 +16,11 @@ import { floatTensor, rewriteForInference } from '../../../adapters/ocr/graphRew
 import { int8KernelsExactHere, locateModels, modelBytes } from '../../../adapters/ocr/models.ts';
 import { int8KernelsExact, quantizeConvolutions } from '../../../adapters/ocr/quantize.ts';
 import { recordingLogger } from '../../support/recordingLogger.ts';
-import { valueInfo } from './onnxGraphs.ts';
+import { seeded, valueInfo } from './onnxGraphs.ts';
 import { renderCard } from './syntheticCard.ts';
 
 const { onnx } = onnxProto;
 const INTS = onnx.AttributeProto.AttributeType.INTS;
-
-const seeded = (length: number, seed: number, spread = 2) => {
-  const values = new Float32Array(length);
-  let state = seed;
-  for (let index = 0; index < length; index++) {
-    state = (state * 16807) % 2147483647;
-    values[index] = ((state / 2147483647) * 2 - 1) * spread;
-  }
-  return values;
-};
 
 /**
  * Opset 9, like the recogniser: a convolution with bias, a depthwise one (group 4) after a ReLU, and
