@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'slonik';
 import { createLogger } from './adapters/logging/logger.ts';
 import { createMetrics, runtimeMetrics } from './adapters/metrics/registry.ts';
+import { resolvePrecision } from './adapters/ocr/models.ts';
 import { createThreadedOcrEngine } from './adapters/ocr/threadedEngine.ts';
 import { createDocumentQueries, createReviewQueue } from './adapters/postgres/documentQueries.ts';
 import { createIdempotencyKeys } from './adapters/postgres/idempotencyKeys.ts';
@@ -52,7 +53,7 @@ async function main() {
       onFallback: (reason) => metrics.ocrFallbacks.inc({ reason: reason.split(':')[0] ?? 'unknown' }),
     }),
   ]);
-  logger.info('ocr.ready', { device: engine.device });
+  logger.info('ocr.ready', { device: engine.device, cpuPrecision: await resolvePrecision(config.ocr.precision) });
   const blockingRedis = createRedis(config.redisUrl, `filot-${config.worker.id}-queue`);
   blockingRedis.on('error', (error: Error) => logger.warn('redis.error', { error: error.message }));
   const runtime = createRuntime({

@@ -116,7 +116,7 @@ export const environmentSchema = z
     OCR_THREADS: integer(1, 64).default(2),
     OCR_ENGINE_THREADS: integer(1, 16).default(1),
     OCR_RECOGNITION_LANES: integer(1, 16).optional(),
-    OCR_PRECISION: z.enum(['fp32', 'int8']).default('fp32'),
+    OCR_PRECISION: z.enum(['auto', 'fp32', 'int8']).default('auto'),
     // Phone cameras give 12–50 MP; anything far beyond is a decompression bomb, refused before decoding.
     OCR_MAX_PIXELS: integer(10_000).default(50_000_000),
     STORAGE_DRIVER: z.enum(['fs', 's3']).default('fs'),

@@ -1,10 +1,10 @@
 /**
  * `npm run calibrate -- [--cards 60] [--seed 5000] [--percentile 99.99] [--today YYYY-MM-DD] [--out FILE]`
  *
- * Measures the value ranges that int8 recognition (OCR_PRECISION=int8, adapters/ocr/quantize.ts)
- * quantises with: synthetic cards of both types and all variations (our own generator, seeded,
+ * Measures the value ranges that int8 detection and recognition (OCR_PRECISION=int8,
+ * adapters/ocr/quantize.ts) quantise with: synthetic cards of both types and all variations (our own generator, seeded,
  * none of them in the eval sets' seeds) are read by the fp32 engine while every convolution's
- * input and output in the recogniser is watched. Each range is the percentile of a sample of its
+ * input and output in the detector and the recogniser is watched. Each range is the percentile of a sample of its
  * values (calibration.ts); the network's input keeps its whole range. Writes
  * adapters/ocr/int8-ranges.json, with the model's SHA-256.
  */
@@ -53,14 +53,16 @@ if (!Number.isInteger(cards) || cards < 1 || !Number.isInteger(seed) || !(percen
 const today = values.today ?? todayIn(new Date());
 
 const models: CalibrationFile['models'] = {};
-const sampler = createValueSampler();
 /** Run once all cards are read: each turns a model's samples into its ranges. */
 const finishes: (() => void)[] = [];
 
-/** fp32 sessions; the recogniser's also returns every convolution's input and output, whose ranges it records. */
+/** fp32 sessions; the detector's and the recogniser's also return every convolution's input and output, whose ranges they record. */
 const watchingSessions: SessionFactory = async (path, device, threads) => {
-  if (path !== locateModels().recognition) return createOrtSession(path, device, threads);
+  const { detection, recognition } = locateModels();
+  if (path !== detection && path !== recognition) return createOrtSession(path, device, threads);
   const published = await readFile(path);
+  // One sampler per network: their value names overlap (both read an `x`).
+  const sampler = createValueSampler();
   const bytes = await modelBytes(path, 'fp32');
   const watched = convolutionValues(bytes);
   const entry = { sha256: sha256(published), ranges: {} as Record<string, [number, number]> };

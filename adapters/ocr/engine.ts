@@ -11,8 +11,9 @@ import {
   type Models,
   type OpenModelsOptions,
   openModels,
-  type Precision,
+  type PrecisionSetting,
   readDictionary,
+  resolvePrecision,
   type SessionFactory,
 } from './models.ts';
 import { DEFAULT_ORIENTATION_OPTIONS } from './orientation.ts';
@@ -65,8 +66,8 @@ export type OnnxOcrEngineOptions = {
   threads?: number;
   /** Recognition lanes on the CPU (default 1; see models.ts). */
   recognitionLanes?: number;
-  /** Of the recogniser on the CPU (default fp32; see models.ts). */
-  precision?: Precision;
+  /** Of the detector and the recogniser on the CPU (default auto; see models.ts). */
+  precision?: PrecisionSetting;
   /** Uploads with more pixels are refused (`image_too_large`). */
   maxPixels: number;
   readImage: (storageKey: string) => Promise<Buffer>;
@@ -95,7 +96,7 @@ export async function createOnnxOcrEngine(options: OnnxOcrEngineOptions): Promis
   const openOptions: OpenModelsOptions = {
     threads: options.threads ?? 2,
     recognitionLanes: options.recognitionLanes ?? 1,
-    precision: options.precision ?? 'fp32',
+    precision: await resolvePrecision(options.precision ?? 'auto'),
     ...(options.createSession ? { createSession: options.createSession } : {}),
     openLane:
       options.openLane ??

@@ -56,7 +56,7 @@ export type OpenModelsOptions = {
    * takes the strips in large batches instead.
    */
   recognitionLanes?: number;
-  /** Of the recogniser on the CPU; default fp32. */
+  /** Of the detector and the recogniser on the CPU; default fp32. */
   precision?: Precision;
   createSession?: SessionFactory;
   /** Opens a lane on a thread of its own; tests substitute their own. */
@@ -84,12 +84,14 @@ export async function readDictionary(path: string): Promise<string[]> {
 }
 
 /**
- * `fp32` runs a network as published (after graphRewrite.ts); `int8` also quantises its
- * convolutions (quantize.ts) with the ranges in int8-ranges.json. Only the recogniser is ever run in
- * int8: on the 300 generated cards int8 detection lost another 0.9% of the fields (blood types
- * above all) and a clean approval, for a few milliseconds. CUDA sessions always run fp32.
+ * `fp32` runs a network as published (after graphRewrite.ts); `int8` also quantises the costly
+ * convolutions (quantize.ts) of the detector and the recogniser with the ranges in
+ * int8-ranges.json. The angle classifier, a few milliseconds a card, stays fp32, as do CUDA sessions.
  */
 export type Precision = 'fp32' | 'int8';
+
+/** `auto`: int8 where this CPU runs it exactly, fp32 elsewhere. */
+export type PrecisionSetting = Precision | 'auto';
 
 let int8Here: Promise<boolean> | undefined;
 
@@ -99,6 +101,11 @@ export function int8KernelsExactHere(): Promise<boolean> {
     .catch(() => '')
     .then((cpuinfo) => int8KernelsExact(process.arch, cpuinfo));
   return int8Here;
+}
+
+export async function resolvePrecision(setting: PrecisionSetting): Promise<Precision> {
+  if (setting !== 'auto') return setting;
+  return (await int8KernelsExactHere()) ? 'int8' : 'fp32';
 }
 
 /** A model file as the sessions run it. */
@@ -148,7 +155,7 @@ export async function openModels(
   const lanes = device === 'cpu' ? Math.max(1, options.recognitionLanes ?? 1) : 1;
   const recognitionThreads = lanes > 1 ? 1 : threads;
   const results = await Promise.allSettled([
-    createSession(paths.detection, device, threads),
+    createSession(paths.detection, device, threads, precision),
     createSession(paths.classifier, device, threads),
     createSession(paths.recognition, device, recognitionThreads, precision).then(sessionLane),
     ...Array.from({ length: lanes - 1 }, () => openLane({ modelPath: paths.recognition, threads: 1, precision })),

@@ -1,6 +1,6 @@
 import type { OcrResult } from '../../machines/document.events.ts';
 import type { OcrDevicePreference, OcrTuning } from './engine.ts';
-import type { Precision } from './models.ts';
+import type { PrecisionSetting } from './models.ts';
 import type { Timings } from './timings.ts';
 
 /** The messages between threadedEngine.ts (the JavaScript main thread) and engineThread.ts. */
@@ -10,8 +10,8 @@ export type ThreadSettings = {
   device: OcrDevicePreference;
   threads: number;
   recognitionLanes: number;
-  /** Default fp32. */
-  precision?: Precision;
+  /** Default auto. */
+  precision?: PrecisionSetting;
   maxPixels: number;
   tuning?: Partial<OcrTuning>;
 };

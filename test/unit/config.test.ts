@@ -100,6 +100,13 @@ describe('configuration', () => {
       assert.deepEqual([...namedIn(configErrorFor({ OCR_RECOGNITION_LANES: '0' }))], ['OCR_RECOGNITION_LANES']);
     });
 
+    it('should choose the OCR precision by the CPU unless told, and refuse an unknown one', () => {
+      assert.equal(loadConfig({}).ocr.precision, 'auto');
+      assert.equal(loadConfig({ OCR_PRECISION: 'fp32' }).ocr.precision, 'fp32');
+      assert.equal(loadConfig({ OCR_PRECISION: 'int8' }).ocr.precision, 'int8');
+      assert.deepEqual([...namedIn(configErrorFor({ OCR_PRECISION: 'int4' }))], ['OCR_PRECISION']);
+    });
+
     it('should treat empty strings as unset', () => {
       assert.equal(loadConfig({ PORT: '', DATABASE_URL: '' }).port, 3000);
     });

@@ -12,26 +12,34 @@ import { locateModels, modelBytes } from '../../../adapters/ocr/models.ts';
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 
 describe('npm run calibrate', () => {
-  it("should measure a range for every convolution of the recogniser, tied to the model's hash", async () => {
+  it("should measure a range for every convolution of the detector and the recogniser, tied to each model's hash", async () => {
     const directory = await mkdtemp(join(tmpdir(), 'calibrate-'));
     try {
       const out = join(directory, 'ranges.json');
       const args = ['scripts/calibrateOcr.ts', '--cards', '2', '--seed', '77', '--today', '2026-11-25', '--out', out];
       const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: root });
-      assert.match(stdout, /ch_PP-OCRv4_rec_infer\.onnx \d+ values/);
+      assert.match(stdout, /ch_PP-OCRv4_det_infer\.onnx \d+ values, ch_PP-OCRv4_rec_infer\.onnx \d+ values/);
 
       const file = JSON.parse(await readFile(out, 'utf8')) as CalibrationFile;
       assert.equal(file.measuredWith, 'npm run calibrate -- --cards 2 --seed 77 --percentile 99.99 --today 2026-11-25');
-      const path = locateModels().recognition;
-      assert.deepEqual(Object.keys(file.models), [basename(path)]);
-      const entry = file.models[basename(path)];
-      assert.equal(entry?.sha256, sha256(await readFile(path)));
-      for (const name of convolutionValues(await modelBytes(path, 'fp32'))) {
-        const range = entry?.ranges[name];
-        assert.ok(range && Number.isFinite(range[0]) && range[0] < range[1], name);
+      const { detection, recognition } = locateModels();
+      assert.deepEqual(Object.keys(file.models).sort(), [basename(detection), basename(recognition)]);
+      for (const path of [detection, recognition]) {
+        const entry = file.models[basename(path)];
+        assert.equal(entry?.sha256, sha256(await readFile(path)));
+        const names = convolutionValues(await modelBytes(path, 'fp32'));
+        assert.deepEqual(Object.keys(entry?.ranges ?? {}).sort(), [...names].sort());
+        for (const name of names) {
+          const range = entry?.ranges[name];
+          assert.ok(range && Number.isFinite(range[0]) && range[0] < range[1], name);
+        }
       }
-      // The network's input keeps its whole range: the normalisation puts it in [-1, 1].
-      assert.deepEqual(entry?.ranges.x, [-1, 1]);
+      // The networks' inputs keep their whole ranges, which their normalisations bound: the
+      // recogniser's is [-1, 1]; the detector's ImageNet one gives about [-2.12, 2.64].
+      assert.deepEqual(file.models[basename(recognition)]?.ranges.x, [-1, 1]);
+      const [low, high] = file.models[basename(detection)]?.ranges.x ?? [0, 0];
+      assert.ok(low >= -0.485 / 0.229 - 1e-3 && low < -1.5, `low ${low}`);
+      assert.ok(high <= (1 - 0.406) / 0.225 + 1e-3 && high > 2, `high ${high}`);
     } finally {
       await rm(directory, { recursive: true, force: true });
     }

@@ -13,23 +13,31 @@ import {
 } from '../../../adapters/ocr/calibration.ts';
 import { createOnnxOcrEngine } from '../../../adapters/ocr/engine.ts';
 import { floatTensor, rewriteForInference } from '../../../adapters/ocr/graphRewrite.ts';
-import { int8KernelsExactHere, locateModels, modelBytes } from '../../../adapters/ocr/models.ts';
-import { int8KernelsExact, quantizeConvolutions } from '../../../adapters/ocr/quantize.ts';
+import { int8KernelsExactHere, locateModels, modelBytes, resolvePrecision } from '../../../adapters/ocr/models.ts';
+import { int8KernelsExact, MIN_MULTIPLY_ADDS, quantizeConvolutions } from '../../../adapters/ocr/quantize.ts';
 import { recordingLogger } from '../../support/recordingLogger.ts';
 import { seeded, valueInfo } from './onnxGraphs.ts';
 import { renderCard } from './syntheticCard.ts';
 
 const { onnx } = onnxProto;
+type NodeProto = InstanceType<typeof onnx.NodeProto>;
+type TensorProto = InstanceType<typeof onnx.TensorProto>;
+type GraphProto = InstanceType<typeof onnx.GraphProto>;
 const INTS = onnx.AttributeProto.AttributeType.INTS;
 
+/** Input channels of the test graphs. */
+const CHANNELS = 12;
+const INPUT_LENGTH = CHANNELS * 8 * 8;
+
 /**
- * Opset 9, like the recogniser: a convolution with bias, a depthwise one (group 4) after a ReLU, and
- * an opset-9 `Slice` (bounds as attributes, "to the end" as INT64_MAX) of the result.
+ * Opset 9, like the networks: a 3×3 convolution with bias over 12 channels (108 multiply-adds per
+ * output value), a ReLU, a depthwise one (9, too cheap to quantise), a 5×5 one without bias (100,
+ * just enough), and an opset-9 `Slice` (bounds as attributes, "to the end" as INT64_MAX).
  */
 function convolutionChain() {
   const node = (opType: string, input: string[], output: string[], attribute: object[] = []) =>
     onnx.NodeProto.create({ opType, input, output, attribute: attribute.map((a) => onnx.AttributeProto.create(a)) });
-  const pads = { name: 'pads', type: INTS, ints: [1, 1, 1, 1] };
+  const pads = (size: number) => ({ name: 'pads', type: INTS, ints: [size, size, size, size] });
   return onnx.ModelProto.encode(
     onnx.ModelProto.create({
       irVersion: 8,
@@ -37,12 +45,13 @@ function convolutionChain() {
       graph: onnx.GraphProto.create({
         name: 'chain',
         node: [
-          node('Conv', ['x', 'w1', 'b1'], ['c1'], [pads]),
+          node('Conv', ['x', 'w1', 'b1'], ['c1'], [pads(1)]),
           node('Relu', ['c1'], ['r1']),
-          node('Conv', ['r1', 'w2'], ['c2'], [pads, { name: 'group', type: 2, i: 4 }]),
+          node('Conv', ['r1', 'w2'], ['c2'], [pads(1), { name: 'group', type: 2, i: 4 }]),
+          node('Conv', ['c2', 'w3'], ['c3'], [pads(2)]),
           node(
             'Slice',
-            ['c2'],
+            ['c3'],
             ['y'],
             [
               { name: 'starts', type: INTS, ints: [1] },
@@ -52,11 +61,12 @@ function convolutionChain() {
           ),
         ],
         initializer: [
-          floatTensor('w1', [4, 3, 3, 3], seeded(108, 5, 0.5)),
+          floatTensor('w1', [4, CHANNELS, 3, 3], seeded(4 * CHANNELS * 9, 5, 0.2)),
           floatTensor('b1', [4], Float32Array.of(0.25, -0.5, 1, 0)),
           floatTensor('w2', [4, 1, 3, 3], seeded(36, 7, 0.5)),
+          floatTensor('w3', [4, 4, 5, 5], seeded(400, 11, 0.2)),
         ],
-        input: [valueInfo('x', [1, 3, 8, 8])],
+        input: [valueInfo('x', [1, CHANNELS, 8, 8])],
         output: [valueInfo('y', [1, 4, 8, 7])],
       }),
     }),
@@ -67,7 +77,7 @@ async function run(model: Uint8Array, input: Float32Array, fetch?: string[]) {
   const session = await ort.InferenceSession.create(model);
   try {
     const outputs = await session.run(
-      { x: new ort.Tensor('float32', input, [1, 3, 8, 8]) },
+      { x: new ort.Tensor('float32', input, [1, CHANNELS, 8, 8]) },
       fetch ?? [...session.outputNames],
     );
     return Object.fromEntries(Object.entries(outputs).map(([name, tensor]) => [name, tensor.data as Float32Array]));
@@ -98,17 +108,18 @@ const opTypes = (model: Uint8Array) => (onnx.ModelProto.decode(model).graph?.nod
 describe('int8 quantisation of the convolutions', () => {
   it('should compute nearly what the float graph computes, in QLinearConv, at opset 10', async () => {
     const model = convolutionChain();
-    const samples = [1, 2, 3, 4].map((seed) => seeded(192, seed));
+    const samples = [1, 2, 3, 4].map((seed) => seeded(INPUT_LENGTH, seed));
     const ranges = await calibrate(model, samples);
-    assert.deepEqual(Object.keys(ranges).sort(), ['c1', 'c2', 'r1', 'x']);
+    assert.deepEqual(Object.keys(ranges).sort(), ['c1', 'c2', 'c3', 'r1', 'x']);
 
     const { bytes, report } = quantizeConvolutions(model, ranges);
-    assert.deepEqual(report, { convolutions: 2, left: 0 });
+    assert.deepEqual(report, { convolutions: 2, cheap: 1, left: 0 });
     assert.deepEqual(opTypes(bytes), [
       'QuantizeLinear',
       'QLinearConv',
       'DequantizeLinear',
       'Relu',
+      'Conv',
       'QuantizeLinear',
       'QLinearConv',
       'DequantizeLinear',
@@ -116,10 +127,10 @@ describe('int8 quantisation of the convolutions', () => {
     ]);
     assert.equal(Number(onnx.ModelProto.decode(bytes).opsetImport[0]?.version), 10);
 
-    const input = seeded(192, 9);
+    const input = seeded(INPUT_LENGTH, 9);
     const [exact, approximate] = [(await run(model, input)).y, (await run(bytes, input)).y] as Float32Array[];
     assert.equal(approximate?.length, 4 * 8 * 7);
-    const [low, high] = ranges.c2 as [number, number];
+    const [low, high] = ranges.c3 as [number, number];
     let largest = 0;
     exact?.forEach((value, index) => {
       largest = Math.max(largest, Math.abs(value - (approximate?.[index] as number)));
@@ -130,18 +141,18 @@ describe('int8 quantisation of the convolutions', () => {
 
   it('should leave a convolution without ranges in float, and a graph with none untouched', async () => {
     const model = convolutionChain();
-    const ranges = await calibrate(model, [seeded(192, 1)]);
-    const { c2: _dropped, ...partial } = ranges;
+    const ranges = await calibrate(model, [seeded(INPUT_LENGTH, 1)]);
+    const { c3: _dropped, ...partial } = ranges;
     const { bytes, report } = quantizeConvolutions(model, partial);
-    assert.deepEqual(report, { convolutions: 1, left: 1 });
-    assert.equal(opTypes(bytes).filter((type) => type === 'Conv').length, 1);
-    const input = seeded(192, 3);
+    assert.deepEqual(report, { convolutions: 1, cheap: 1, left: 1 });
+    assert.equal(opTypes(bytes).filter((type) => type === 'Conv').length, 2);
+    const input = seeded(INPUT_LENGTH, 3);
     const [exact, approximate] = [(await run(model, input)).y, (await run(bytes, input)).y] as Float32Array[];
     assert.equal(approximate?.length, exact?.length);
 
     const untouched = quantizeConvolutions(model, {});
     assert.equal(untouched.bytes, model);
-    assert.deepEqual(untouched.report, { convolutions: 0, left: 2 });
+    assert.deepEqual(untouched.report, { convolutions: 0, cheap: 1, left: 2 });
   });
 });
 
@@ -191,14 +202,16 @@ describe('calibration samples', () => {
 });
 
 describe('int8 ranges', () => {
-  it("should hold ranges for the installed recogniser's every convolution, measured on this very file", async () => {
-    const path = locateModels().recognition;
-    const ranges = await rangesFor(path, await readFile(path));
-    const needed = convolutionValues(rewriteForInference(await readFile(path)).bytes);
-    assert.ok(needed.length > 30);
-    for (const name of needed) {
-      const range = ranges[name];
-      assert.ok(range && range[0] <= range[1], name);
+  it('should hold ranges for every convolution of the installed detector and recogniser, measured on these very files', async () => {
+    const { detection, recognition } = locateModels();
+    for (const path of [detection, recognition]) {
+      const ranges = await rangesFor(path, await readFile(path));
+      const needed = convolutionValues(rewriteForInference(await readFile(path)).bytes);
+      assert.ok(needed.length > 30);
+      for (const name of needed) {
+        const range = ranges[name];
+        assert.ok(range && range[0] <= range[1], name);
+      }
     }
     const file = JSON.parse(await readFile(CALIBRATION_PATH, 'utf8')) as CalibrationFile;
     assert.match(file.measuredWith, /^npm run calibrate -- .*--percentile 99\.99/);
@@ -220,10 +233,29 @@ describe('int8 networks', async () => {
     await assert.rejects(modelBytes(locateModels().recognition, 'int8'), /needs a CPU with AVX-512 VNNI or AVX-VNNI/);
   });
 
-  it('should have every convolution of the recogniser quantised', { skip: !exact && 'no VNNI here' }, async () => {
-    const types = opTypes(await modelBytes(locateModels().recognition, 'int8'));
-    assert.equal(types.filter((type) => type === 'Conv').length, 0);
-    assert.ok(types.filter((type) => type === 'QLinearConv').length > 30);
+  it('should run int8 by default only where the int8 kernels are exact, and as told otherwise', async () => {
+    assert.equal(await resolvePrecision('auto'), exact ? 'int8' : 'fp32');
+    assert.equal(await resolvePrecision('fp32'), 'fp32');
+    assert.equal(await resolvePrecision('int8'), 'int8');
+  });
+
+  it('should quantise the costly convolutions of the detector and the recogniser and leave the cheap ones float', {
+    skip: !exact && 'no VNNI here',
+  }, async () => {
+    const { detection, recognition } = locateModels();
+    for (const path of [detection, recognition]) {
+      // Decoded messages are class instances: their repeated fields are arrays, never absent.
+      const graph = onnx.ModelProto.decode(await modelBytes(path, 'int8')).graph as GraphProto;
+      const initializers = graph.initializer as TensorProto[];
+      const weights = new Map(initializers.map((tensor) => [tensor.name, tensor.dims.map(Number)]));
+      const multiplyAdds = (name: string) => (weights.get(name) ?? []).slice(1).reduce((a, b) => a * b, 1);
+      const nodes = graph.node as NodeProto[];
+      const quantised = nodes.filter((node) => node.opType === 'QLinearConv').map((node) => node.input[3] ?? '');
+      const float = nodes.filter((node) => node.opType === 'Conv').map((node) => node.input[1] ?? '');
+      assert.ok(quantised.length > 10 && float.length > 10, `${quantised.length} quantised, ${float.length} float`);
+      for (const name of quantised) assert.ok(multiplyAdds(name) >= MIN_MULTIPLY_ADDS, name);
+      for (const name of float) assert.ok(multiplyAdds(name) < MIN_MULTIPLY_ADDS, name);
+    }
   });
 
   it('should read the test card, on the engine thread and on a lane thread', {
