@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { rangesFor } from './calibration.ts';
 import { rewriteForInference } from './graphRewrite.ts';
-import { int8KernelsExact, quantizeConvolutions } from './quantize.ts';
+import { int8KernelsExact, quantizeConvolutions, quantizeMatMulWeights } from './quantize.ts';
 import { type LaneSettings, openThreadLane } from './recognitionLanes.ts';
 
 /**
@@ -86,7 +86,7 @@ export async function readDictionary(path: string): Promise<string[]> {
 /**
  * `fp32` runs a network as published (after graphRewrite.ts); `int8` also quantises the costly
  * convolutions (quantize.ts) of the detector and the recogniser with the ranges in
- * int8-ranges.json. The angle classifier, a few milliseconds a card, stays fp32, as do CUDA sessions.
+ * int8-ranges.json, and the recogniser's products by constant matrices. The angle classifier, a few milliseconds a card, stays fp32, as do CUDA sessions.
  */
 export type Precision = 'fp32' | 'int8';
 
@@ -118,7 +118,7 @@ export async function modelBytes(path: string, precision: Precision): Promise<Ui
       'OCR_PRECISION=int8 needs a CPU with AVX-512 VNNI or AVX-VNNI on x86-64: without it onnxruntime sums int8 products in 16 bits, which can saturate, and its accuracy was never measured there; use fp32',
     );
   }
-  return quantizeConvolutions(bytes, await rangesFor(path, published)).bytes;
+  return quantizeMatMulWeights(quantizeConvolutions(bytes, await rangesFor(path, published)).bytes).bytes;
 }
 
 export async function openOrtSession(bytes: Uint8Array, device: ExecutionDevice, threads: number) {

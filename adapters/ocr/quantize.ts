@@ -171,6 +171,78 @@ export function quantizeConvolutions(
   return { bytes: onnx.ModelProto.encode(model).finish(), report };
 }
 
+/**
+ * Each `MatMul` by a constant 2-D weight matrix (the recogniser's attention, feed-forward and
+ * output layers) becomes onnxruntime's `DynamicQuantizeMatMul`: int8 weights with one scale per
+ * output column, the input quantised on the fly from its own range, so no calibration is needed.
+ * Measured on the 2-core CPU, one thread, a 48×320 strip of the int8 recogniser (7 alternated
+ * rounds, median): 10.8 → 10.2 ms; the output layer alone, 6625 classes wide, gave 10.3 ms.
+ */
+export function quantizeMatMulWeights(bytes: Uint8Array): { bytes: Uint8Array; matMuls: number } {
+  const model = onnx.ModelProto.decode(bytes);
+  const graph = model.graph as GraphProto;
+  const initializers = new Map<string, TensorProto>();
+  for (const tensor of graph.initializer as TensorProto[]) initializers.set(tensor.name, tensor);
+  const added: TensorProto[] = [];
+  let matMuls = 0;
+  graph.node = (graph.node as NodeProto[]).map((node) => {
+    const weights = node.opType === 'MatMul' ? initializers.get(node.input[1] ?? '') : undefined;
+    const values = weights && weights.dims.length === 2 ? floatValues(weights) : undefined;
+    if (!weights || !values) return node;
+    const [rows, columns] = weights.dims.map(integer) as [number, number];
+    const { scales, quantized } = columnParameters(values, rows, columns);
+    const base = `${node.output[0]}/int8`;
+    added.push(
+      onnx.TensorProto.create({
+        name: `${base}/w`,
+        dataType: DataType.INT8,
+        dims: [rows, columns],
+        rawData: quantized,
+      }),
+      floatTensor(`${base}/w_scale`, [columns], scales),
+      onnx.TensorProto.create({
+        name: `${base}/w_zero_point`,
+        dataType: DataType.INT8,
+        dims: [columns],
+        rawData: new Uint8Array(columns),
+      }),
+    );
+    matMuls++;
+    return onnx.NodeProto.create({
+      opType: 'DynamicQuantizeMatMul',
+      domain: MICROSOFT_DOMAIN,
+      name: `${base}/matmul`,
+      input: [node.input[0] as string, `${base}/w`, `${base}/w_scale`, `${base}/w_zero_point`],
+      output: node.output,
+    });
+  });
+  if (matMuls === 0) return { bytes, matMuls };
+  const used = new Set((graph.node as NodeProto[]).flatMap((node) => node.input));
+  graph.initializer = [...graph.initializer, ...added].filter((tensor) => used.has(tensor.name as string));
+  if (!model.opsetImport.some((entry) => entry.domain === MICROSOFT_DOMAIN)) {
+    model.opsetImport.push(onnx.OperatorSetIdProto.create({ domain: MICROSOFT_DOMAIN, version: 1 }));
+  }
+  return { bytes: onnx.ModelProto.encode(model).finish(), matMuls };
+}
+
+/** onnxruntime's own operators, `DynamicQuantizeMatMul` among them. */
+const MICROSOFT_DOMAIN = 'com.microsoft';
+
+/** int8, symmetric, one scale per column of a [rows, columns] matrix (row-major). */
+function columnParameters(values: Float32Array, rows: number, columns: number) {
+  const scales = new Float32Array(columns);
+  for (let index = 0; index < values.length; index++) {
+    const column = index % columns;
+    scales[column] = Math.max(scales[column] as number, Math.abs(values[index] as number));
+  }
+  for (let column = 0; column < columns; column++) scales[column] = (scales[column] as number) / 127 || 1;
+  const quantized = new Int8Array(rows * columns);
+  for (let index = 0; index < values.length; index++) {
+    quantized[index] = Math.round((values[index] as number) / (scales[index % columns] as number));
+  }
+  return { scales, quantized: new Uint8Array(quantized.buffer) };
+}
+
 /** Weights are [output channels, input channels per group, kernel height, kernel width]. */
 function multiplyAddsPerOutput(weights: TensorProto): number {
   return weights.dims.slice(1).reduce<number>((product, dimension) => product * integer(dimension), 1);

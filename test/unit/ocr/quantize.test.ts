@@ -14,7 +14,12 @@ import {
 import { createOnnxOcrEngine } from '../../../adapters/ocr/engine.ts';
 import { floatTensor, rewriteForInference } from '../../../adapters/ocr/graphRewrite.ts';
 import { int8KernelsExactHere, locateModels, modelBytes, resolvePrecision } from '../../../adapters/ocr/models.ts';
-import { int8KernelsExact, MIN_MULTIPLY_ADDS, quantizeConvolutions } from '../../../adapters/ocr/quantize.ts';
+import {
+  int8KernelsExact,
+  MIN_MULTIPLY_ADDS,
+  quantizeConvolutions,
+  quantizeMatMulWeights,
+} from '../../../adapters/ocr/quantize.ts';
 import { recordingLogger } from '../../support/recordingLogger.ts';
 import { seeded, valueInfo } from './onnxGraphs.ts';
 import { renderCard } from './syntheticCard.ts';
@@ -156,6 +161,63 @@ describe('int8 quantisation of the convolutions', () => {
   });
 });
 
+/** y = (x · w) · x2ᵀ: a MatMul by a constant matrix, then one between two activations. */
+function matMulChain() {
+  return onnx.ModelProto.encode(
+    onnx.ModelProto.create({
+      irVersion: 8,
+      opsetImport: [{ domain: '', version: 10 }],
+      graph: onnx.GraphProto.create({
+        name: 'matmuls',
+        node: [
+          onnx.NodeProto.create({ opType: 'MatMul', input: ['x', 'w'], output: ['h'] }),
+          onnx.NodeProto.create({ opType: 'MatMul', input: ['h', 'x2'], output: ['y'] }),
+        ],
+        initializer: [floatTensor('w', [16, 6], seeded(96, 13, 0.5))],
+        input: [valueInfo('x', [3, 16]), valueInfo('x2', [6, 2])],
+        output: [valueInfo('y', [3, 2])],
+      }),
+    }),
+  ).finish();
+}
+
+describe('int8 weights of the matrix products', () => {
+  it('should run a product by a constant matrix as DynamicQuantizeMatMul and leave one of two activations', async () => {
+    const model = matMulChain();
+    const { bytes, matMuls } = quantizeMatMulWeights(model);
+    assert.equal(matMuls, 1);
+    assert.deepEqual(opTypes(bytes), ['DynamicQuantizeMatMul', 'MatMul']);
+    assert.ok(onnx.ModelProto.decode(bytes).opsetImport.some((entry) => entry.domain === 'com.microsoft'));
+
+    const feeds = {
+      x: new ort.Tensor('float32', seeded(48, 17), [3, 16]),
+      x2: new ort.Tensor('float32', seeded(12, 19), [6, 2]),
+    };
+    const outputs = await Promise.all(
+      [model, bytes].map(async (graph) => {
+        const session = await ort.InferenceSession.create(graph);
+        try {
+          return (await session.run(feeds)).y?.data as Float32Array;
+        } finally {
+          await session.release();
+        }
+      }),
+    );
+    const [exact, approximate] = outputs as [Float32Array, Float32Array];
+    const largest = Math.max(...exact.map((value) => Math.abs(value)));
+    exact.forEach((value, index) => {
+      assert.ok(Math.abs(value - (approximate[index] as number)) < largest * 0.03, `${value} ${approximate[index]}`);
+    });
+  });
+
+  it('should leave a graph without such products untouched', () => {
+    const model = convolutionChain();
+    const { bytes, matMuls } = quantizeMatMulWeights(model);
+    assert.equal(matMuls, 0);
+    assert.equal(bytes, model);
+  });
+});
+
 describe('int8 kernels', () => {
   const cpu = (flags: string) => `processor\t: 0\nmodel name\t: some CPU\nflags\t\t: fpu sse2 ${flags}\n\n`;
 
@@ -239,7 +301,7 @@ describe('int8 networks', async () => {
     assert.equal(await resolvePrecision('int8'), 'int8');
   });
 
-  it('should quantise the costly convolutions of the detector and the recogniser and leave the cheap ones float', {
+  it('should quantise the costly convolutions and the constant matrix products, and leave the cheap convolutions float', {
     skip: !exact && 'no VNNI here',
   }, async () => {
     const { detection, recognition } = locateModels();
@@ -255,7 +317,12 @@ describe('int8 networks', async () => {
       assert.ok(quantised.length > 10 && float.length > 10, `${quantised.length} quantised, ${float.length} float`);
       for (const name of quantised) assert.ok(multiplyAdds(name) >= MIN_MULTIPLY_ADDS, name);
       for (const name of float) assert.ok(multiplyAdds(name) < MIN_MULTIPLY_ADDS, name);
+      // Every product by a constant matrix has int8 weights; those between two activations stay.
+      const constantProducts = nodes.filter((node) => node.opType === 'MatMul' && weights.has(node.input[1] ?? ''));
+      assert.deepEqual(constantProducts, []);
     }
+    const recogniser = onnx.ModelProto.decode(await modelBytes(recognition, 'int8')).graph as GraphProto;
+    assert.ok((recogniser.node as NodeProto[]).filter((node) => node.opType === 'DynamicQuantizeMatMul').length >= 9);
   });
 
   it('should read the test card, on the engine thread and on a lane thread', {
