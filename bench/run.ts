@@ -11,7 +11,7 @@ import { uploadThroughput } from './uploadThroughput.ts';
  * the unit (`_per_s`, `_ms`, `_s`, `_cpu` in cores), ratios have none. Lines starting with `#` say
  * what was measured and how. Knobs (environment): BENCH_LANES (32), BENCH_POOL_SIZE (20),
  * BENCH_WARMUP_MS (1000), BENCH_SLICE_MS (1500), BENCH_ROUNDS (3), BENCH_RUNTIME_DOCS (1000),
- * BENCH_WORKER_CONCURRENCY (16), BENCH_OCR_CARDS (20), BENCH_ONLY (send | runtime | ocr | upload).
+ * BENCH_WORKER_CONCURRENCY (16), BENCH_OCR_CARDS (40), BENCH_ONLY (send | runtime | ocr | upload).
  */
 
 const lanes = envInt('BENCH_LANES', 32);
@@ -100,7 +100,7 @@ if (!only || only === 'runtime') {
 }
 
 if (!only || only === 'ocr') {
-  const count = envInt('BENCH_OCR_CARDS', 20);
+  const count = envInt('BENCH_OCR_CARDS', 40);
   console.log(
     `# OCR + extraction + policy on ${count} synthetic KTP images, CPU, through the threaded engine: 1 worker = 1 engine thread with 2 onnxruntime threads and 2 recognition lanes, 2 workers = 2 with 1 of each`,
   );
