@@ -1,12 +1,12 @@
 /**
  * `npm run calibrate -- [--cards 60] [--seed 5000] [--percentile 99.99] [--today YYYY-MM-DD] [--out FILE]`
  *
- * Measures the value ranges that int8 detection and recognition (OCR_PRECISION=int8,
- * adapters/ocr/quantize.ts) quantise with: synthetic cards of both types and all variations (our own generator, seeded,
- * none of them in the eval sets' seeds) are read by the fp32 engine while every convolution's
- * input and output in the detector and the recogniser is watched. Each range is the percentile of a sample of its
- * values (calibration.ts); the network's input keeps its whole range. Writes
- * adapters/ocr/int8-ranges.json, with the model's SHA-256.
+ * Measures the value ranges that int8 detection and recognition (OCR_PRECISION, adapters/ocr/
+ * quantize.ts) quantise with: synthetic cards of both types and all variations (our own generator,
+ * seeded, none of them in the eval sets' seeds) are read by the fp32 engine while every
+ * convolution's input and output in the detector and the recogniser is watched. Each range is the
+ * percentile of a sample of its values (calibration.ts); a network's input keeps its whole range.
+ * Writes adapters/ocr/int8-ranges.json, with each model's SHA-256.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';

@@ -85,8 +85,9 @@ export async function readDictionary(path: string): Promise<string[]> {
 
 /**
  * `fp32` runs a network as published (after graphRewrite.ts); `int8` also quantises the costly
- * convolutions (quantize.ts) of the detector and the recogniser with the ranges in
- * int8-ranges.json, and the recogniser's products by constant matrices. The angle classifier, a few milliseconds a card, stays fp32, as do CUDA sessions.
+ * convolutions of the detector and the recogniser, with the ranges in int8-ranges.json, and the
+ * recogniser's products by constant matrices (quantize.ts). The angle classifier, a few
+ * milliseconds a card, stays fp32, as do CUDA sessions.
  */
 export type Precision = 'fp32' | 'int8';
 
@@ -103,6 +104,7 @@ export function int8KernelsExactHere(): Promise<boolean> {
   return int8Here;
 }
 
+/** The precision a setting means on this machine. */
 export async function resolvePrecision(setting: PrecisionSetting): Promise<Precision> {
   if (setting !== 'auto') return setting;
   return (await int8KernelsExactHere()) ? 'int8' : 'fp32';
