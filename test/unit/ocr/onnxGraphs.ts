@@ -25,3 +25,13 @@ export const seeded = (length: number, seed: number, spread = 2) => {
   }
   return values;
 };
+
+/** A model of one graph at the given version of the default opset, encoded. */
+export const encodedModel = (opset: number, graph: Parameters<typeof onnx.GraphProto.create>[0]) =>
+  onnx.ModelProto.encode(
+    onnx.ModelProto.create({
+      irVersion: 8,
+      opsetImport: [{ domain: '', version: opset }],
+      graph: onnx.GraphProto.create(graph),
+    }),
+  ).finish();

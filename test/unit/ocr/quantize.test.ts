@@ -21,7 +21,7 @@ import {
   quantizeMatMulWeights,
 } from '../../../adapters/ocr/quantize.ts';
 import { recordingLogger } from '../../support/recordingLogger.ts';
-import { seeded, valueInfo } from './onnxGraphs.ts';
+import { encodedModel, seeded, valueInfo } from './onnxGraphs.ts';
 import { renderCard } from './syntheticCard.ts';
 
 const { onnx } = onnxProto;
@@ -43,39 +43,33 @@ function convolutionChain() {
   const node = (opType: string, input: string[], output: string[], attribute: object[] = []) =>
     onnx.NodeProto.create({ opType, input, output, attribute: attribute.map((a) => onnx.AttributeProto.create(a)) });
   const pads = (size: number) => ({ name: 'pads', type: INTS, ints: [size, size, size, size] });
-  return onnx.ModelProto.encode(
-    onnx.ModelProto.create({
-      irVersion: 8,
-      opsetImport: [{ domain: '', version: 9 }],
-      graph: onnx.GraphProto.create({
-        name: 'chain',
-        node: [
-          node('Conv', ['x', 'w1', 'b1'], ['c1'], [pads(1)]),
-          node('Relu', ['c1'], ['r1']),
-          node('Conv', ['r1', 'w2'], ['c2'], [pads(1), { name: 'group', type: 2, i: 4 }]),
-          node('Conv', ['c2', 'w3'], ['c3'], [pads(2)]),
-          node(
-            'Slice',
-            ['c3'],
-            ['y'],
-            [
-              { name: 'starts', type: INTS, ints: [1] },
-              { name: 'ends', type: INTS, ints: ['9223372036854775807'] },
-              { name: 'axes', type: INTS, ints: [3] },
-            ],
-          ),
+  return encodedModel(9, {
+    name: 'chain',
+    node: [
+      node('Conv', ['x', 'w1', 'b1'], ['c1'], [pads(1)]),
+      node('Relu', ['c1'], ['r1']),
+      node('Conv', ['r1', 'w2'], ['c2'], [pads(1), { name: 'group', type: 2, i: 4 }]),
+      node('Conv', ['c2', 'w3'], ['c3'], [pads(2)]),
+      node(
+        'Slice',
+        ['c3'],
+        ['y'],
+        [
+          { name: 'starts', type: INTS, ints: [1] },
+          { name: 'ends', type: INTS, ints: ['9223372036854775807'] },
+          { name: 'axes', type: INTS, ints: [3] },
         ],
-        initializer: [
-          floatTensor('w1', [4, CHANNELS, 3, 3], seeded(4 * CHANNELS * 9, 5, 0.2)),
-          floatTensor('b1', [4], Float32Array.of(0.25, -0.5, 1, 0)),
-          floatTensor('w2', [4, 1, 3, 3], seeded(36, 7, 0.5)),
-          floatTensor('w3', [4, 4, 5, 5], seeded(400, 11, 0.2)),
-        ],
-        input: [valueInfo('x', [1, CHANNELS, 8, 8])],
-        output: [valueInfo('y', [1, 4, 8, 7])],
-      }),
-    }),
-  ).finish();
+      ),
+    ],
+    initializer: [
+      floatTensor('w1', [4, CHANNELS, 3, 3], seeded(4 * CHANNELS * 9, 5, 0.2)),
+      floatTensor('b1', [4], Float32Array.of(0.25, -0.5, 1, 0)),
+      floatTensor('w2', [4, 1, 3, 3], seeded(36, 7, 0.5)),
+      floatTensor('w3', [4, 4, 5, 5], seeded(400, 11, 0.2)),
+    ],
+    input: [valueInfo('x', [1, CHANNELS, 8, 8])],
+    output: [valueInfo('y', [1, 4, 8, 7])],
+  });
 }
 
 async function run(model: Uint8Array, input: Float32Array, fetch?: string[]) {
@@ -161,24 +155,18 @@ describe('int8 quantisation of the convolutions', () => {
   });
 });
 
-/** y = (x · w) · x2ᵀ: a MatMul by a constant matrix, then one between two activations. */
+/** y = (x · w) · x2: a MatMul by a constant matrix, then one between two activations. */
 function matMulChain() {
-  return onnx.ModelProto.encode(
-    onnx.ModelProto.create({
-      irVersion: 8,
-      opsetImport: [{ domain: '', version: 10 }],
-      graph: onnx.GraphProto.create({
-        name: 'matmuls',
-        node: [
-          onnx.NodeProto.create({ opType: 'MatMul', input: ['x', 'w'], output: ['h'] }),
-          onnx.NodeProto.create({ opType: 'MatMul', input: ['h', 'x2'], output: ['y'] }),
-        ],
-        initializer: [floatTensor('w', [16, 6], seeded(96, 13, 0.5))],
-        input: [valueInfo('x', [3, 16]), valueInfo('x2', [6, 2])],
-        output: [valueInfo('y', [3, 2])],
-      }),
-    }),
-  ).finish();
+  return encodedModel(10, {
+    name: 'matmuls',
+    node: [
+      onnx.NodeProto.create({ opType: 'MatMul', input: ['x', 'w'], output: ['h'] }),
+      onnx.NodeProto.create({ opType: 'MatMul', input: ['h', 'x2'], output: ['y'] }),
+    ],
+    initializer: [floatTensor('w', [16, 6], seeded(96, 13, 0.5))],
+    input: [valueInfo('x', [3, 16]), valueInfo('x2', [6, 2])],
+    output: [valueInfo('y', [3, 2])],
+  });
 }
 
 describe('int8 weights of the matrix products', () => {
