@@ -57,13 +57,13 @@ const models: CalibrationFile['models'] = {};
 const finishes: (() => void)[] = [];
 
 /** fp32 sessions; the detector's and the recogniser's also return every convolution's input and output, whose ranges they record. */
-const watchingSessions: SessionFactory = async (path, device, threads) => {
+const watchingSessions: SessionFactory = async (path, device, threads, _precision, outputClasses) => {
   const { detection, recognition } = locateModels();
   if (path !== detection && path !== recognition) return createOrtSession(path, device, threads);
   const published = await readFile(path);
   // One sampler per network: their value names overlap (both read an `x`).
   const sampler = createValueSampler();
-  const bytes = await modelBytes(path, 'fp32');
+  const bytes = await modelBytes(path, 'fp32', outputClasses);
   const watched = convolutionValues(bytes);
   const entry = { sha256: sha256(published), ranges: {} as Record<string, [number, number]> };
   models[basename(path)] = entry;

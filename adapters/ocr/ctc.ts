@@ -24,8 +24,18 @@ export type DecodedText = { text: string; confidence: number };
 export type CtcDecoder = {
   /** Number of classes the recogniser's output must have. */
   readonly classes: number;
+  /**
+   * The recogniser's classes the decoding looks at, ascending (the blank first). The others (CJK
+   * characters, in `latin` mode) only ever lose the vote.
+   */
+  readonly classesRead: readonly number[];
   /** Decodes `frames` time steps of softmax output starting at `offset` (frame-major, `classes` wide). */
   decode(probabilities: Float32Array, offset: number, frames: number): DecodedText;
+  /**
+   * The same decoding of an output cut down to `classesRead` (in that order) after the softmax:
+   * its `classes` is their count. See outputClasses.ts.
+   */
+  narrowed(): CtcDecoder;
 };
 
 export type CtcOptions = { charset: Charset; spaceThreshold: number };
@@ -59,52 +69,66 @@ export function createCtcDecoder(keys: readonly string[], options: CtcOptions = 
     sources.push(c);
     targets.push(symbol);
   }
-  const sourceClass = Int32Array.from(sources);
   const targetSymbol = Int32Array.from(targets);
-  const votes = new Float32Array(symbols.length);
   const space = symbolOf.get(' ') ?? -1;
 
-  return {
-    classes,
-    decode(probabilities, offset, frames) {
-      let text = '';
-      let sum = 0;
-      let kept = 0;
-      let previous = 0;
-      let gapSpace = 0;
-      for (let t = 0; t < frames; t++) {
-        const base = offset + t * classes;
-        votes.fill(0);
-        for (let k = 0; k < sourceClass.length; k++) {
-          const target = targetSymbol[k] as number;
-          votes[target] = (votes[target] as number) + (probabilities[base + (sourceClass[k] as number)] as number);
-        }
-        let best = 0;
-        let bestValue = votes[0] as number;
-        for (let s = 1; s < votes.length; s++) {
-          const value = votes[s] as number;
-          if (value > bestValue) {
-            bestValue = value;
-            best = s;
+  /** Decoding of frames `width` wide whose column `sourceColumn[k]` votes for symbol `targetSymbol[k]`. */
+  const decoderOver = (width: number, sourceColumn: Int32Array): Omit<CtcDecoder, 'narrowed'> => {
+    const votes = new Float32Array(symbols.length);
+    return {
+      classes: width,
+      classesRead: sources,
+      decode(probabilities, offset, frames) {
+        let text = '';
+        let sum = 0;
+        let kept = 0;
+        let previous = 0;
+        let gapSpace = 0;
+        for (let t = 0; t < frames; t++) {
+          const base = offset + t * width;
+          votes.fill(0);
+          for (let k = 0; k < sourceColumn.length; k++) {
+            const target = targetSymbol[k] as number;
+            votes[target] = (votes[target] as number) + (probabilities[base + (sourceColumn[k] as number)] as number);
           }
+          let best = 0;
+          let bestValue = votes[0] as number;
+          for (let s = 1; s < votes.length; s++) {
+            const value = votes[s] as number;
+            if (value > bestValue) {
+              bestValue = value;
+              best = s;
+            }
+          }
+          if (best === 0 || best === space) {
+            // A gap between characters: remember how much it looked like a space.
+            if (space > 0 && (votes[space] as number) > gapSpace) gapSpace = votes[space] as number;
+            previous = 0;
+            continue;
+          }
+          if (best !== previous) {
+            if (kept > 0 && gapSpace >= options.spaceThreshold) text += ' ';
+            text += symbols[best];
+            sum += bestValue;
+            kept++;
+            gapSpace = 0;
+          }
+          previous = best;
         }
-        if (best === 0 || best === space) {
-          // A gap between characters: remember how much it looked like a space.
-          if (space > 0 && (votes[space] as number) > gapSpace) gapSpace = votes[space] as number;
-          previous = 0;
-          continue;
-        }
-        if (best !== previous) {
-          if (kept > 0 && gapSpace >= options.spaceThreshold) text += ' ';
-          text += symbols[best];
-          sum += bestValue;
-          kept++;
-          gapSpace = 0;
-        }
-        previous = best;
-      }
-      if (kept === 0) return { text: '', confidence: 0 };
-      return { text, confidence: Math.min(1, sum / kept) };
-    },
+        if (kept === 0) return { text: '', confidence: 0 };
+        return { text, confidence: Math.min(1, sum / kept) };
+      },
+    };
   };
+
+  // Model classes are visited in ascending order, so `sources` is ascending and an output cut down
+  // to them holds them at columns 0, 1, 2, …
+  const narrowed: CtcDecoder = {
+    ...decoderOver(
+      sources.length,
+      Int32Array.from(sources, (_, column) => column),
+    ),
+    narrowed: () => narrowed,
+  };
+  return { ...decoderOver(classes, Int32Array.from(sources)), narrowed: () => narrowed };
 }

@@ -93,18 +93,20 @@ const CUDA_FAILURES_BEFORE_GIVING_UP = 3;
 export async function createOnnxOcrEngine(options: OnnxOcrEngineOptions): Promise<OnnxOcrEngine> {
   const tuning: OcrTuning = { ...DEFAULT_OCR_TUNING, ...options.tuning };
   const { logger } = options;
+  const paths = locateModels();
+  // The recogniser's sessions return only the classes the decoder reads (outputClasses.ts).
+  const decoder = createCtcDecoder(await readDictionary(paths.dictionary), tuning.ctc).narrowed();
   const openOptions: OpenModelsOptions = {
     threads: options.threads ?? 2,
     recognitionLanes: options.recognitionLanes ?? 1,
     precision: await resolvePrecision(options.precision ?? 'auto'),
+    recognitionClasses: decoder.classesRead,
     ...(options.createSession ? { createSession: options.createSession } : {}),
     openLane:
       options.openLane ??
       ((settings) =>
         openThreadLane(settings, { onStopped: (why) => logger.error('ocr.lane_lost', { reason: why.slice(0, 300) }) })),
   };
-  const paths = locateModels();
-  const decoder = createCtcDecoder(await readDictionary(paths.dictionary), tuning.ctc);
 
   let cpuModels: Promise<Models> | undefined;
   const openCpu = () => {

@@ -10,7 +10,13 @@ import { type FromLane, type LaneSettings, type LaneTensor, movable, type ToLane
 if (!parentPort) throw new Error('laneThread.ts runs as a worker thread');
 const port = parentPort;
 const settings = workerData as LaneSettings;
-const session = await createOrtSession(settings.modelPath, 'cpu', settings.threads, settings.precision);
+const session = await createOrtSession(
+  settings.modelPath,
+  'cpu',
+  settings.threads,
+  settings.precision,
+  settings.outputClasses,
+);
 
 const post = (message: FromLane, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 const queued = new Set<number>();

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { rangesFor } from './calibration.ts';
 import { rewriteForInference } from './graphRewrite.ts';
+import { keepOutputClasses } from './outputClasses.ts';
 import { int8KernelsExact, quantizeConvolutions, quantizeMatMulWeights } from './quantize.ts';
 import { type LaneSettings, openThreadLane } from './recognitionLanes.ts';
 
@@ -27,6 +28,8 @@ export type SessionFactory = (
   device: ExecutionDevice,
   threads: number,
   precision?: Precision,
+  /** The recogniser's output cut down to these classes (outputClasses.ts); all when absent. */
+  outputClasses?: readonly number[],
 ) => Promise<ModelSession>;
 
 /** Runs recognition inputs in order on one thread (see recognitionLanes.ts). */
@@ -58,6 +61,8 @@ export type OpenModelsOptions = {
   recognitionLanes?: number;
   /** Of the detector and the recogniser on the CPU; default fp32. */
   precision?: Precision;
+  /** The recogniser's output cut down to these classes (the decoder's `classesRead`); all when absent. */
+  recognitionClasses?: readonly number[];
   createSession?: SessionFactory;
   /** Opens a lane on a thread of its own; tests substitute their own. */
   openLane?: LaneFactory;
@@ -111,16 +116,21 @@ export async function resolvePrecision(setting: PrecisionSetting): Promise<Preci
 }
 
 /** A model file as the sessions run it. */
-export async function modelBytes(path: string, precision: Precision): Promise<Uint8Array> {
+export async function modelBytes(
+  path: string,
+  precision: Precision,
+  outputClasses?: readonly number[],
+): Promise<Uint8Array> {
   const published = await readFile(path);
   const { bytes } = rewriteForInference(published);
-  if (precision === 'fp32') return bytes;
+  const cut = (model: Uint8Array) => (outputClasses ? keepOutputClasses(model, outputClasses) : model);
+  if (precision === 'fp32') return cut(bytes);
   if (!(await int8KernelsExactHere())) {
     throw new Error(
       'OCR_PRECISION=int8 needs a CPU with AVX-512 VNNI or AVX-VNNI on x86-64: without it onnxruntime sums int8 products in 16 bits, which can saturate, and its accuracy was never measured there; use fp32',
     );
   }
-  return quantizeMatMulWeights(quantizeConvolutions(bytes, await rangesFor(path, published)).bytes).bytes;
+  return cut(quantizeMatMulWeights(quantizeConvolutions(bytes, await rangesFor(path, published)).bytes).bytes);
 }
 
 export async function openOrtSession(bytes: Uint8Array, device: ExecutionDevice, threads: number) {
@@ -144,8 +154,8 @@ export async function openOrtSession(bytes: Uint8Array, device: ExecutionDevice,
   });
 }
 
-export const createOrtSession: SessionFactory = async (path, device, threads, precision = 'fp32') =>
-  openOrtSession(await modelBytes(path, device === 'cpu' ? precision : 'fp32'), device, threads);
+export const createOrtSession: SessionFactory = async (path, device, threads, precision = 'fp32', outputClasses) =>
+  openOrtSession(await modelBytes(path, device === 'cpu' ? precision : 'fp32', outputClasses), device, threads);
 
 /** Opens the three networks on `device`; throws (after releasing what it opened) if any fails. */
 export async function openModels(
@@ -153,14 +163,22 @@ export async function openModels(
   device: ExecutionDevice,
   options: OpenModelsOptions,
 ): Promise<Models> {
-  const { threads, precision = 'fp32', createSession = createOrtSession, openLane = openThreadLane } = options;
+  const { threads, precision = 'fp32', recognitionClasses, createSession = createOrtSession } = options;
+  const openLane = options.openLane ?? openThreadLane;
   const lanes = device === 'cpu' ? Math.max(1, options.recognitionLanes ?? 1) : 1;
   const recognitionThreads = lanes > 1 ? 1 : threads;
   const results = await Promise.allSettled([
     createSession(paths.detection, device, threads, precision),
     createSession(paths.classifier, device, threads),
-    createSession(paths.recognition, device, recognitionThreads, precision).then(sessionLane),
-    ...Array.from({ length: lanes - 1 }, () => openLane({ modelPath: paths.recognition, threads: 1, precision })),
+    createSession(paths.recognition, device, recognitionThreads, precision, recognitionClasses).then(sessionLane),
+    ...Array.from({ length: lanes - 1 }, () =>
+      openLane({
+        modelPath: paths.recognition,
+        threads: 1,
+        precision,
+        ...(recognitionClasses ? { outputClasses: [...recognitionClasses] } : {}),
+      }),
+    ),
   ]);
   const opened = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const failure = results.find((result) => result.status === 'rejected');

@@ -28,7 +28,13 @@ export type FromLane =
   | { type: 'failed'; id: number; message: string };
 
 /** What a lane thread needs to open its session; passed as `workerData`. */
-export type LaneSettings = { modelPath: string; threads: number; precision: Precision };
+export type LaneSettings = {
+  modelPath: string;
+  threads: number;
+  precision: Precision;
+  /** The output cut down to these classes (outputClasses.ts); all when absent. */
+  outputClasses?: number[];
+};
 
 const LANE_THREAD = new URL('./laneThread.ts', import.meta.url);
 

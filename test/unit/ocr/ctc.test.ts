@@ -77,4 +77,39 @@ describe('CTC decoding', () => {
     assert.deepEqual(decoder.decode(data, 0, 2), { text: '', confidence: 0 });
     assert.equal(decoder.decode(data, CLASSES, 2).text, '1');
   });
+
+  it('should read only the blank, the ASCII keys, their twins and the space, and decode them alike once cut down', () => {
+    // '中' (class 6) is not read.
+    assert.deepEqual(decoder.classesRead, [BLANK, 1, 2, 3, 4, 5, SPACE]);
+    const narrowed = decoder.narrowed();
+    assert.equal(narrowed.classes, decoder.classesRead.length);
+    assert.equal(narrowed.narrowed(), narrowed);
+    const a = indexOf('A');
+    const data = frames(
+      [a, 0.9],
+      [BLANK, 1],
+      [SPACE, 0.6],
+      [indexOf('Ｂ'), 0.7],
+      [indexOf('中'), 0.9],
+      [indexOf('1'), 0.8],
+    );
+    const steps = data.length / CLASSES;
+    const cut = new Float32Array(steps * narrowed.classes);
+    for (let t = 0; t < steps; t++) {
+      decoder.classesRead.forEach((cls, column) => {
+        cut[t * narrowed.classes + column] = data[t * CLASSES + cls] as number;
+      });
+    }
+    assert.deepEqual(narrowed.decode(cut, 0, steps), decoder.decode(data, 0, steps));
+    assert.equal(narrowed.decode(cut, 0, steps).text, 'A B1');
+    assert.deepEqual(narrowed.decode(cut, narrowed.classes * 3, 3), decoder.decode(data, CLASSES * 3, 3));
+  });
+
+  it('should read every class with the whole charset', () => {
+    const all = createCtcDecoder(KEYS, { charset: 'all', spaceThreshold: 0.02 });
+    assert.deepEqual(
+      all.classesRead,
+      Array.from({ length: CLASSES }, (_, index) => index),
+    );
+  });
 });

@@ -13,9 +13,9 @@ import { renderCard } from './syntheticCard.ts';
 /** Opens CPU sessions for every request, recording which device was asked for. */
 function fakeCuda(options: { failRuns: boolean }) {
   const requested: string[] = [];
-  const createSession: SessionFactory = async (path, device, threads) => {
+  const createSession: SessionFactory = async (path, device, threads, precision, outputClasses) => {
     requested.push(device);
-    const session = await createOrtSession(path, 'cpu', threads);
+    const session = await createOrtSession(path, 'cpu', threads, precision, outputClasses);
     if (device !== 'cuda' || !options.failRuns) return session;
     return {
       outputNames: session.outputNames,

@@ -65,6 +65,31 @@ describe('recognition lane on a thread', () => {
     }
   });
 
+  it('should cut its output down to the classes it is given, as the calling thread does', async () => {
+    const path = locateModels().recognition;
+    const outputClasses = [0, 5, 17, 6624];
+    const [threaded, session] = await Promise.all([
+      openThreadLane({ modelPath: path, threads: 1, precision: 'fp32', outputClasses }),
+      createOrtSession(path, 'cpu', 1, 'fp32', outputClasses),
+    ]);
+    const local = sessionLane(session);
+    try {
+      // Each lane gets its own copy: the thread's input buffer is moved to it.
+      const strip = () =>
+        new ort.Tensor(
+          'float32',
+          Float32Array.from({ length: 3 * 48 * 64 }, (_, index) => Math.cos(index * 0.13)),
+          [1, 3, 48, 64],
+        );
+      const [[fromThread], [fromHere]] = await Promise.all([threaded.run([strip()]), local.run([strip()])]);
+      assert.equal(fromThread?.dims[2], outputClasses.length);
+      assert.deepEqual(fromThread?.dims, fromHere?.dims);
+      assert.deepEqual(fromThread?.data, fromHere?.data);
+    } finally {
+      await Promise.all([threaded.release(), local.release()]);
+    }
+  });
+
   it('should fail the run of a thread that dies, say so, and start a new thread for the next run', async () => {
     const stops: string[] = [];
     const lane = await scripted((why) => stops.push(why));
@@ -163,7 +188,15 @@ describe('OCR engine with recognition lanes', () => {
       logger: recordingLogger().logger,
       // A lane on this thread that fails its first run, as a lane whose thread died would.
       openLane: async (settings) => {
-        const lane = sessionLane(await createOrtSession(settings.modelPath, 'cpu', settings.threads));
+        const lane = sessionLane(
+          await createOrtSession(
+            settings.modelPath,
+            'cpu',
+            settings.threads,
+            settings.precision,
+            settings.outputClasses,
+          ),
+        );
         return {
           run: async (inputs, signal) => {
             if (failures-- > 0) throw new Error('the recognition thread stopped: exit code 3');
@@ -192,8 +225,8 @@ describe('OCR engine with recognition lanes', () => {
         maxPixels: 40_000_000,
         readImage: async () => Buffer.alloc(0),
         logger: recordingLogger().logger,
-        createSession: async (path, device, threads) => {
-          const session = await createOrtSession(path, device, threads);
+        createSession: async (path, device, threads, precision, outputClasses) => {
+          const session = await createOrtSession(path, device, threads, precision, outputClasses);
           return {
             outputNames: session.outputNames,
             run: (feeds) => session.run(feeds),
