@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { resolvePrecision } from '../adapters/ocr/models.ts';
 import { ocrThroughput } from './ocrThroughput.ts';
 import { runtimePath } from './runtimePath.ts';
@@ -11,7 +13,8 @@ import { uploadThroughput } from './uploadThroughput.ts';
  * the unit (`_per_s`, `_ms`, `_s`, `_cpu` in cores), ratios have none. Lines starting with `#` say
  * what was measured and how. Knobs (environment): BENCH_LANES (32), BENCH_POOL_SIZE (20),
  * BENCH_WARMUP_MS (1000), BENCH_SLICE_MS (1500), BENCH_ROUNDS (3), BENCH_RUNTIME_DOCS (1000),
- * BENCH_WORKER_CONCURRENCY (16), BENCH_OCR_CARDS (40), BENCH_ONLY (send | runtime | ocr | upload).
+ * BENCH_WORKER_CONCURRENCY (16), BENCH_OCR_CARDS (40), BENCH_ONLY (send | runtime | ocr | upload; without
+ * it each runs in turn, in a process of its own).
  */
 
 const lanes = envInt('BENCH_LANES', 32);
@@ -20,6 +23,11 @@ const warmupMs = envInt('BENCH_WARMUP_MS', 1000);
 const sliceMs = envInt('BENCH_SLICE_MS', 1500);
 const rounds = envInt('BENCH_ROUNDS', 3);
 const only = process.env.BENCH_ONLY;
+const SECTIONS = ['send', 'runtime', 'ocr', 'upload'];
+if (only !== undefined && !SECTIONS.includes(only)) {
+  console.error(`BENCH_ONLY must be one of ${SECTIONS.join(', ')}`);
+  process.exit(2);
+}
 
 const fixed = (value: number, digits = 0) => value.toFixed(digits);
 const line = (name: string, value: string, note?: string) => console.log(`${name}: ${value}${note ? ` ${note}` : ''}`);
@@ -31,7 +39,21 @@ const cpuLine = (name: string, cpu: CpuUse) =>
     `cores of ${cpus().length}${(cpu.otherCores ?? 0) > 0.1 ? ' (other work ran: figures are skewed)' : ''}`,
   );
 
-console.log(`# node ${process.version}, ${cpus().length} cpu(s), ${cpus()[0]?.model ?? 'unknown cpu'}`);
+if (!process.env.BENCH_SECTION_OF_RUN) {
+  console.log(`# node ${process.version}, ${cpus().length} cpu(s), ${cpus()[0]?.model ?? 'unknown cpu'}`);
+}
+if (!only) {
+  // Each section runs in a process of its own: what one leaves behind skews the next. Measured: the
+  // OCR section's p50 was 263 ms after the runtime section in the same process, 231 ms alone.
+  for (const section of SECTIONS) {
+    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_ONLY: section, BENCH_SECTION_OF_RUN: '1' },
+    });
+    if (child.status !== 0) process.exit(child.status ?? 1);
+  }
+  process.exit(0);
+}
 {
   // Everything here shares the machine with Postgres and Redis: other work running now skews every figure.
   const meter = cpuMeter();
@@ -42,7 +64,7 @@ console.log(`# node ${process.version}, ${cpus().length} cpu(s), ${cpus()[0]?.mo
   );
 }
 
-if (!only || only === 'send') {
+if (only === 'send') {
   const figures = await sendThroughput({
     lanes,
     poolSize,
@@ -74,7 +96,7 @@ if (!only || only === 'send') {
   cpuLine('send_retry_loop_cpu', figures.retryLoop.cpu);
 }
 
-if (!only || only === 'runtime') {
+if (only === 'runtime') {
   const workerConcurrency = envInt('BENCH_WORKER_CONCURRENCY', 16);
   const figures = await runtimePath({
     documents: envInt('BENCH_RUNTIME_DOCS', 1000),
@@ -99,7 +121,7 @@ if (!only || only === 'runtime') {
   );
 }
 
-if (!only || only === 'ocr') {
+if (only === 'ocr') {
   const count = envInt('BENCH_OCR_CARDS', 40);
   console.log(
     `# OCR + extraction + policy on ${count} synthetic KTP images, CPU, through the threaded engine: 1 worker = 1 engine thread with 2 onnxruntime threads and 2 recognition lanes, 2 workers = 2 with 1 of each`,
@@ -119,7 +141,7 @@ if (!only || only === 'ocr') {
   }
 }
 
-if (!only || only === 'upload') {
+if (only === 'upload') {
   const figures = await uploadThroughput({ connections: 50, seconds: envInt('BENCH_UPLOAD_SECONDS', 5) });
   console.log(
     '# POST /documents/upload, 50 connections, 640x400 JPEG, auth + validation + rate limit + disk + row + outbox; floor: bare express streaming the body to disk',
