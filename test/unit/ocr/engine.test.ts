@@ -88,6 +88,22 @@ describe('the onnxruntime OCR engine', () => {
     for (const stage of ['decode', 'detect', 'recognize', 'total']) assert.ok((timings[stage] ?? -1) >= 0, stage);
   });
 
+  it('should read the card in fp32 too, what CPUs without VNNI run by default', async () => {
+    const fp32 = await createOnnxOcrEngine({
+      device: 'cpu',
+      precision: 'fp32',
+      recognitionLanes: 2,
+      maxPixels: MAX_PIXELS,
+      logger: recordingLogger().logger,
+      readImage: async () => Buffer.alloc(0),
+    });
+    try {
+      assertReadsCard((await fp32.recognizeImage(card, 'image/png')).result);
+    } finally {
+      await fp32.close();
+    }
+  });
+
   it('should give a blurred copy a lower sharpness', async () => {
     const blurred = await sharp(card).blur(3).png().toBuffer();
     const [sharpRun, blurredRun] = [
