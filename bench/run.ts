@@ -5,7 +5,7 @@ import { resolvePrecision } from '../adapters/ocr/models.ts';
 import { ocrThroughput } from './ocrThroughput.ts';
 import { runtimePath } from './runtimePath.ts';
 import { sendThroughput } from './sendThroughput.ts';
-import { type CpuUse, cpuMeter, envInt, sleep } from './support.ts';
+import { type CpuUse, cpuMeter, diskWriteProbeMicros, envInt, sleep } from './support.ts';
 import { uploadThroughput } from './uploadThroughput.ts';
 
 /**
@@ -142,6 +142,9 @@ if (only === 'ocr') {
 }
 
 if (only === 'upload') {
+  console.log(
+    `# disk: writing and renaming a 30 kB file took ${fixed(await diskWriteProbeMicros())} µs (median; about 200 here at rest, several times that when the disk is throttled, and the upload figures drop with it)`,
+  );
   const figures = await uploadThroughput({ connections: 50, seconds: envInt('BENCH_UPLOAD_SECONDS', 5) });
   console.log(
     '# POST /documents/upload, 50 connections, 640x400 JPEG, auth + validation + rate limit + disk + row + outbox; floor: bare express streaming the body to disk',
