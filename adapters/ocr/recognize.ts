@@ -107,7 +107,7 @@ export async function recognizeBoxes(
       const output = outputs[which]?.[position] as ort.Tensor;
       const [, frames, classes] = output.dims as [number, number, number];
       if (classes !== decoder.classes) {
-        throw new Error(`the recogniser has ${classes} classes but the dictionary gives ${decoder.classes}`);
+        throw new Error(`the recogniser returns ${classes} classes but the decoder reads ${decoder.classes}`);
       }
       const probabilities = output.data as Float32Array;
       batch.members.forEach((index, slot) => {
