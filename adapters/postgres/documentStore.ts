@@ -2,7 +2,8 @@ import { type DatabasePool, sql } from 'slonik';
 import { z } from 'zod';
 import { DOCUMENT_TYPES } from '../../machines/document.events.ts';
 import { DOCUMENT_STATUSES } from '../../machines/document.machine.ts';
-import type { DocumentStore, OcrResult, OutboxEntry, TransitionWrite } from '../../runtime/ports.ts';
+import { createGroupCommit } from '../../runtime/groupCommit.ts';
+import type { DocumentStore, NewDocument, OcrResult, OutboxEntry, TransitionWrite } from '../../runtime/ports.ts';
 import type { PiiCipher } from './piiCipher.ts';
 
 /**
@@ -36,7 +37,12 @@ const transitionResult = z.object({ version: z.number().int(), effects: outboxEn
 
 // Row schemas are built once, here: zod compiles a parser for each schema object the first time it
 // is used, so a schema written inline in a query would be compiled again on every call.
-const insertResult = z.object({ effects: outboxEntries });
+const insertedEffectRow = z.object({
+  id: z.coerce.string(),
+  documentId: z.string(),
+  kind: z.literal('enqueue_ocr'),
+  payload: z.record(z.string(), z.unknown()),
+});
 const documentIdRow = z.object({ id: z.string() });
 const leaseRow = z.object({ id: z.string(), leaseToken: z.string() });
 const dueRow = z.object({ id: z.string(), status });
@@ -69,13 +75,92 @@ export type DocumentStoreOptions = {
    * not race the fast path.
    */
   outboxGraceMs: number;
+  /** Batched inserts that may run at once, each on its own pooled connection (2 by default). */
+  insertConcurrency?: number;
 };
+
+type NewDocumentWrite = { document: NewDocument; initial: Parameters<DocumentStore['insert']>[1] };
+
+/** Rows per insert statement: big enough to absorb bursts, small enough to keep one statement short. */
+const INSERT_BATCH_MAX = 100;
 
 export function createDocumentStore(
   pool: DatabasePool,
   cipher: PiiCipher,
   options: DocumentStoreOptions,
 ): DocumentStore {
+  /**
+   * New documents, each with its first event and outbox rows, in one statement for a whole batch:
+   * uploads that arrive while one insert is running share the next one (runtime/groupCommit.ts), so
+   * under load a commit and a round trip serve many uploads. Every caller still returns only after
+   * its own row has committed. When a batch fails (one bad row fails the statement), each of its
+   * documents is tried again alone, so only the bad one's caller sees the error.
+   */
+  const insertBatch = async (batch: readonly NewDocumentWrite[]): Promise<OutboxEntry[][]> => {
+    const rows = batch.map(({ document, initial }) => ({
+      id: document.id,
+      owner_id: document.ownerId,
+      type: document.type,
+      status: initial.status,
+      machine_version: initial.machineVersion,
+      snapshot: initial.snapshot,
+      storage_key: document.storageKey,
+      sha256: document.sha256.toString('hex'),
+      mime: document.mime,
+      size_bytes: document.sizeBytes,
+      correlation_id: document.correlationId,
+      event_type: initial.event.type,
+      to_status: initial.event.toStatus,
+      actor_type: initial.event.actor.type,
+      actor_id: initial.event.actor.id,
+      event_correlation_id: initial.event.correlationId,
+      event_machine_version: initial.event.machineVersion,
+      payload: initial.event.payload,
+      effects: initial.effects,
+    }));
+    const inserted = await pool.any(sql.prepared('filot_insert_documents', insertedEffectRow)`
+      WITH input AS (
+        SELECT * FROM jsonb_to_recordset(${sql.jsonb(rows as never)}) AS input(
+          id uuid, owner_id text, type text, status text, machine_version integer, snapshot jsonb,
+          storage_key text, sha256 text, mime text, size_bytes integer, correlation_id text,
+          event_type text, to_status text, actor_type text, actor_id text, event_correlation_id text,
+          event_machine_version integer, payload jsonb, effects jsonb)
+      ), inserted AS (
+        INSERT INTO documents (id, owner_id, type, status, machine_version, snapshot, version, storage_key,
+                               sha256, mime, size_bytes, correlation_id)
+        SELECT id, owner_id, type, status, machine_version, snapshot, 1, storage_key, decode(sha256, 'hex'),
+               mime, size_bytes, correlation_id
+        FROM input
+        RETURNING id
+      ), event AS (
+        INSERT INTO document_events (document_id, seq, event_type, from_status, to_status, actor_type, actor_id,
+                                     correlation_id, machine_version, payload)
+        SELECT id, 1, event_type, NULL, to_status, actor_type, actor_id, event_correlation_id,
+               event_machine_version, payload
+        FROM inserted JOIN input USING (id)
+      ), effects AS (
+        INSERT INTO outbox (document_id, kind, payload, available_at)
+        SELECT id, effect.kind, effect.payload, now() + ${options.outboxGraceMs}::int * interval '1 millisecond'
+        FROM inserted JOIN input USING (id), jsonb_to_recordset(input.effects) AS effect(kind text, payload jsonb)
+        RETURNING id, document_id, kind, payload
+      )
+      SELECT id::text, document_id::text AS "documentId", kind, payload FROM effects`);
+    const byDocument = new Map<string, OutboxEntry[]>(batch.map(({ document }) => [document.id, []]));
+    for (const entry of inserted) byDocument.get(entry.documentId)?.push(entry);
+    return batch.map(({ document }) => byDocument.get(document.id) as OutboxEntry[]);
+  };
+  const insertGrouped = createGroupCommit<NewDocumentWrite, OutboxEntry[]>(
+    async (batch) => {
+      if (batch.length === 1) return Promise.allSettled([insertBatch(batch).then(([entries]) => entries ?? [])]);
+      try {
+        return (await insertBatch(batch)).map((value) => ({ status: 'fulfilled', value }));
+      } catch {
+        return Promise.allSettled(batch.map((write) => insertBatch([write]).then(([entries]) => entries ?? [])));
+      }
+    },
+    { maxBatch: INSERT_BATCH_MAX, maxInFlight: options.insertConcurrency ?? 2 },
+  );
+
   const encrypt = (documentId: string, column: 'ocr_result' | 'fields', plaintext: string | undefined) =>
     plaintext === undefined ? null : cipher.encrypt(plaintext, piiContext(documentId, column));
 
@@ -88,32 +173,7 @@ export function createDocumentStore(
         FROM documents WHERE id = ${documentId}`);
     },
 
-    async insert(document, initial) {
-      const row = await pool.one(sql.type(insertResult)`
-        WITH inserted AS (
-          INSERT INTO documents (id, owner_id, type, status, machine_version, snapshot, version, storage_key,
-                                 sha256, mime, size_bytes, correlation_id)
-          VALUES (${document.id}, ${document.ownerId}, ${document.type}, ${initial.status}, ${initial.machineVersion},
-                  ${sql.jsonb(initial.snapshot as never)}, 1, ${document.storageKey}, ${sql.binary(document.sha256)},
-                  ${document.mime}, ${document.sizeBytes}, ${document.correlationId})
-          RETURNING id
-        ), event AS (
-          INSERT INTO document_events (document_id, seq, event_type, from_status, to_status, actor_type, actor_id,
-                                       correlation_id, machine_version, payload)
-          SELECT id, 1, ${initial.event.type}, NULL, ${initial.event.toStatus}, ${initial.event.actor.type},
-                 ${initial.event.actor.id}, ${initial.event.correlationId}, ${initial.event.machineVersion},
-                 ${sql.jsonb(initial.event.payload as never)}
-          FROM inserted
-        ), effects AS (
-          INSERT INTO outbox (document_id, kind, payload, available_at)
-          SELECT inserted.id, effect.kind, effect.payload, now() + ${options.outboxGraceMs}::int * interval '1 millisecond'
-          FROM inserted, jsonb_to_recordset(${sql.jsonb(initial.effects as never)}) AS effect(kind text, payload jsonb)
-          RETURNING id, kind, payload
-        )
-        SELECT coalesce((SELECT jsonb_agg(jsonb_build_object('id', id::text, 'kind', kind, 'payload', payload))
-                         FROM effects), '[]'::jsonb) AS effects`);
-      return row.effects.map((effect) => ({ ...effect, documentId: document.id }));
-    },
+    insert: (document, initial) => insertGrouped({ document, initial }),
 
     async applyTransition(write: TransitionWrite, leaseMs: number) {
       const { projection, event } = write;

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { createGroupCommit } from '../../runtime/groupCommit.ts';
 import type { OcrQueue } from '../../runtime/ports.ts';
 
 /**
@@ -23,6 +24,8 @@ export type OcrStream = OcrQueue & {
 // A backstop against unbounded growth if every worker is down for long; normal operation deletes
 // messages as they are handled. `~` lets Redis trim in whole macro-nodes, which is cheap.
 const MAX_STREAM_LENGTH = 1_000_000;
+
+const ENQUEUE_BATCH_MAX = 500;
 
 const isMissingGroup = (error: unknown) => error instanceof Error && error.message.startsWith('NOGROUP');
 
@@ -52,13 +55,27 @@ export function createOcrStream(redis: Redis, prefix: string): OcrStream {
     }
   };
 
+  // Jobs enqueued together (a batch of uploads committed at once) go out as one pipeline: one write
+  // and one read on the socket instead of one of each per job.
+  const enqueueGrouped = createGroupCommit<{ documentId: string; reason: string }, void>(
+    async (jobs) => {
+      const pipeline = redis.pipeline();
+      for (const { documentId, reason } of jobs)
+        pipeline.xadd(key, 'MAXLEN', '~', MAX_STREAM_LENGTH, '*', 'documentId', documentId, 'reason', reason);
+      const replies = (await pipeline.exec()) ?? [];
+      return jobs.map((_job, index) => {
+        const error = replies[index]?.[0] ?? (replies[index] ? null : new Error('Redis sent no reply for an XADD'));
+        return error ? { status: 'rejected', reason: error } : { status: 'fulfilled', value: undefined };
+      });
+    },
+    { maxBatch: ENQUEUE_BATCH_MAX, maxInFlight: 2 },
+  );
+
   return {
     key,
     group,
     ensureGroup,
-    async enqueue(documentId, reason) {
-      await redis.xadd(key, 'MAXLEN', '~', MAX_STREAM_LENGTH, '*', 'documentId', documentId, 'reason', reason);
-    },
+    enqueue: (documentId, reason) => enqueueGrouped({ documentId, reason }),
     async read(connection, consumer, count, blockMs) {
       try {
         const reply = (await connection.xreadgroup(
