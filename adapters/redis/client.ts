@@ -1,7 +1,13 @@
 import { Redis } from 'ioredis';
 
-export function createRedis(url: string, name: string): Redis {
+/**
+ * `autoPipelining` batches the commands issued in one turn of the event loop into one socket write
+ * (ioredis' enableAutoPipelining). Give it only to a connection that serves many concurrent short
+ * commands, such as the HTTP rate limits: never to one that runs blocking reads.
+ */
+export function createRedis(url: string, name: string, options: { autoPipelining?: boolean } = {}): Redis {
   return new Redis(url, {
+    enableAutoPipelining: options.autoPipelining ?? false,
     connectionName: name,
     // RESP2 reply shapes: the stream replies below are parsed positionally.
     protocol: 2,

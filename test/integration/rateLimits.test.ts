@@ -27,6 +27,7 @@ describe('rate limits', () => {
   const prefix = uniquePrefix();
   let redis: Redis;
   let unreachable: Redis;
+  let pipelined: Redis;
   let server: Server;
   let url: string;
   const storeErrors: Error[] = [];
@@ -39,6 +40,8 @@ describe('rate limits', () => {
       lazyConnect: true,
     });
     unreachable.on('error', () => {});
+    // As main.ts gives the limits their connection: commands of one event-loop turn in one write.
+    pipelined = createRedis(TEST_REDIS_URL, 'filot-test-ratelimit', { autoPipelining: true });
     const { authenticate } = createAuth(settings);
     const app = express();
     app.use(requestId);
@@ -46,6 +49,14 @@ describe('rate limits', () => {
       '/limited',
       authenticate,
       createRateLimit({ redis, prefix, name: 'test', points: 3, windowSeconds: 60 }),
+      (_q, r) => {
+        r.json({ ok: true });
+      },
+    );
+    app.get(
+      '/pipelined',
+      authenticate,
+      createRateLimit({ redis: pipelined, prefix, name: 'pipelined', points: 5, windowSeconds: 60 }),
       (_q, r) => {
         r.json({ ok: true });
       },
@@ -74,6 +85,7 @@ describe('rate limits', () => {
     await deleteKeys(redis, prefix);
     redis.disconnect();
     unreachable.disconnect();
+    pipelined.disconnect();
   });
   const get = (path: string, sub: string) =>
     fetch(`${url}${path}`, { headers: { authorization: `Bearer ${tokenFor(sub)}` } });
@@ -93,6 +105,17 @@ describe('rate limits', () => {
     assert.equal(refused.headers.get('content-type')?.split(';')[0], 'application/problem+json');
     // The per-IP limit is shared: another user from the same address is limited too.
     assert.equal((await get('/limited', 'user-b')).status, 429);
+  });
+
+  it('should count every one of many parallel requests on an auto-pipelined connection', async () => {
+    const responses = await Promise.all(Array.from({ length: 20 }, () => get('/pipelined', 'user-p')));
+    const statuses = responses.map((response) => response.status).sort();
+    assert.deepEqual(statuses, [...Array(5).fill(200), ...Array(15).fill(429)]);
+    const remaining = responses
+      .filter((response) => response.status === 200)
+      .map((response) => response.headers.get('ratelimit-remaining'))
+      .sort();
+    assert.deepEqual(remaining, ['0', '1', '2', '3', '4']);
   });
 
   it('should let requests through when the counters cannot be reached', async () => {
