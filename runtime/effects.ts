@@ -25,7 +25,7 @@ export function effectsFromActions(actions: readonly { type: string }[]): Effect
 export type EffectDispatcher = {
   /** Delivers entries; returns the ids that were delivered. Never throws. */
   deliver(entries: readonly OutboxEntry[]): Promise<string[]>;
-  /** Delivers and records delivery, the fast path after a commit. Never throws. */
+  /** Delivers, then records delivery in the background: the fast path after a commit. Never throws. */
   deliverAndMark(entries: readonly OutboxEntry[]): Promise<void>;
 };
 
@@ -74,7 +74,9 @@ export function createEffectDispatcher(deps: { queue: OcrQueue; outbox: Outbox; 
     async deliverAndMark(entries) {
       if (entries.length === 0) return;
       const delivered = await deliver(entries);
-      if (delivered.length > 0) await markSoon(delivered);
+      // Not awaited: the effect is out, and the caller (an upload's 202, a worker's next step) need
+      // not wait a round trip for the bookkeeping. If the mark is lost, the relay delivers again.
+      if (delivered.length > 0) void markSoon(delivered);
     },
   };
 }
