@@ -82,7 +82,9 @@ export function uploadRoutes(deps: {
     }
 
     const id = randomUUID();
-    const storageKey = `documents/${id}`;
+    // Fanned out over 256 directories by the id's first two hex digits: creating a file locks its
+    // directory, so uploads written at once into one directory wait for each other.
+    const storageKey = `documents/${id.slice(0, 2)}/${id}`;
     try {
       await deps.storage.put(storageKey, file);
       try {

@@ -345,7 +345,10 @@ describe('the document routes', () => {
     };
     const countRows = async () =>
       world.pool.oneFirst(sql.type(z.object({ count: z.number() }))`SELECT count(*)::int AS count FROM documents`);
-    const storedFiles = async () => (await readdir(join(storageDirectory, 'documents'))).length;
+    const storedFiles = async () =>
+      (await readdir(join(storageDirectory, 'documents'), { recursive: true, withFileTypes: true })).filter((entry) =>
+        entry.isFile(),
+      ).length;
 
     it('should store the file, commit the document and its OCR job, and answer 202 with its location', async () => {
       const image = await jpeg();
@@ -357,7 +360,11 @@ describe('the document routes', () => {
       const body = (await response.json()) as { id: string; status: string };
       assert.equal(response.headers.get('location'), `/documents/${body.id}`);
       assert.equal(body.status, 'uploaded');
-      assert.deepEqual(await storage.get(`documents/${body.id}`), image);
+      const storageKey = await world.pool.oneFirst(sql.type(z.object({ key: z.string() }))`
+        SELECT storage_key AS key FROM documents WHERE id = ${body.id}`);
+      // Fanned out by the id's first two hex digits (see uploadRoutes.ts).
+      assert.equal(storageKey, `documents/${body.id.slice(0, 2)}/${body.id}`);
+      assert.deepEqual(await storage.get(storageKey), image);
       const outbox = await world.pool.oneFirst(sql.type(z.object({ count: z.number() }))`
         SELECT count(*)::int AS count FROM outbox WHERE document_id = ${body.id} AND kind = 'enqueue_ocr'`);
       assert.equal(outbox, 1);
