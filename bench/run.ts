@@ -13,8 +13,9 @@ import { uploadThroughput } from './uploadThroughput.ts';
  * the unit (`_per_s`, `_ms`, `_s`, `_cpu` in cores), ratios have none. Lines starting with `#` say
  * what was measured and how. Knobs (environment): BENCH_LANES (32), BENCH_POOL_SIZE (20),
  * BENCH_WARMUP_MS (1000), BENCH_SLICE_MS (1500), BENCH_ROUNDS (3), BENCH_RUNTIME_DOCS (1000),
- * BENCH_WORKER_CONCURRENCY (16), BENCH_OCR_CARDS (40), BENCH_ONLY (send | runtime | ocr | upload; without
- * it each runs in turn, in a process of its own).
+ * BENCH_WORKER_CONCURRENCY (16), BENCH_OCR_CARDS (40), BENCH_UPLOAD_SECONDS (8 per upload side, in
+ * BENCH_UPLOAD_ROUNDS (4) slices), BENCH_ONLY (send | runtime | ocr | upload; without it each runs in
+ * turn, in a process of its own).
  */
 
 const lanes = envInt('BENCH_LANES', 32);
@@ -145,15 +146,34 @@ if (only === 'upload') {
   console.log(
     `# disk: writing and renaming a 30 kB file took ${fixed(await diskWriteProbeMicros())} µs (median; about 200 here at rest, several times that when the disk is throttled, and the upload figures drop with it)`,
   );
-  const figures = await uploadThroughput({ connections: 50, seconds: envInt('BENCH_UPLOAD_SECONDS', 5) });
+  const figures = await uploadThroughput({
+    connections: 50,
+    seconds: envInt('BENCH_UPLOAD_SECONDS', 8),
+    rounds: envInt('BENCH_UPLOAD_ROUNDS', 4),
+  });
   console.log(
-    '# POST /documents/upload, 50 connections, 640x400 JPEG, auth + validation + rate limit + disk + row + outbox; floor: bare express streaming the body to disk',
+    '# POST /documents/upload, 50 connections, 640x400 JPEG, auth + validation + rate limit + disk + row + outbox; floor: bare express streaming the body to a file; stack: the route with no-op storage, documents and rate limit; the sides alternate in slices',
   );
   line('upload_rps', fixed(figures.uploadRps), 'requests/s');
   line('upload_p99_ms', fixed(figures.uploadP99Ms), 'ms');
   line('bare_upload_rps', fixed(figures.bareRps), 'requests/s');
   line('bare_upload_p99_ms', fixed(figures.bareP99Ms), 'ms');
   line('upload_overhead_ratio', fixed(figures.overheadRatio, 2), '(bare rps / full rps)');
+  line(
+    'upload_stack_only_rps',
+    fixed(figures.stackOnlyRps),
+    'requests/s (the route with no-op storage, documents and rate limit)',
+  );
+  line(
+    'stack_overhead_ratio',
+    fixed(figures.stackOverheadRatio, 2),
+    '(bare rps / stack-only rps: the lowest ratio the full route could reach)',
+  );
   line('upload_cpu_ms_per_request', fixed(figures.uploadCpuMsPerRequest, 3), 'ms (this process, incl. load generator)');
   line('bare_upload_cpu_ms_per_request', fixed(figures.bareCpuMsPerRequest, 3), 'ms');
+  const optional = (value: number | null) => (value === null ? 'n/a' : fixed(value, 3));
+  line('upload_server_cpu_ms_per_request', optional(figures.uploadServerCpuMsPerRequest), 'ms (Postgres and Redis)');
+  line('upload_machine_cpu_ms_per_request', optional(figures.uploadMachineCpuMsPerRequest), 'ms (whole machine)');
+  line('stack_machine_cpu_ms_per_request', optional(figures.stackMachineCpuMsPerRequest), 'ms (whole machine)');
+  line('bare_upload_machine_cpu_ms_per_request', optional(figures.bareMachineCpuMsPerRequest), 'ms (whole machine)');
 }

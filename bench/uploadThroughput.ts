@@ -13,56 +13,82 @@ import sharp from 'sharp';
 import { createDocumentQueries, createReviewQueue } from '../adapters/postgres/documentQueries.ts';
 import { createIdempotencyKeys } from '../adapters/postgres/idempotencyKeys.ts';
 import { createPiiCipher } from '../adapters/postgres/piiCipher.ts';
+import { createRedis } from '../adapters/redis/client.ts';
 import { createFsStorage } from '../adapters/storage/fsStorage.ts';
 import { createApp } from '../server/app.ts';
 import { createAuth } from '../server/auth.ts';
 import { createRateLimit } from '../server/rateLimits.ts';
 import { createWorld } from '../test/support/harness.ts';
-import { benchLogger } from './support.ts';
+import { benchDatabases, benchLogger, cpuMeter, phase } from './support.ts';
 
 /**
  * `POST /documents/upload` under autocannon (50 connections, a small valid JPEG, a bearer token),
  * through everything the real route does: auth, validation, rate limiting (set high), storage on
  * disk, the document row and its outbox row, and the XADD. Beside it, in the same run, a bare
- * express handler that only streams the same multipart body to disk: the floor.
+ * express handler that only streams the same multipart body to a file and answers once the file
+ * is written: the floor.
+ *
+ * A third side runs the real route with no-op storage, documents and rate limit: the HTTP stack
+ * alone, the lowest overhead the full route could reach.
+ *
+ * The sides alternate in short slices (bare, full, stack, bare, …) and each side's slices are added
+ * up. This machine's disk slows down for a minute or more after a burst of writes, so whichever
+ * side ran last in one long run was measured on a slower disk than the first.
  */
-export async function uploadThroughput(options: { connections: number; seconds: number }) {
+export async function uploadThroughput(options: { connections: number; seconds: number; rounds: number }) {
   const world = await createWorld({ overrides: { JWT_SECRET: 'bench-jwt-secret-0123456789abcdef0123456789' } });
   const storageDirectory = await mkdtemp(join(tmpdir(), 'filot-bench-upload-'));
   const bareDirectory = await mkdtemp(join(tmpdir(), 'filot-bench-bare-'));
   const servers: Server[] = [];
+  // As main.ts wires it: the rate limits on an auto-pipelined connection of their own.
+  const rateLimitRedis = createRedis(world.config.redisUrl, 'filot-bench-ratelimit', { autoPipelining: true });
+  benchDatabases.add(world.database.name);
   try {
     const runtime = await world.runtime(undefined, { start: false });
     const storage = createFsStorage(storageDirectory);
     const limit = (name: string) =>
-      createRateLimit({ redis: world.redis, prefix: world.prefix, name, points: 1_000_000, windowSeconds: 60 });
-    const app = createApp({
-      readiness: [],
-      metrics: new Registry(),
-      logger: benchLogger,
-      development: false,
-      api: {
-        auth: createAuth(world.config.jwt),
-        queries: createDocumentQueries(world.pool, createPiiCipher(world.config.pii)),
-        store: runtime.store,
-        reviewQueue: createReviewQueue(world.pool),
-        documents: runtime.documents,
-        storage,
-        idempotency: createIdempotencyKeys(world.pool),
-        maxUploadBytes: 2 * 1024 * 1024,
-        maxPixels: 50_000_000,
-        uploadLimit: limit('upload'),
-        verificationLimit: limit('verification'),
+      createRateLimit({ redis: rateLimitRedis, prefix: world.prefix, name, points: 1_000_000, windowSeconds: 60 });
+    const api = {
+      auth: createAuth(world.config.jwt),
+      queries: createDocumentQueries(world.pool, createPiiCipher(world.config.pii)),
+      store: runtime.store,
+      reviewQueue: createReviewQueue(world.pool),
+      documents: runtime.documents,
+      storage,
+      idempotency: createIdempotencyKeys(world.pool),
+      maxUploadBytes: 2 * 1024 * 1024,
+      maxPixels: 50_000_000,
+      uploadLimit: limit('upload'),
+      verificationLimit: limit('verification'),
+    };
+    const appFor = (routes: Parameters<typeof createApp>[0]['api']) =>
+      createApp({ readiness: [], metrics: new Registry(), logger: benchLogger, development: false, api: routes });
+    const app = appFor(api);
+    // The same route with no storage, no database and no Redis behind it: what the HTTP stack alone
+    // (helmet, CORS, correlation id, request log, JWT, multipart, sniffing, header check, hash, JSON)
+    // costs next to the bare handler. The full route cannot get closer to the floor than this.
+    const { uploadLimit: _noLimit, ...withoutLimit } = api;
+    const stackOnly = appFor({
+      ...withoutLimit,
+      storage: { put: async () => {}, get: storage.get, delete: async () => {} },
+      documents: {
+        ...runtime.documents,
+        create: async (document) => ({ documentId: document.id, status: 'uploaded', version: 1 }),
       },
     });
     const bare = express();
     let written = 0;
     bare.post('/upload', (request, response) => {
       const parser = busboy({ headers: request.headers });
+      let stored: Promise<void> = Promise.resolve();
       parser.on('file', (_name, stream) => {
-        stream.pipe(createWriteStream(join(bareDirectory, `f${written++}`)));
+        const file = createWriteStream(join(bareDirectory, `f${written++}`));
+        stored = new Promise((resolve, reject) => file.on('close', resolve).on('error', reject));
+        stream.pipe(file);
       });
-      parser.on('close', () => response.status(202).json({ ok: true }));
+      parser.on('close', () => {
+        void stored.then(() => response.status(202).json({ ok: true }));
+      });
       request.pipe(parser);
     });
 
@@ -91,28 +117,80 @@ export async function uploadThroughput(options: { connections: number; seconds: 
       await new Promise((resolve) => server.once('listening', resolve));
       return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     };
-    const run = async (url: string) => {
+    type Slice = {
+      requests: number;
+      seconds: number;
+      p99: number;
+      cpuMs: number;
+      serverCpuMs: number | null;
+      machineCpuMs: number | null;
+    };
+    const run = async (url: string, seconds: number): Promise<Slice> => {
       const cpuBefore = process.cpuUsage();
+      const meter = cpuMeter();
       const result = await autocannon({
         url,
         method: 'POST',
         headers,
         body,
         connections: options.connections,
-        duration: options.seconds,
+        duration: seconds,
       });
       const cpu = process.cpuUsage(cpuBefore);
+      const use = meter();
       if (result.non2xx > 0) throw new Error(`${result.non2xx} responses were not 2xx at ${url}`);
-      // CPU time of this process (server and load generator) per request: steadier than the rate on
-      // a shared machine, where neighbours change how much CPU a second of wall time buys.
-      const cpuMsPerRequest = (cpu.user + cpu.system) / 1000 / Math.max(1, result.requests.total);
-      return { rps: result.requests.average, p99: result.latency.p99, cpuMsPerRequest };
+      const coreMs = (cores: number | null) => (cores === null ? null : cores * result.duration * 1000);
+      return {
+        requests: result.requests.total,
+        seconds: result.duration,
+        p99: result.latency.p99,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        serverCpuMs: coreMs(use.serverCores),
+        machineCpuMs: coreMs(use.machineCores),
+      };
     };
-    const bareUrl = `${await listen(bare)}/upload`;
-    const fullUrl = `${await listen(app)}/documents/upload`;
-    await run(bareUrl);
-    const floor = await run(bareUrl);
-    const full = await run(fullUrl);
+    const sum = (slices: Slice[]) => {
+      const requests = slices.reduce((total, slice) => total + slice.requests, 0);
+      const perRequest = (pick: (slice: Slice) => number | null) => {
+        let total = 0;
+        for (const slice of slices) {
+          const value = pick(slice);
+          if (value === null) return null;
+          total += value;
+        }
+        return total / Math.max(1, requests);
+      };
+      return {
+        rps: requests / slices.reduce((total, slice) => total + slice.seconds, 0),
+        // autocannon reports percentiles, not its histogram, so the slices' worst p99 stands for the run.
+        p99: Math.max(...slices.map((slice) => slice.p99)),
+        // CPU time of this process (server and load generator) per request: steadier than the rate on
+        // a shared machine, where neighbours change how much CPU a second of wall time buys.
+        cpuMsPerRequest: perRequest((slice) => slice.cpuMs) as number,
+        serverCpuMsPerRequest: perRequest((slice) => slice.serverCpuMs),
+        machineCpuMsPerRequest: perRequest((slice) => slice.machineCpuMs),
+      };
+    };
+    const sides = {
+      bare: `${await listen(bare)}/upload`,
+      full: `${await listen(app)}/documents/upload`,
+      stack: `${await listen(stackOnly)}/documents/upload`,
+    };
+    const slices: Record<keyof typeof sides, Slice[]> = { bare: [], full: [], stack: [] };
+    const sliceSeconds = Math.max(1, Math.round(options.seconds / options.rounds));
+    for (const [side, url] of Object.entries(sides)) {
+      phase(`upload.${side}.warmup`);
+      await run(url, 1);
+    }
+    for (let round = 0; round < options.rounds; round++) {
+      for (const [side, url] of Object.entries(sides) as [keyof typeof sides, string][]) {
+        phase(`upload.${side}.round${round + 1}`);
+        slices[side].push(await run(url, sliceSeconds));
+      }
+    }
+    const floor = sum(slices.bare);
+    const full = sum(slices.full);
+    const stack = sum(slices.stack);
     return {
       uploadRps: full.rps,
       uploadP99Ms: full.p99,
@@ -120,10 +198,18 @@ export async function uploadThroughput(options: { connections: number; seconds: 
       bareP99Ms: floor.p99,
       uploadCpuMsPerRequest: full.cpuMsPerRequest,
       bareCpuMsPerRequest: floor.cpuMsPerRequest,
+      uploadServerCpuMsPerRequest: full.serverCpuMsPerRequest,
+      uploadMachineCpuMsPerRequest: full.machineCpuMsPerRequest,
+      bareMachineCpuMsPerRequest: floor.machineCpuMsPerRequest,
       overheadRatio: floor.rps / full.rps,
+      stackOnlyRps: stack.rps,
+      stackOnlyP99Ms: stack.p99,
+      stackOverheadRatio: floor.rps / stack.rps,
+      stackMachineCpuMsPerRequest: stack.machineCpuMsPerRequest,
     };
   } finally {
     for (const server of servers) server.close();
+    rateLimitRedis.disconnect();
     await world.close();
     await rm(storageDirectory, { recursive: true, force: true });
     await rm(bareDirectory, { recursive: true, force: true });
