@@ -75,14 +75,14 @@ export type DocumentStoreOptions = {
    * not race the fast path.
    */
   outboxGraceMs: number;
-  /** Batched inserts that may run at once, each on its own pooled connection (2 by default). */
-  insertConcurrency?: number;
 };
 
 type NewDocumentWrite = { document: NewDocument; initial: Parameters<DocumentStore['insert']>[1] };
 
 /** Rows per insert statement: big enough to absorb bursts, small enough to keep one statement short. */
 const INSERT_BATCH_MAX = 100;
+/** Insert statements that may run at once, each on its own pooled connection: one commits while the next fills. */
+const INSERTS_IN_FLIGHT = 2;
 
 export function createDocumentStore(
   pool: DatabasePool,
@@ -158,7 +158,7 @@ export function createDocumentStore(
         return Promise.allSettled(batch.map((write) => insertBatch([write]).then(([entries]) => entries ?? [])));
       }
     },
-    { maxBatch: INSERT_BATCH_MAX, maxInFlight: options.insertConcurrency ?? 2 },
+    { maxBatch: INSERT_BATCH_MAX, maxInFlight: INSERTS_IN_FLIGHT },
   );
 
   const encrypt = (documentId: string, column: 'ocr_result' | 'fields', plaintext: string | undefined) =>
