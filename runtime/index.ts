@@ -103,10 +103,11 @@ export function createRuntime(deps: RuntimeDeps) {
         startPeriodic('sweeper', config.intervals.sweeperMs, async () => void (await sweep()), logger),
       ];
     },
-    /** Stops taking work, lets running jobs finish (or gives their leases back), and stops the loops. */
+    /** Stops taking work, lets running jobs finish (or gives their leases back), stops the loops and marks what was delivered. */
     async stop() {
       await worker?.stop();
       await Promise.all(periodic.map((task) => task.stop()));
+      await effects.flushMarks();
     },
     get activeJobs() {
       return worker?.activeJobs ?? 0;

@@ -10,6 +10,8 @@ const claimedRow = z.object({
   attempts: z.number().int(),
 });
 
+const noRows = z.object({});
+
 export function createOutbox(pool: DatabasePool): Outbox {
   return {
     async claimDue(limit, claimMs) {
@@ -25,7 +27,7 @@ export function createOutbox(pool: DatabasePool): Outbox {
     },
     async markDelivered(ids) {
       if (ids.length === 0) return;
-      await pool.query(sql.unsafe`
+      await pool.query(sql.prepared('filot_mark_delivered', noRows)`
         UPDATE outbox SET delivered_at = now(), last_error = NULL
         WHERE id = ANY(${sql.array(ids, 'int8')}) AND delivered_at IS NULL`);
     },
