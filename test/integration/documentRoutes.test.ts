@@ -519,11 +519,11 @@ describe('the document routes', () => {
       );
     });
 
-    it('should take many parallel uploads', async () => {
+    it('should take many parallel uploads, each stored, committed and queued exactly once', async () => {
       const token = tokenFor('owner-p', 'user');
       const image = await jpeg();
       const responses = await Promise.all(
-        Array.from({ length: 20 }, () =>
+        Array.from({ length: 40 }, () =>
           upload(token, [
             ['type', 'NPWP'],
             ['file', new Blob([image])],
@@ -532,10 +532,30 @@ describe('the document routes', () => {
       );
       assert.deepEqual(
         responses.map((response) => response.status),
-        Array(20).fill(202),
+        Array(40).fill(202),
       );
       const ids = await Promise.all(responses.map(async (response) => ((await response.json()) as { id: string }).id));
-      assert.equal(new Set(ids).size, 20);
+      assert.equal(new Set(ids).size, 40);
+      // They arrive together, so they share insert statements and XADD pipelines (groupCommit.ts);
+      // each must still have its row, first event, outbox row, file and stream entry.
+      const rows = await world.pool.any(sql.type(
+        z.object({ id: z.string(), storageKey: z.string(), events: z.number(), jobs: z.number() }),
+      )`
+        SELECT d.id, d.storage_key AS "storageKey",
+               (SELECT count(*)::int FROM document_events e WHERE e.document_id = d.id AND e.seq = 1) AS events,
+               (SELECT count(*)::int FROM outbox o WHERE o.document_id = d.id) AS jobs
+        FROM documents d WHERE d.id = ANY(${sql.array(ids, 'uuid')})`);
+      assert.equal(rows.length, 40);
+      for (const row of rows) {
+        assert.deepEqual([row.events, row.jobs], [1, 1], row.id);
+        assert.deepEqual(await storage.get(row.storageKey), image, row.id);
+      }
+      const entries = await world.redis.xrange(`${world.prefix}ocr:jobs`, '-', '+');
+      const queued = entries
+        .map(([, fields]) => fields[fields.indexOf('documentId') + 1])
+        .filter((id): id is string => id !== undefined && ids.includes(id));
+      assert.deepEqual(queued.sort(), [...ids].sort());
+      assert.equal((await fetch(`${url}/health`)).status, 200);
     });
   });
 });
