@@ -87,7 +87,10 @@ export async function uploadThroughput(options: { connections: number; seconds: 
         stream.pipe(file);
       });
       parser.on('close', () => {
-        void stored.then(() => response.status(202).json({ ok: true }));
+        void stored.then(
+          () => response.status(202).json({ ok: true }),
+          () => response.status(500).end(),
+        );
       });
       request.pipe(parser);
     });
@@ -128,6 +131,7 @@ export async function uploadThroughput(options: { connections: number; seconds: 
     const run = async (url: string, seconds: number): Promise<Slice> => {
       const cpuBefore = process.cpuUsage();
       const meter = cpuMeter();
+      const started = performance.now();
       const result = await autocannon({
         url,
         method: 'POST',
@@ -138,8 +142,9 @@ export async function uploadThroughput(options: { connections: number; seconds: 
       });
       const cpu = process.cpuUsage(cpuBefore);
       const use = meter();
+      const elapsedMs = performance.now() - started;
       if (result.non2xx > 0) throw new Error(`${result.non2xx} responses were not 2xx at ${url}`);
-      const coreMs = (cores: number | null) => (cores === null ? null : cores * result.duration * 1000);
+      const coreMs = (cores: number | null) => (cores === null ? null : cores * elapsedMs);
       return {
         requests: result.requests.total,
         seconds: result.duration,
