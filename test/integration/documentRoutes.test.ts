@@ -18,9 +18,10 @@ import { createIdempotencyKeys } from '../../adapters/postgres/idempotencyKeys.t
 import { createPiiCipher } from '../../adapters/postgres/piiCipher.ts';
 import { createFsStorage } from '../../adapters/storage/fsStorage.ts';
 import { loadConfig } from '../../config/index.ts';
-import type { Runtime } from '../../runtime/index.ts';
+import { createRuntime, type Runtime } from '../../runtime/index.ts';
 import { createApp } from '../../server/app.ts';
 import { createAuth } from '../../server/auth.ts';
+import { createTestPool } from '../support/database.ts';
 import {
   completeOcr,
   createWorld,
@@ -56,7 +57,7 @@ describe('the document routes', () => {
   const evaluated = newDocument({ ownerId: 'owner-a' });
   const inReview = newDocument({ ownerId: 'owner-c' });
   /** The API app on its own port, with these settings changed. */
-  const listenWith = async (overrides: { maxPixels?: number }) => {
+  const listenWith = async (overrides: { maxPixels?: number; documents?: Runtime['documents'] }) => {
     const app = createApp({
       readiness: [],
       metrics: new Registry(),
@@ -76,7 +77,7 @@ describe('the document routes', () => {
         })(),
         store: runtime.store,
         reviewQueue: createReviewQueue(world.pool),
-        documents: runtime.documents,
+        documents: overrides.documents ?? runtime.documents,
         storage,
         pollMs: 50,
         idempotency: createIdempotencyKeys(world.pool),
@@ -483,6 +484,36 @@ describe('the document routes', () => {
       assert.equal(await countRows(), rowsBefore);
       assert.equal(await storedFiles(), filesBefore);
       assert.equal((await fetch(`${url}/health`)).status, 200);
+    });
+
+    it('should answer 500 and keep neither file nor row when the database cannot take the document', async () => {
+      // A runtime over a pool that is already closed: its inserts fail as they would with the
+      // database gone, after the file has been stored.
+      const closedPool = await createTestPool(world.database, 1);
+      await closedPool.end();
+      const broken = createRuntime({ config: world.config, pool: closedPool, redis: world.redis, logger: testLogger });
+      const failing = await listenWith({ documents: broken.documents });
+      try {
+        const rowsBefore = await countRows();
+        const filesBefore = await storedFiles();
+        const form = new FormData();
+        form.append('type', 'KTP');
+        form.append('file', new Blob([await jpeg()]), 'card.jpg');
+        const response = await fetch(`${failing.url}/documents/upload`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${tokenFor('owner-u', 'user')}` },
+          body: form,
+        });
+        assert.equal(response.status, 500);
+        assert.equal(response.headers.get('content-type')?.split(';')[0], 'application/problem+json');
+        const problem = (await response.json()) as { detail?: string };
+        assert.doesNotMatch(JSON.stringify(problem), /pool|connection|slonik/i, 'no internal message leaks');
+        assert.equal(await countRows(), rowsBefore);
+        assert.equal(await storedFiles(), filesBefore, 'the stored file is removed again');
+        assert.equal((await fetch(`${failing.url}/health`)).status, 200);
+      } finally {
+        failing.server.close();
+      }
     });
 
     it('should replay the response for the same Idempotency-Key and body, and refuse another body', async () => {
