@@ -29,20 +29,18 @@ const storedDocumentRow = z.object({
   correlationId: z.string(),
 });
 
-const outboxEntries = z.array(
-  z.object({ id: z.coerce.string(), kind: z.literal('enqueue_ocr'), payload: z.record(z.string(), z.unknown()) }),
-);
+const outboxEntry = z.object({
+  id: z.coerce.string(),
+  kind: z.literal('enqueue_ocr'),
+  payload: z.record(z.string(), z.unknown()),
+});
+const outboxEntries = z.array(outboxEntry);
 
 const transitionResult = z.object({ version: z.number().int(), effects: outboxEntries });
 
 // Row schemas are built once, here: zod compiles a parser for each schema object the first time it
 // is used, so a schema written inline in a query would be compiled again on every call.
-const insertedEffectRow = z.object({
-  id: z.coerce.string(),
-  documentId: z.string(),
-  kind: z.literal('enqueue_ocr'),
-  payload: z.record(z.string(), z.unknown()),
-});
+const insertedEffectRow = outboxEntry.extend({ documentId: z.string() });
 const documentIdRow = z.object({ id: z.string() });
 const leaseRow = z.object({ id: z.string(), leaseToken: z.string() });
 const dueRow = z.object({ id: z.string(), status });
@@ -151,11 +149,13 @@ export function createDocumentStore(
   };
   const insertGrouped = createGroupCommit<NewDocumentWrite, OutboxEntry[]>(
     async (batch) => {
-      if (batch.length === 1) return Promise.allSettled([insertBatch(batch).then(([entries]) => entries ?? [])]);
+      const eachAlone = () =>
+        Promise.allSettled(batch.map((write) => insertBatch([write]).then(([entries]) => entries ?? [])));
+      if (batch.length === 1) return eachAlone();
       try {
         return (await insertBatch(batch)).map((value) => ({ status: 'fulfilled', value }));
       } catch {
-        return Promise.allSettled(batch.map((write) => insertBatch([write]).then(([entries]) => entries ?? [])));
+        return eachAlone();
       }
     },
     { maxBatch: INSERT_BATCH_MAX, maxInFlight: INSERTS_IN_FLIGHT },
