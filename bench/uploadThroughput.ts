@@ -208,7 +208,6 @@ export async function uploadThroughput(options: { connections: number; seconds: 
       bareMachineCpuMsPerRequest: floor.machineCpuMsPerRequest,
       overheadRatio: floor.rps / full.rps,
       stackOnlyRps: stack.rps,
-      stackOnlyP99Ms: stack.p99,
       stackOverheadRatio: floor.rps / stack.rps,
       stackMachineCpuMsPerRequest: stack.machineCpuMsPerRequest,
     };
