@@ -18,8 +18,8 @@ import { ensureDatabase, migrate } from './db/migrate.ts';
 import { createPolicyEvaluator } from './runtime/evaluator.ts';
 import { createRuntime } from './runtime/index.ts';
 import { createApp } from './server/app.ts';
-import { createAuth } from './server/auth.ts';
-import { createRateLimit } from './server/rateLimits.ts';
+import { createAuth } from './server/http/auth.ts';
+import { createRateLimit } from './server/http/rateLimits.ts';
 
 /**
  * `npm start`: create the database if needed, migrate, start the runtime and the HTTP server in one

@@ -16,8 +16,8 @@ import { createPiiCipher } from '../adapters/postgres/piiCipher.ts';
 import { createRedis } from '../adapters/redis/client.ts';
 import { createFsStorage } from '../adapters/storage/fsStorage.ts';
 import { createApp } from '../server/app.ts';
-import { createAuth } from '../server/auth.ts';
-import { createRateLimit } from '../server/rateLimits.ts';
+import { createAuth } from '../server/http/auth.ts';
+import { createRateLimit } from '../server/http/rateLimits.ts';
 import { createWorld } from '../test/support/harness.ts';
 import { benchDatabases, benchLogger, cpuMeter, phase } from './support.ts';
 

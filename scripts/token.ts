@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import jwt from 'jsonwebtoken';
 import { loadConfig } from '../config/index.ts';
-import { ROLES, type Role } from '../server/auth.ts';
+import { ROLES, type Role } from '../server/http/auth.ts';
 
 const { values } = parseArgs({
   options: { sub: { type: 'string' }, role: { type: 'string' }, ttl: { type: 'string', default: '1h' } },

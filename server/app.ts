@@ -4,15 +4,15 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../runtime/ports.ts';
-import { documentRoutes } from './documentRoutes.ts';
-import { healthRoutes, type ReadinessCheck } from './health.ts';
-import { openApiRoutes } from './openapi.ts';
-import { notFound, problemHandler, sendProblem } from './problems.ts';
-import { requestId } from './requestId.ts';
-import { requestLog } from './requestLog.ts';
-import { reviewRoutes } from './reviewRoutes.ts';
-import { uploadRoutes } from './uploadRoutes.ts';
-import { verificationRoutes } from './verificationRoutes.ts';
+import { notFound, problemHandler, sendProblem } from './http/problems.ts';
+import { requestId } from './http/requestId.ts';
+import { requestLog } from './http/requestLog.ts';
+import { documentRoutes } from './routes/documentRoutes.ts';
+import { healthRoutes, type ReadinessCheck } from './routes/health.ts';
+import { openApiRoutes } from './routes/openapi.ts';
+import { reviewRoutes } from './routes/reviewRoutes.ts';
+import { uploadRoutes } from './routes/uploadRoutes.ts';
+import { verificationRoutes } from './routes/verificationRoutes.ts';
 
 /** The HTTP application: probes, metrics and the client API. */
 export function createApp(deps: {

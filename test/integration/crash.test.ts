@@ -3,7 +3,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { createWorld, newDocument, USER, type World, waitFor } from '../support/harness.ts';
-import { startWorkerProcess } from '../support/processes.ts';
+import { startWorkerProcess } from '../support/processes/index.ts';
 import { createScriptedEngine, createScriptedEvaluator } from '../support/scriptedEngine.ts';
 
 const statusOf = (world: World, id: string) =>

@@ -20,7 +20,7 @@ import { createFsStorage } from '../../adapters/storage/fsStorage.ts';
 import { loadConfig } from '../../config/index.ts';
 import { createRuntime, type Runtime } from '../../runtime/index.ts';
 import { createApp } from '../../server/app.ts';
-import { createAuth } from '../../server/auth.ts';
+import { createAuth } from '../../server/http/auth.ts';
 import { createTestPool } from '../support/database.ts';
 import {
   completeOcr,

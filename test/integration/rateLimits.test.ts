@@ -8,9 +8,9 @@ import { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
 import { createRedis } from '../../adapters/redis/client.ts';
 import { loadConfig } from '../../config/index.ts';
-import { createAuth } from '../../server/auth.ts';
-import { createRateLimit } from '../../server/rateLimits.ts';
-import { requestId } from '../../server/requestId.ts';
+import { createAuth } from '../../server/http/auth.ts';
+import { createRateLimit } from '../../server/http/rateLimits.ts';
+import { requestId } from '../../server/http/requestId.ts';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.ts';
 
 const secret = randomBytes(32).toString('base64');

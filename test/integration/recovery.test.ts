@@ -71,21 +71,25 @@ describe('recovery from lost Redis state and crashed effects', () => {
 
   it('should deliver an effect exactly once at the consumer when the writer dies between commit and effect', async () => {
     const document = newDocument();
-    const child = spawn(process.execPath, [fileURLToPath(new URL('../support/crashAfterCommit.ts', import.meta.url))], {
-      env: {
-        ...process.env,
-        FILOT_TEST_CRASH: JSON.stringify({
-          env: {
-            NODE_ENV: 'test',
-            DATABASE_URL: world.config.databaseUrl,
-            REDIS_URL: world.config.redisUrl,
-            REDIS_KEY_PREFIX: world.config.redisKeyPrefix,
-          },
-          document: { ...document, sha256: document.sha256.toString('hex') },
-        }),
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('../support/processes/crashAfterCommit.ts', import.meta.url))],
+      {
+        env: {
+          ...process.env,
+          FILOT_TEST_CRASH: JSON.stringify({
+            env: {
+              NODE_ENV: 'test',
+              DATABASE_URL: world.config.databaseUrl,
+              REDIS_URL: world.config.redisUrl,
+              REDIS_KEY_PREFIX: world.config.redisKeyPrefix,
+            },
+            document: { ...document, sha256: document.sha256.toString('hex') },
+          }),
+        },
+        stdio: ['ignore', 'inherit', 'inherit'],
       },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    );
     const [, signal] = (await new Promise((resolve) => child.once('exit', (...args) => resolve(args)))) as [
       number | null,
       NodeJS.Signals | null,

@@ -9,8 +9,8 @@ import { promisify } from 'node:util';
 import express from 'express';
 import jwt from 'jsonwebtoken';
 import { loadConfig } from '../../config/index.ts';
-import { createAuth } from '../../server/auth.ts';
-import { requestId } from '../../server/requestId.ts';
+import { createAuth } from '../../server/http/auth.ts';
+import { requestId } from '../../server/http/requestId.ts';
 
 const secret = randomBytes(32).toString('base64');
 const config = loadConfig({ JWT_SECRET: secret });

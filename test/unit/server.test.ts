@@ -8,8 +8,8 @@ import { z } from 'zod';
 import { DocumentNotFoundError, IllegalTransitionError } from '../../runtime/errors.ts';
 import type { Logger } from '../../runtime/ports.ts';
 import { createApp } from '../../server/app.ts';
-import { problemHandler } from '../../server/problems.ts';
-import { requestId } from '../../server/requestId.ts';
+import { problemHandler } from '../../server/http/problems.ts';
+import { requestId } from '../../server/http/requestId.ts';
 
 const METRICS_TOKEN = 'metrics-token-for-tests-0123456789abcdef';
 const logged: { message: string; fields?: Record<string, unknown> }[] = [];

@@ -7,8 +7,8 @@ import { assignToLanes, openThreadLane } from '../../../adapters/ocr/recognition
 import { recordingLogger } from '../../support/recordingLogger.ts';
 import { renderCard } from './syntheticCard.ts';
 
-const SCRIPTED = new URL('../../support/scriptedLaneThread.ts', import.meta.url);
-const BROKEN = new URL('../../support/brokenLaneThread.ts', import.meta.url);
+const SCRIPTED = new URL('../../support/threads/scriptedLaneThread.ts', import.meta.url);
+const BROKEN = new URL('../../support/threads/brokenLaneThread.ts', import.meta.url);
 const scripted = (onStopped?: (why: string) => void) =>
   openThreadLane(
     { modelPath: 'unused', threads: 1, precision: 'fp32' },

@@ -4,9 +4,9 @@ import { isOcrError } from '../../../adapters/ocr/errors.ts';
 import { createThreadedOcrEngine, type ThreadedOcrEngineOptions } from '../../../adapters/ocr/threadedEngine.ts';
 import { recordingLogger } from '../../support/recordingLogger.ts';
 
-const SCRIPTED = new URL('../../support/scriptedOcrThread.ts', import.meta.url);
-const BROKEN = new URL('../../support/brokenOcrThread.ts', import.meta.url);
-const HALF_BROKEN = new URL('../../support/halfBrokenOcrThread.ts', import.meta.url);
+const SCRIPTED = new URL('../../support/threads/scriptedOcrThread.ts', import.meta.url);
+const BROKEN = new URL('../../support/threads/brokenOcrThread.ts', import.meta.url);
+const HALF_BROKEN = new URL('../../support/threads/halfBrokenOcrThread.ts', import.meta.url);
 
 /** The storage key is the image: the scripted thread acts on the bytes it is given. */
 function options(overrides: Partial<ThreadedOcrEngineOptions> = {}): ThreadedOcrEngineOptions {

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parentPort } from 'node:worker_threads';
-import type { FromLane, LaneTensor, ToLane } from '../../adapters/ocr/recognitionLanes.ts';
+import type { FromLane, LaneTensor, ToLane } from '../../../adapters/ocr/recognitionLanes.ts';
 
 if (!parentPort) throw new Error('runs as a worker thread');
 const port = parentPort;

@@ -5,10 +5,10 @@ import {
   type DocumentSummary,
   type DocumentView,
   decodeCursor,
-} from '../adapters/postgres/documentQueries.ts';
-import type { DocumentStore } from '../runtime/ports.ts';
-import type { createAuth, Principal } from './auth.ts';
-import { HttpProblem } from './problems.ts';
+} from '../../adapters/postgres/documentQueries.ts';
+import type { DocumentStore } from '../../runtime/ports.ts';
+import type { createAuth, Principal } from '../http/auth.ts';
+import { HttpProblem } from '../http/problems.ts';
 
 /**
  * The client's view of its documents: list, detail and history. A user reaches only their own

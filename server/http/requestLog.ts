@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import type { Logger } from '../runtime/ports.ts';
+import type { Logger } from '../../runtime/ports.ts';
 
 /**
  * One `http.request` line per finished request: method, path (never the query string, which may

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
-import { DocumentNotFoundError, IllegalTransitionError, InvalidEventError } from '../runtime/errors.ts';
-import type { Logger } from '../runtime/ports.ts';
+import { DocumentNotFoundError, IllegalTransitionError, InvalidEventError } from '../../runtime/errors.ts';
+import type { Logger } from '../../runtime/ports.ts';
 
 /**
  * RFC 9457 problem documents for every error the API returns. The domain throws domain errors;

@@ -4,12 +4,12 @@
  * { env: {...config variables}, step: EngineStep }. Prints "ready" once consuming, and each log
  * line as JSON on stdout.
  */
-import { createLogger } from '../../adapters/logging/logger.ts';
-import { createDatabasePool } from '../../adapters/postgres/pool.ts';
-import { createRedis } from '../../adapters/redis/client.ts';
-import { loadConfig } from '../../config/index.ts';
-import { createRuntime } from '../../runtime/index.ts';
-import { createScriptedEngine, createScriptedEvaluator, type EngineStep } from './scriptedEngine.ts';
+import { createLogger } from '../../../adapters/logging/logger.ts';
+import { createDatabasePool } from '../../../adapters/postgres/pool.ts';
+import { createRedis } from '../../../adapters/redis/client.ts';
+import { loadConfig } from '../../../config/index.ts';
+import { createRuntime } from '../../../runtime/index.ts';
+import { createScriptedEngine, createScriptedEvaluator, type EngineStep } from '../scriptedEngine.ts';
 
 const settings = JSON.parse(process.env.FILOT_TEST_WORKER ?? '{}') as { env: Record<string, string>; step: EngineStep };
 const config = loadConfig(settings.env);

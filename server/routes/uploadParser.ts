@@ -1,6 +1,6 @@
 import busboy from 'busboy';
 import type { Request } from 'express';
-import { HttpProblem } from './problems.ts';
+import { HttpProblem } from '../http/problems.ts';
 
 /**
  * Reads a `multipart/form-data` upload with exactly the fields `type` and `file`, streamed and kept

@@ -4,13 +4,13 @@
  * { env: {...config variables}, document: NewDocument with sha256 as hex }.
  */
 
-import { createDocumentStore } from '../../adapters/postgres/documentStore.ts';
-import { createPiiCipher } from '../../adapters/postgres/piiCipher.ts';
-import { createDatabasePool } from '../../adapters/postgres/pool.ts';
-import { loadConfig } from '../../config/index.ts';
-import { createDocumentMachine } from '../../machines/document.machine.ts';
-import { createDocuments } from '../../runtime/documents.ts';
-import type { NewDocument } from '../../runtime/ports.ts';
+import { createDocumentStore } from '../../../adapters/postgres/documentStore.ts';
+import { createPiiCipher } from '../../../adapters/postgres/piiCipher.ts';
+import { createDatabasePool } from '../../../adapters/postgres/pool.ts';
+import { loadConfig } from '../../../config/index.ts';
+import { createDocumentMachine } from '../../../machines/document.machine.ts';
+import { createDocuments } from '../../../runtime/documents.ts';
+import type { NewDocument } from '../../../runtime/ports.ts';
 
 const settings = JSON.parse(process.env.FILOT_TEST_CRASH ?? '{}') as {
   env: Record<string, string>;

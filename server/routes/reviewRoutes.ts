@@ -1,11 +1,11 @@
 import { type Router as ExpressRouter, Router } from 'express';
 import { z } from 'zod';
-import { type createReviewQueue, type DocumentQueries, decodeCursor } from '../adapters/postgres/documentQueries.ts';
-import type { Documents } from '../runtime/documents.ts';
-import type { DocumentStorage } from '../runtime/ports.ts';
-import type { createAuth, Principal } from './auth.ts';
+import { type createReviewQueue, type DocumentQueries, decodeCursor } from '../../adapters/postgres/documentQueries.ts';
+import type { Documents } from '../../runtime/documents.ts';
+import type { DocumentStorage } from '../../runtime/ports.ts';
+import type { createAuth, Principal } from '../http/auth.ts';
+import { HttpProblem } from '../http/problems.ts';
 import { idParams, present } from './documentRoutes.ts';
-import { HttpProblem } from './problems.ts';
 
 /**
  * The internal review API (reviewer or admin): the queue of `needs_review` documents, a document's

@@ -1,9 +1,9 @@
 import { type Router as ExpressRouter, type RequestHandler, Router } from 'express';
-import type { DocumentQueries, DocumentSummary } from '../adapters/postgres/documentQueries.ts';
-import { FINAL_STATUSES } from '../machines/document.machine.ts';
-import type { createAuth, Principal } from './auth.ts';
+import type { DocumentQueries, DocumentSummary } from '../../adapters/postgres/documentQueries.ts';
+import { FINAL_STATUSES } from '../../machines/document.machine.ts';
+import type { createAuth, Principal } from '../http/auth.ts';
+import { HttpProblem } from '../http/problems.ts';
 import { idParams } from './documentRoutes.ts';
-import { HttpProblem } from './problems.ts';
 
 /**
  * The verdict a lending app needs: pending, approved, rejected or in review, with score and reasons,

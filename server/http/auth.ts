@@ -3,7 +3,7 @@ import type { RequestHandler } from 'express';
 import { Passport } from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import { z } from 'zod';
-import type { Config } from '../config/index.ts';
+import type { Config } from '../../config/index.ts';
 import { sendProblem } from './problems.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { type Router as ExpressRouter, Router } from 'express';
 import { type ZodType, z } from 'zod';
-import { DOCUMENT_TYPES, reasonSchema } from '../machines/document.events.ts';
-import { DOCUMENT_STATUSES } from '../machines/document.machine.ts';
+import { DOCUMENT_TYPES, reasonSchema } from '../../machines/document.events.ts';
+import { DOCUMENT_STATUSES } from '../../machines/document.machine.ts';
 import { idParams, listQuery } from './documentRoutes.ts';
 import { decisionBody, queueQuery } from './reviewRoutes.ts';
 import { uploadFields } from './uploadRoutes.ts';

@@ -2,12 +2,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import { type Router as ExpressRouter, type RequestHandler, Router } from 'express';
 import { imageSize } from 'image-size';
 import { z } from 'zod';
-import type { IdempotencyKeys } from '../adapters/postgres/idempotencyKeys.ts';
-import { DOCUMENT_TYPES } from '../machines/document.events.ts';
-import type { Documents } from '../runtime/documents.ts';
-import type { DocumentStorage } from '../runtime/ports.ts';
-import type { createAuth, Principal } from './auth.ts';
-import { HttpProblem } from './problems.ts';
+import type { IdempotencyKeys } from '../../adapters/postgres/idempotencyKeys.ts';
+import { DOCUMENT_TYPES } from '../../machines/document.events.ts';
+import type { Documents } from '../../runtime/documents.ts';
+import type { DocumentStorage } from '../../runtime/ports.ts';
+import type { createAuth, Principal } from '../http/auth.ts';
+import { HttpProblem } from '../http/problems.ts';
 import { readUpload, sniffMime } from './uploadParser.ts';
 
 /**

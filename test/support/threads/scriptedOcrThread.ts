@@ -4,7 +4,7 @@
  * answers (until aborted), `log` sends a log line first; anything else is read back as its text.
  */
 import { parentPort } from 'node:worker_threads';
-import type { FromThread, ToThread } from '../../adapters/ocr/threadProtocol.ts';
+import type { FromThread, ToThread } from '../../../adapters/ocr/threadProtocol.ts';
 
 if (!parentPort) throw new Error('runs as a worker thread');
 const port = parentPort;

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Config } from '../../config/index.ts';
-import type { EngineStep } from './scriptedEngine.ts';
+import type { Config } from '../../../config/index.ts';
+import type { EngineStep } from '../scriptedEngine.ts';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./workerProcess.ts', import.meta.url));
 
