@@ -72,6 +72,8 @@ export const ocrFailedSchema = z.strictObject({
   error: z.strictObject({
     code: z.string().regex(/^[a-z][a-z0-9_]{1,63}$/),
     message: z.string().max(500),
+    /** Retrying cannot help (the bytes fail the same way every time): straight to review. Absent on older events. */
+    permanent: z.boolean().optional(),
   }),
 });
 

@@ -74,6 +74,7 @@ export function createDocumentMachine(settings: DocumentMachineSettings = DEFAUL
       leaseMatches: ({ context, event }) =>
         'leaseToken' in event && context.leaseToken !== null && event.leaseToken === context.leaseToken,
       attemptsExhausted: ({ context }) => context.attempts >= settings.maxAttempts,
+      failureIsPermanent: ({ event }) => event.type === 'OCR_FAILED' && event.error.permanent === true,
       hasHardFailure: ({ context }) => hasSeverity(context.evaluation, 'reject'),
       scoreBelowRejectThreshold: ({ context }) =>
         context.evaluation !== null && context.evaluation.score < settings.rejectThreshold,
@@ -136,6 +137,12 @@ export function createDocumentMachine(settings: DocumentMachineSettings = DEFAUL
           OCR_FAILED: [
             {
               guard: and(['leaseMatches', 'attemptsExhausted']),
+              target: 'needs_review',
+              actions: ['recordOcrError', 'releaseLease', 'markReviewForOcrFailure'],
+            },
+            // The same bytes would fail the same way: the remaining attempts would only delay review.
+            {
+              guard: and(['leaseMatches', 'failureIsPermanent']),
               target: 'needs_review',
               actions: ['recordOcrError', 'releaseLease', 'markReviewForOcrFailure'],
             },

@@ -79,6 +79,8 @@ export type HistoryEntry = {
 };
 
 export type DocumentStore = {
+  /** Resolves when the database answers; the OCR workers probe it before pulling again after a failure. */
+  ping(): Promise<void>;
   load(documentId: string): Promise<StoredDocument | null>;
   insert(
     document: NewDocument,
@@ -130,8 +132,24 @@ export type OcrInput = { documentId: string; type: DocumentType; storageKey: str
 /** The OCR model behind the runtime. The onnxruntime engine lives in adapters/ocr. */
 export type OcrEngine = {
   readonly device: 'cuda' | 'cpu';
-  recognize(input: OcrInput, signal: AbortSignal): Promise<{ result: OcrResult; gpuProcessed: boolean }>;
+  /**
+   * Reads one document. An engine that queues work calls `onStarted` once, when it starts on this
+   * input (at once when it has no queue): the attempt's timeout counts from there, so waiting behind
+   * other documents never uses up this one's time. It rejects with an `OcrFailure` when it can.
+   */
+  recognize(
+    input: OcrInput,
+    signal: AbortSignal,
+    onStarted?: () => void,
+  ): Promise<{ result: OcrResult; gpuProcessed: boolean }>;
 };
+
+/**
+ * What an engine's error may say about itself: a stable lower_snake `code` for OCR_FAILED, and
+ * `permanent: true` when reading the same bytes again would fail the same way (the document then goes
+ * to review without using its remaining attempts).
+ */
+export type OcrFailure = Error & { code?: string; permanent?: boolean };
 
 export type Evaluation = {
   score: number;

@@ -17,6 +17,7 @@ import {
   type SessionFactory,
 } from './models.ts';
 import { DEFAULT_ORIENTATION_OPTIONS } from './orientation.ts';
+import type { PdfRenderWatch } from './pdf.ts';
 import { type PipelineSettings, runPipeline } from './pipeline.ts';
 import { DEFAULT_READING_ORDER } from './readingOrder.ts';
 import { openThreadLane } from './recognitionLanes.ts';
@@ -83,7 +84,7 @@ export type OnnxOcrEngineOptions = {
 export type OcrRun = { result: OcrResult; gpuProcessed: boolean; timings: Timings };
 
 export type OnnxOcrEngine = OcrEngine & {
-  recognizeImage(bytes: Buffer, mime: string, signal?: AbortSignal): Promise<OcrRun>;
+  recognizeImage(bytes: Buffer, mime: string, signal?: AbortSignal, watch?: PdfRenderWatch): Promise<OcrRun>;
   close(): Promise<void>;
 };
 
@@ -153,12 +154,13 @@ export async function createOnnxOcrEngine(options: OnnxOcrEngineOptions): Promis
     // Kept for the port's shape and for callers' logs; the bytes decide the format (see image.ts).
     _mime: string,
     signal: AbortSignal = new AbortController().signal,
+    watch: PdfRenderWatch = {},
   ): Promise<OcrRun> => {
     if (closed) throw new Error('the OCR engine is closed');
     signal.throwIfAborted();
     const started = performance.now();
     const timings: Timings = {};
-    const image = await loadImage(bytes, { maxPixels: options.maxPixels, maxSide: tuning.maxSide });
+    const image = await loadImage(bytes, { ...watch, maxPixels: options.maxPixels, maxSide: tuning.maxSide });
     timings.decode = performance.now() - started;
 
     const models = primary;
@@ -189,8 +191,10 @@ export async function createOnnxOcrEngine(options: OnnxOcrEngineOptions): Promis
       return primary.device;
     },
     recognizeImage,
-    async recognize(input, signal) {
+    async recognize(input, signal, onStarted) {
       signal.throwIfAborted();
+      // No queue here: the work starts now.
+      onStarted?.();
       const bytes = await options.readImage(input.storageKey);
       const { result, gpuProcessed, timings } = await recognizeImage(bytes, input.mime, signal);
       // No text here: OCR output is PII.

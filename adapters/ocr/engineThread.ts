@@ -68,7 +68,10 @@ async function close() {
 async function recognize(id: number, bytes: Uint8Array, mime: string, controller: AbortController) {
   try {
     const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const { result, gpuProcessed, timings } = await engine.recognizeImage(buffer, mime, controller.signal);
+    const { result, gpuProcessed, timings } = await engine.recognizeImage(buffer, mime, controller.signal, {
+      // Posted before MuPDF blocks this thread: the main thread still gets it and can time the render.
+      onRender: (phase) => post({ type: 'pdf_render', id, phase }),
+    });
     post({ type: 'done', id, result, gpuProcessed, timings, device: engine.device });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -1,6 +1,6 @@
 import sharp, { type Metadata } from 'sharp';
 import { ocrError } from './errors.ts';
-import { renderPdfFirstPage } from './pdf.ts';
+import { type PdfRenderWatch, renderPdfFirstPage } from './pdf.ts';
 import type { Raster } from './raster.ts';
 
 /**
@@ -19,7 +19,7 @@ export type LoadedImage = {
   source: 'jpeg' | 'png' | 'webp' | 'pdf';
 };
 
-export type LoadImageOptions = {
+export type LoadImageOptions = PdfRenderWatch & {
   /** Refuse images (and PDF pages or their embedded images) with more pixels than this. */
   maxPixels: number;
   /** Long side of the working raster; larger images are downscaled while decoding. */
@@ -34,7 +34,7 @@ const DECODABLE = new Set(['jpeg', 'png', 'webp']);
  */
 export async function loadImage(bytes: Uint8Array, options: LoadImageOptions): Promise<LoadedImage> {
   if (isPdf(bytes)) {
-    const raster = await renderPdfFirstPage(bytes, options.maxPixels);
+    const raster = await renderPdfFirstPage(bytes, options.maxPixels, options);
     const fitted = raster.width > options.maxSide || raster.height > options.maxSide;
     return {
       raster: fitted ? await downscale(raster, options.maxSide) : raster,

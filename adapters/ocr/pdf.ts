@@ -1,38 +1,47 @@
 import { ocrError } from './errors.ts';
+import { loadMupdf, type Mupdf } from './mupdfModule.ts';
+import { inspectPdfDocument, PDF_LIMITS } from './pdfStructure.ts';
 import type { Raster } from './raster.ts';
 
 /**
  * Renders the first page of a PDF in-process with MuPDF (WebAssembly: no external binary, no
- * temporary files). The module is imported on first use because loading its WASM takes a while
- * and most uploads are images.
+ * temporary files), after the structure check (pdfStructure.ts) has found it cheap enough to draw.
+ *
+ * MuPDF runs synchronously and cannot be interrupted from JavaScript. `onRender` is told when the
+ * work in MuPDF (open, check, draw) starts and ends, so that whoever owns the thread can stop one
+ * that stays in it too long (threadedEngine.ts): nothing inside the thread can.
  */
 
-type MupdfModule = typeof import('mupdf');
-let mupdfModule: Promise<MupdfModule> | undefined;
-const loadMupdf = () => {
-  mupdfModule ??= import('mupdf').then((module) => {
-    // MuPDF prints warnings about malformed files to the console; they are not ours to log.
-    module.setLog(null);
-    return module;
-  });
-  return mupdfModule;
-};
+export type PdfRenderWatch = { onRender?: (phase: 'start' | 'end') => void };
 
 /** Long side of the rendered page: ID-card text stays readable without a large bitmap. */
 export const PDF_RENDER_LONG_SIDE = 1500;
 
-/** Image XObjects nested deeper than this inside form XObjects are not inspected (nor expected on an ID scan). */
-const MAX_RESOURCE_DEPTH = 4;
+/** As deep as the structure check lets forms nest: no image a renderer would draw goes unchecked. */
+const MAX_RESOURCE_DEPTH = PDF_LIMITS.formDepth;
 
-export async function renderPdfFirstPage(bytes: Uint8Array, maxPixels: number): Promise<Raster> {
+export async function renderPdfFirstPage(
+  bytes: Uint8Array,
+  maxPixels: number,
+  watch: PdfRenderWatch = {},
+): Promise<Raster> {
   const mupdf = await loadMupdf();
+  watch.onRender?.('start');
+  try {
+    return render(mupdf, bytes, maxPixels);
+  } finally {
+    watch.onRender?.('end');
+  }
+}
+
+function render(mupdf: Mupdf, bytes: Uint8Array, maxPixels: number): Raster {
   const owned: { destroy(): void }[] = [];
   const own = <T extends { destroy(): void }>(value: T): T => {
     owned.push(value);
     return value;
   };
   try {
-    let document: ReturnType<MupdfModule['Document']['openDocument']>;
+    let document: ReturnType<Mupdf['Document']['openDocument']>;
     try {
       document = own(mupdf.Document.openDocument(bytes, 'application/pdf'));
     } catch (error) {
@@ -40,6 +49,14 @@ export async function renderPdfFirstPage(bytes: Uint8Array, maxPixels: number): 
     }
     if (document.needsPassword()) throw ocrError('image_unreadable', 'the PDF is encrypted');
     if (document.countPages() < 1) throw ocrError('image_unreadable', 'the PDF has no pages');
+    // Also checked at upload; checked again here for files stored before that check existed.
+    const pdf = document.asPDF();
+    const verdict = pdf ? inspectPdfDocument(pdf) : undefined;
+    if (verdict && !verdict.ok) {
+      throw verdict.code === 'pdf_unreadable'
+        ? ocrError('image_unreadable', verdict.detail)
+        : ocrError('pdf_too_complex', verdict.detail);
+    }
 
     let page: ReturnType<typeof document.loadPage>;
     try {
@@ -98,11 +115,18 @@ function pixmapToRaster(pixmap: import('mupdf').Pixmap): Raster {
 }
 
 function refuseLargeImages(pageObject: import('mupdf').PDFObject, maxPixels: number) {
+  // Each object once per depth at most: ten names for the same form on every level would otherwise
+  // cost 10^depth visits. Seen again higher up, it is visited again, as its images may lie deeper.
+  const shallowest = new Map<number, number>();
   const visit = (resources: import('mupdf').PDFObject, depth: number) => {
     if (depth > MAX_RESOURCE_DEPTH || resources.isNull()) return;
     const xObjects = resources.get('XObject');
     if (!xObjects.isDictionary()) return;
     xObjects.forEach((value) => {
+      if (value.isIndirect()) {
+        if ((shallowest.get(value.asIndirect()) ?? Number.POSITIVE_INFINITY) <= depth) return;
+        shallowest.set(value.asIndirect(), depth);
+      }
       const xObject = value.resolve();
       const subtype = xObject.get('Subtype');
       const kind = subtype.isName() ? subtype.asName() : '';

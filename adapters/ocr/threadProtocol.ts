@@ -37,5 +37,7 @@ export type FromThread =
       device: 'cuda' | 'cpu';
     }
   | { type: 'failed'; id: number; error: ThreadError }
+  /** Around the PDF render, which cannot be interrupted inside the thread: the main thread times it. */
+  | { type: 'pdf_render'; id: number; phase: 'start' | 'end' }
   | { type: 'log'; level: LogLevel; message: string; fields?: Record<string, unknown> }
   | { type: 'fallback'; reason: string };

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { OcrResult } from '../../machines/document.events.ts';
 import type { Logger, OcrEngine, OcrInput } from '../../runtime/ports.ts';
-import { type OcrErrorCode, ocrError } from './errors.ts';
+import { isOcrErrorCode, ocrError } from './errors.ts';
 import type { FromThread, ThreadError, ThreadSettings, ToThread } from './threadProtocol.ts';
 import { roundTimings } from './timings.ts';
 
@@ -11,10 +11,18 @@ import { roundTimings } from './timings.ts';
  * the calling JavaScript thread, so an engine on the main thread would stall HTTP requests, event
  * streams and lease heartbeats for the length of every model call (a detection here: ~200 ms).
  *
- * The image is read on the main thread and handed over with the job. Each thread takes one job at a
- * time; the rest wait in order. A thread that dies fails its job (the runtime retries the document)
- * and is replaced. Aborting a job that waits drops it; aborting a running one asks its thread to stop
- * at the next stage, and the thread takes new work once it has.
+ * Each thread takes one job at a time; the rest wait in order, and a job's `onStarted` is called
+ * when a thread takes it (the runtime's timeout counts from there). The image is read as soon as the
+ * job is queued, so it is usually there by then, and handed over with the job. A thread that dies
+ * fails its job (the runtime retries the document) and is replaced.
+ *
+ * A thread can be stuck where it cannot be reached: MuPDF renders synchronously in WASM, and only
+ * terminating the thread stops it. So the main thread keeps a watchdog per thread:
+ * - a PDF render that takes longer than `pdfRenderBudgetMs` fails its job with `pdf_too_complex`;
+ * - a job aborted while it runs (timeout, lease lost, shutdown) is answered at once, and its thread
+ *   must report back within `abortGraceMs`.
+ * Either way the thread, and the recognition-lane threads it started, are terminated and a new
+ * thread takes its place; jobs waiting in the queue keep their place and their time.
  */
 export type ThreadedOcrEngineOptions = ThreadSettings & {
   /** Engine threads; on a CPU each uses `threads` onnxruntime threads, so threads × threads ≈ cores. */
@@ -24,22 +32,62 @@ export type ThreadedOcrEngineOptions = ThreadSettings & {
   onFallback?: (reason: string) => void;
   /** The thread's module; tests give one that misbehaves on purpose. */
   threadModule?: URL;
+  /** Default PDF_RENDER_BUDGET_MS. */
+  pdfRenderBudgetMs?: number;
+  /** Default ABORT_GRACE_MS. */
+  abortGraceMs?: number;
 };
+
+/**
+ * Opening, checking and drawing the first page of a PDF, at most. An ID scan takes well under a
+ * second (15–50 ms here); a file that passed the structure check (pdfStructure.ts) and still takes
+ * this long is built to be slow.
+ */
+export const PDF_RENDER_BUDGET_MS = 5000;
+
+/** How long a thread may take to stop an aborted job (it checks between stages) before it is replaced. */
+export const ABORT_GRACE_MS = 1000;
 
 export type ThreadedOcrEngine = OcrEngine & { close(): Promise<void> };
 
 type Outcome = { value: { result: OcrResult; gpuProcessed: boolean } } | { error: unknown };
 
 /** `settle` answers the caller once; later outcomes (a thread replying after an abort) are ignored. */
-type Job = { id: number; input: OcrInput; bytes: Buffer; settle(outcome: Outcome): void };
+type Job = {
+  id: number;
+  input: OcrInput;
+  /** Read from the moment the job is queued. */
+  bytes: Promise<Buffer>;
+  onStarted: (() => void) | undefined;
+  /** The bytes went to the thread: from then on only the thread, or terminating it, stops the job. */
+  posted: boolean;
+  settle(outcome: Outcome): void;
+};
 
-type Slot = { worker: Worker; device: 'cuda' | 'cpu'; job?: Job };
+type Slot = {
+  worker: Worker;
+  device: 'cuda' | 'cpu';
+  job?: Job;
+  /** Armed while a PDF renders, or after an abort: when it fires, the thread is terminated. */
+  watchdog?: ReturnType<typeof setTimeout>;
+  /** Its job was aborted: the thread is expected to report back, nothing else from it counts. */
+  stopping?: boolean;
+};
 
 const ENGINE_THREAD = new URL('./engineThread.ts', import.meta.url);
 
 export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions): Promise<ThreadedOcrEngine> {
   // The threads get the rest as workerData: plain data, the engine's own options.
-  const { engineThreads, readImage, logger, onFallback, threadModule, ...settings } = options;
+  const {
+    engineThreads,
+    readImage,
+    logger,
+    onFallback,
+    threadModule,
+    pdfRenderBudgetMs = PDF_RENDER_BUDGET_MS,
+    abortGraceMs = ABORT_GRACE_MS,
+    ...settings
+  } = options;
   const slots = new Set<Slot>();
   const waiting: Job[] = [];
   let starting = 0;
@@ -51,12 +99,36 @@ export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions)
       if (slot.job) continue;
       const job = waiting.shift();
       if (!job) return;
-      slot.job = job;
-      // A copy of its own, moved to the thread: the read buffer may be a slice of a shared pool.
-      const bytes = new Uint8Array(job.bytes);
-      const message: ToThread = { type: 'recognize', id: job.id, bytes, mime: job.input.mime };
-      slot.worker.postMessage(message, [bytes.buffer]);
+      start(slot, job);
     }
+  };
+
+  const start = (slot: Slot, job: Job) => {
+    slot.job = job;
+    slot.stopping = false;
+    job.onStarted?.();
+    job.bytes.then(
+      (bytes) => {
+        // Aborted, or the thread was lost, while the bytes were still being read.
+        if (slot.job !== job || !slots.has(slot)) return;
+        job.posted = true;
+        // A copy of its own, moved to the thread: the read buffer may be a slice of a shared pool.
+        const copy = new Uint8Array(bytes);
+        const message: ToThread = { type: 'recognize', id: job.id, bytes: copy, mime: job.input.mime };
+        slot.worker.postMessage(message, [copy.buffer]);
+      },
+      (error: unknown) => {
+        if (slot.job !== job) return;
+        slot.job = undefined;
+        job.settle({ error });
+        dispatch();
+      },
+    );
+  };
+
+  const disarm = (slot: Slot) => {
+    clearTimeout(slot.watchdog);
+    slot.watchdog = undefined;
   };
 
   /** Logs and fallbacks may come at any time, also while a thread opens its engine. */
@@ -67,24 +139,41 @@ export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions)
     return true;
   };
 
+  const onRender = (slot: Slot, message: FromThread & { type: 'pdf_render' }) => {
+    if (slot.job?.id !== message.id || slot.stopping) return;
+    disarm(slot);
+    if (message.phase === 'start') {
+      slot.watchdog = setTimeout(
+        () =>
+          terminate(
+            slot,
+            'pdf_render_budget',
+            ocrError('pdf_too_complex', `the PDF page took longer than ${pdfRenderBudgetMs} ms to render`),
+          ),
+        pdfRenderBudgetMs,
+      );
+    }
+  };
+
   const onOutcome = (slot: Slot, message: FromThread & { type: 'done' | 'failed' }) => {
     const job = slot.job;
+    if (job?.id !== message.id) return;
+    disarm(slot);
     slot.job = undefined;
-    if (job && job.id === message.id) {
-      if (message.type === 'done') {
-        slot.device = message.device;
-        // No text here: OCR output is PII.
-        logger.debug('ocr.completed', {
-          documentId: job.input.documentId,
-          gpuProcessed: message.gpuProcessed,
-          lines: message.result.lines.length,
-          rotation: message.result.rotation,
-          timings: roundTimings(message.timings),
-        });
-        job.settle({ value: { result: message.result, gpuProcessed: message.gpuProcessed } });
-      } else {
-        job.settle({ error: restoreError(message.error) });
-      }
+    slot.stopping = false;
+    if (message.type === 'done') {
+      slot.device = message.device;
+      // No text here: OCR output is PII.
+      logger.debug('ocr.completed', {
+        documentId: job.input.documentId,
+        gpuProcessed: message.gpuProcessed,
+        lines: message.result.lines.length,
+        rotation: message.result.rotation,
+        timings: roundTimings(message.timings),
+      });
+      job.settle({ value: { result: message.result, gpuProcessed: message.gpuProcessed } });
+    } else {
+      job.settle({ error: restoreError(message.error) });
     }
     dispatch();
   };
@@ -97,6 +186,7 @@ export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions)
       const failedToStart = (why: string) => reject(new Error(`an OCR thread failed to start: ${why}`));
       worker.on('message', (message: FromThread) => {
         if (onNotice(message)) return;
+        if (slot && message.type === 'pdf_render') return onRender(slot, message);
         if (slot && (message.type === 'done' || message.type === 'failed')) return onOutcome(slot, message);
         if (!slot && message.type === 'ready') {
           slot = { worker, device: message.device };
@@ -112,11 +202,43 @@ export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions)
   /** A thread died: its job fails, and a new thread takes its place. */
   const lost = (slot: Slot, why: string) => {
     if (!slots.delete(slot)) return;
+    disarm(slot);
     void slot.worker.terminate();
     if (closed) return;
     logger.error('ocr.thread_lost', { reason: why.slice(0, 300), device: slot.device });
     if (slot.job) slot.job.settle({ error: new Error('the OCR thread running this document stopped') });
     replace();
+  };
+
+  /**
+   * A thread that will not come back by itself: stopped from outside. Node stops the worker threads
+   * it started (its recognition lanes) with it. Its 'exit' comes later and finds it gone from `slots`.
+   */
+  const terminate = (slot: Slot, reason: 'pdf_render_budget' | 'abort_ignored', error: Error) => {
+    if (!slots.delete(slot)) return;
+    disarm(slot);
+    void slot.worker.terminate();
+    logger.warn('ocr.thread_terminated', { reason, documentId: slot.job?.input.documentId, device: slot.device });
+    slot.job?.settle({ error });
+    slot.job = undefined;
+    if (!closed) replace();
+  };
+
+  /** The caller has been answered; the thread must still let go of the job, or be replaced. */
+  const stopRunning = (slot: Slot, job: Job) => {
+    if (!job.posted) {
+      // Only its bytes were awaited: the thread never saw it and is free now.
+      slot.job = undefined;
+      return dispatch();
+    }
+    if (slot.stopping) return;
+    slot.stopping = true;
+    disarm(slot);
+    slot.worker.postMessage({ type: 'abort', id: job.id } satisfies ToThread);
+    slot.watchdog = setTimeout(
+      () => terminate(slot, 'abort_ignored', new Error('the OCR thread did not stop an aborted job')),
+      abortGraceMs,
+    );
   };
 
   const replace = () => {
@@ -155,17 +277,17 @@ export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions)
       return [...slots].every((slot) => slot.device === 'cuda') && slots.size > 0 ? 'cuda' : 'cpu';
     },
 
-    async recognize(input, signal) {
+    async recognize(input, signal, onStarted) {
       if (closed) throw new Error('the OCR engine is closed');
-      signal.throwIfAborted();
-      const bytes = await readImage(input.storageKey);
       signal.throwIfAborted();
       return new Promise((resolve, reject) => {
         let settled = false;
         const job: Job = {
           id: nextId++,
           input,
-          bytes,
+          bytes: readImage(input.storageKey),
+          onStarted,
+          posted: false,
           settle(outcome) {
             if (settled) return;
             settled = true;
@@ -174,13 +296,18 @@ export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions)
             else reject(outcome.error);
           },
         };
+        // A read that fails while the job waits fails it there; once started, `start` reports it.
+        job.bytes.catch((error: unknown) => {
+          const queued = waiting.indexOf(job);
+          if (queued < 0) return;
+          waiting.splice(queued, 1);
+          job.settle({ error });
+        });
         function onAbort() {
+          job.settle({ error: signal.reason });
           const queued = waiting.indexOf(job);
           if (queued >= 0) waiting.splice(queued, 1);
-          for (const slot of slots) {
-            if (slot.job === job) slot.worker.postMessage({ type: 'abort', id: job.id } satisfies ToThread);
-          }
-          job.settle({ error: signal.reason });
+          for (const slot of slots) if (slot.job === job) stopRunning(slot, job);
         }
         signal.addEventListener('abort', onAbort, { once: true });
         if (slots.size === 0 && starting === 0) {
@@ -199,6 +326,7 @@ export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions)
       await Promise.all(
         [...slots].map(async (slot) => {
           slots.delete(slot);
+          disarm(slot);
           const exited = new Promise((resolve) => slot.worker.once('exit', resolve));
           slot.worker.postMessage({ type: 'close' } satisfies ToThread);
           // The thread releases its sessions and exits; one stuck in a long model call is stopped.
@@ -212,10 +340,6 @@ export async function createThreadedOcrEngine(options: ThreadedOcrEngineOptions)
   };
 }
 
-const OCR_ERROR_CODES: readonly string[] = ['image_too_large', 'image_unreadable'] satisfies OcrErrorCode[];
-
 function restoreError(error: ThreadError): Error {
-  return error.code && OCR_ERROR_CODES.includes(error.code)
-    ? ocrError(error.code as OcrErrorCode, error.message)
-    : new Error(error.message);
+  return isOcrErrorCode(error.code) ? ocrError(error.code, error.message) : new Error(error.message);
 }

@@ -239,6 +239,10 @@ export function createDocumentStore(
       };
     },
 
+    async ping() {
+      await pool.query(sql.unsafe`SELECT 1`);
+    },
+
     async extendLease(documentId, leaseToken, leaseMs) {
       const result = await pool.query(sql.prepared('filot_extend_lease', documentIdRow)`
         UPDATE documents SET lease_expires_at = now() + ${leaseMs}::int * interval '1 millisecond'

@@ -19,7 +19,14 @@ import { readUpload, sniffMime } from './uploadParser.ts';
 /** The form fields besides the file (the OpenAPI document describes the file beside it). */
 export const uploadFields = z.strictObject({ type: z.enum(DOCUMENT_TYPES) });
 
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,255}$/;
+/**
+ * Whether a PDF can be drawn at a bounded cost, from its structure (adapters/ocr/pdfStructure.ts).
+ * `code` is stable; `detail` is written for the client and names limits, never content.
+ */
+export type PdfInspection = (file: Uint8Array) => Promise<{ ok: true } | { ok: false; code: string; detail: string }>;
+
+/** The shape of an `Idempotency-Key` (published in the OpenAPI document as its pattern). */
+export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,255}$/;
 /** Room for the multipart boundaries, headers and the `type` field around the file. */
 const MULTIPART_OVERHEAD_BYTES = 16 * 1024;
 
@@ -31,6 +38,8 @@ export function uploadRoutes(deps: {
   maxUploadBytes: number;
   maxPixels: number;
   uploadLimit?: RequestHandler;
+  /** Checks a PDF's structure before it is stored; without it PDFs are only checked at OCR time. */
+  inspectPdf?: PdfInspection;
 }): ExpressRouter {
   const router = Router();
   const problem = (status: number, title: string, detail: string) => new HttpProblem({ status, title, detail });
@@ -64,6 +73,16 @@ export function uploadRoutes(deps: {
       }
       if (pixels === 0) throw problem(422, 'Unprocessable Content', 'The image has no size.');
       if (pixels > deps.maxPixels) throw problem(413, 'Content Too Large', 'The image has too many pixels.');
+    } else if (deps.inspectPdf) {
+      // A few kilobytes of nested forms can hold an OCR thread for minutes: refused before it is stored.
+      const verdict = await deps.inspectPdf(file);
+      if (!verdict.ok)
+        throw new HttpProblem({
+          status: 422,
+          title: 'Unprocessable Content',
+          detail: verdict.detail,
+          errors: [{ path: 'file', code: verdict.code, message: verdict.detail }],
+        });
     }
 
     const sha256 = createHash('sha256').update(file).digest();

@@ -75,6 +75,11 @@ function sampleEvents(settings: DocumentMachineSettings): DocumentEvent[] {
       durationMs: 12,
     });
     events.push({ type: 'OCR_FAILED', leaseToken, error: { code: 'ocr_timeout', message: 'timed out' } });
+    events.push({
+      type: 'OCR_FAILED',
+      leaseToken,
+      error: { code: 'pdf_too_complex', message: 'too many paints', permanent: true },
+    });
     events.push({ type: 'LEASE_EXPIRED', leaseToken });
   }
   for (const reasons of REASON_SETS)
@@ -120,7 +125,8 @@ const ocrFailure =
   (context: DocumentContext, event: DocumentEvent & { leaseToken: string }, settings: DocumentMachineSettings) => {
     if (!leaseMatches(context, event)) return null;
     const common = { leaseToken: null, lastErrorCode: errorCode(event) };
-    return context.attempts >= settings.maxAttempts
+    const permanent = event.type === 'OCR_FAILED' && event.error.permanent === true;
+    return context.attempts >= settings.maxAttempts || permanent
       ? { target: 'needs_review' as const, context: { ...common, reviewReason: reviewReason } }
       : { target: 'uploaded' as const, context: { ...common, reviewReason: null } };
   };
@@ -398,6 +404,49 @@ describe('the document machine', () => {
       const thrice = createDocumentMachine({ ...DEFAULT_MACHINE_SETTINGS, maxAttempts: 3 });
       assert.equal(transition(once, processingAt(once, 1), failure)[0].value, 'needs_review');
       assert.equal(transition(thrice, processingAt(thrice, 1), failure)[0].value, 'uploaded');
+    });
+  });
+
+  describe('permanent OCR failures', () => {
+    const failure = (error: { code: string; permanent?: boolean }): DocumentEvent => ({
+      type: 'OCR_FAILED',
+      leaseToken: leaseFor(1),
+      error: { message: 'm', ...error },
+    });
+    const cases: [error: { code: string; permanent?: boolean }, status: DocumentStatus][] = [
+      [{ code: 'pdf_too_complex', permanent: true }, 'needs_review'],
+      [{ code: 'image_unreadable', permanent: true }, 'needs_review'],
+      [{ code: 'image_too_large', permanent: true }, 'needs_review'],
+      [{ code: 'ocr_timeout', permanent: false }, 'uploaded'],
+      [{ code: 'ocr_timeout' }, 'uploaded'],
+      // An event written before `permanent` existed keeps its meaning: retried.
+      [{ code: 'image_unreadable' }, 'uploaded'],
+    ];
+    for (const [error, status] of cases) {
+      it(`should send ${JSON.stringify(error)} on the first of three attempts to ${status}`, () => {
+        const thrice = createDocumentMachine({ ...DEFAULT_MACHINE_SETTINGS, maxAttempts: 3 });
+        const event = failure(error);
+        assert.equal(documentEventSchema.safeParse(event).success, true);
+        const [next, actions] = transition(thrice, processingAt(thrice, 1), event);
+        assert.equal(next.value, status);
+        assert.equal(next.context.lastErrorCode, error.code);
+        assert.equal(next.context.leaseToken, null);
+        assert.equal(next.context.reviewReason, status === 'needs_review' ? 'ocr_failed' : null);
+        assert.equal(
+          actions.some((action) => action.type === 'requestOcr'),
+          status === 'uploaded',
+        );
+      });
+    }
+
+    it('should still refuse a permanent failure carrying a stale lease token', () => {
+      const snapshot = processingAt(machine, 1);
+      const event: DocumentEvent = {
+        type: 'OCR_FAILED',
+        leaseToken: NEVER_ISSUED_LEASE,
+        error: { code: 'pdf_too_complex', message: 'm', permanent: true },
+      };
+      assert.equal(transition(machine, snapshot, event)[0], snapshot);
     });
   });
 

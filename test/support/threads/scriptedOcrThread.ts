@@ -1,7 +1,9 @@
 /**
  * A stand-in for adapters/ocr/engineThread.ts that speaks the same protocol without models, for
  * testing the thread pool. The image's bytes say what to do: `crash` ends the thread, `hang` never
- * answers (until aborted), `log` sends a log line first; anything else is read back as its text.
+ * answers (until aborted), `log` sends a log line first, `block` holds the thread without ever
+ * yielding (an abort never reaches it), `slow-render` does the same after announcing a PDF render,
+ * as MuPDF does on a hostile file; anything else is read back as its text.
  */
 import { parentPort } from 'node:worker_threads';
 import type { FromThread, ToThread } from '../../../adapters/ocr/threadProtocol.ts';
@@ -16,6 +18,8 @@ port.on('message', (message: ToThread) => {
   const text = Buffer.from(message.bytes).toString('utf8');
   if (text === 'crash') process.exit(3);
   if (text === 'hang') return;
+  if (text === 'slow-render') post({ type: 'pdf_render', id: message.id, phase: 'start' });
+  if (text === 'block' || text === 'slow-render') return holdThisThread();
   if (text === 'too-large')
     return post({ type: 'failed', id: message.id, error: { message: 'too many pixels', code: 'image_too_large' } });
   if (text === 'log') post({ type: 'log', level: 'warn', message: 'scripted.notice', fields: { id: message.id } });
@@ -33,6 +37,11 @@ port.on('message', (message: ToThread) => {
     device: 'cpu',
   });
 });
+
+/** Blocks the thread for good, as a synchronous WASM call does: only terminating the thread ends it. */
+function holdThisThread() {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+}
 
 post({ type: 'fallback', reason: 'cuda_unavailable: scripted' });
 post({ type: 'ready', device: 'cpu' });

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { createOnnxOcrEngine, type OnnxOcrEngine } from '../../../adapters/ocr/engine.ts';
 import { type OcrResult, ocrResultSchema } from '../../../machines/document.events.ts';
+import { nestedFormPdf } from '../../support/nestedFormPdf.ts';
 import { recordingLogger } from '../../support/recordingLogger.ts';
 import { pdfWithDeclaredImage, pdfWithImage, pngBomb } from './fixtures.ts';
 import { CARD_FIELDS, renderCard } from './syntheticCard.ts';
@@ -183,6 +184,16 @@ describe('the onnxruntime OCR engine', () => {
     await assert.rejects(engine.recognizeImage(pdfWithDeclaredImage(20_000, 20_000), 'application/pdf'), {
       code: 'image_too_large',
     });
+  });
+
+  it('should refuse a PDF of deeply nested forms with pdf_too_complex, telling the watcher around MuPDF', async () => {
+    const phases: string[] = [];
+    const pdf = nestedFormPdf({ depth: 8, fanOut: 10 });
+    await assert.rejects(
+      engine.recognizeImage(pdf, 'application/pdf', undefined, { onRender: (phase) => phases.push(phase) }),
+      { code: 'pdf_too_complex', permanent: true, message: 'The PDF nests forms more than 6 deep.' },
+    );
+    assert.deepEqual(phases, ['start', 'end']);
   });
 
   it('should refuse a decompression bomb quickly, before decoding it', async () => {

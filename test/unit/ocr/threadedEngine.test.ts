@@ -3,8 +3,10 @@ import { describe, it } from 'node:test';
 import { isOcrError } from '../../../adapters/ocr/errors.ts';
 import { createThreadedOcrEngine, type ThreadedOcrEngineOptions } from '../../../adapters/ocr/threadedEngine.ts';
 import { recordingLogger } from '../../support/recordingLogger.ts';
+import { TICKS_CHANNEL } from '../../support/threads/tickingThread.ts';
 
 const SCRIPTED = new URL('../../support/threads/scriptedOcrThread.ts', import.meta.url);
+const NESTING = new URL('../../support/threads/nestingOcrThread.ts', import.meta.url);
 const BROKEN = new URL('../../support/threads/brokenOcrThread.ts', import.meta.url);
 const HALF_BROKEN = new URL('../../support/threads/halfBrokenOcrThread.ts', import.meta.url);
 
@@ -30,6 +32,7 @@ const input = (key: string) => ({
   mime: 'image/jpeg',
 });
 const never = () => new AbortController().signal;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the threaded OCR engine', () => {
   it('should read each image in a thread and pass its logs and fallbacks to the main thread', async () => {
@@ -94,6 +97,134 @@ describe('the threaded OCR engine', () => {
       // The one thread is free again once it has answered the abort.
       assert.equal((await engine.recognize(input('next'), never())).result.text, 'next');
     } finally {
+      await engine.close();
+    }
+  });
+
+  it('should tell a job it started when a thread takes it, not while it waits', async () => {
+    const engine = await createThreadedOcrEngine(options());
+    try {
+      const started: string[] = [];
+      const running = new AbortController();
+      const hanging = engine.recognize(input('hang'), running.signal, () => started.push('hang'));
+      const queued = engine.recognize(input('queued'), never(), () => started.push('queued'));
+      await sleep(50);
+      assert.deepEqual(started, ['hang']);
+      running.abort(new Error('timed out'));
+      await assert.rejects(hanging, /timed out/);
+      assert.equal((await queued).result.text, 'queued');
+      assert.deepEqual(started, ['hang', 'queued']);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('should fail a job whose image cannot be read, and go on with the next', async () => {
+    const engine = await createThreadedOcrEngine(
+      options({
+        readImage: async (key) => {
+          if (key === 'missing') throw new Error('no such file');
+          return Buffer.from(key);
+        },
+      }),
+    );
+    try {
+      const [missing, next] = await Promise.allSettled([
+        engine.recognize(input('missing'), never()),
+        engine.recognize(input('next'), never()),
+      ]);
+      assert.equal(missing.status, 'rejected');
+      assert.match(String((missing as PromiseRejectedResult).reason), /no such file/);
+      assert.equal(next.status === 'fulfilled' && next.value.result.text, 'next');
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('should answer an aborted job at once, terminate its thread when it does not stop, and run the next job', async () => {
+    const { logger, entries } = recordingLogger();
+    const engine = await createThreadedOcrEngine(options({ logger, abortGraceMs: 200 }));
+    try {
+      const running = new AbortController();
+      const started: string[] = [];
+      const blocked = engine.recognize(input('block'), running.signal, () => started.push('block'));
+      const next = engine.recognize(input('next'), never(), () => started.push('next'));
+      await sleep(50);
+      running.abort(new Error('timed out'));
+      await assert.rejects(blocked, /timed out/);
+      // The caller has its answer; the thread has not let go yet, so the next job has not started.
+      assert.equal(
+        entries.some((entry) => entry.message === 'ocr.thread_terminated'),
+        false,
+      );
+      assert.deepEqual(started, ['block']);
+      assert.equal((await next).result.text, 'next');
+      assert.deepEqual(started, ['block', 'next']);
+      const terminated = entries.filter((entry) => entry.message === 'ocr.thread_terminated');
+      assert.deepEqual(
+        terminated.map((entry) => [entry.level, entry.fields?.reason, entry.fields?.documentId]),
+        [['warn', 'abort_ignored', 'doc-block']],
+      );
+      assert.equal(
+        entries.some((entry) => entry.message === 'ocr.thread_lost'),
+        false,
+      );
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('should fail a PDF render over its budget with pdf_too_complex and read the next card on a new thread', async () => {
+    const { logger, entries } = recordingLogger();
+    const engine = await createThreadedOcrEngine(options({ logger, pdfRenderBudgetMs: 100 }));
+    try {
+      const slow = engine.recognize(input('slow-render'), never());
+      const next = engine.recognize(input('next'), never());
+      await assert.rejects(slow, (error) => {
+        assert.ok(isOcrError(error));
+        assert.equal(error.code, 'pdf_too_complex');
+        assert.equal(error.permanent, true);
+        return true;
+      });
+      assert.equal((await next).result.text, 'next');
+      assert.deepEqual(
+        entries.filter((entry) => entry.message === 'ocr.thread_terminated').map((entry) => entry.fields?.reason),
+        ['pdf_render_budget'],
+      );
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('should stop the threads a terminated thread had started', async () => {
+    const { logger, entries } = recordingLogger();
+    const ticks = new Map<number, number>();
+    const channel = new BroadcastChannel(TICKS_CHANNEL);
+    channel.onmessage = (event) => {
+      const id = (event as { data: number }).data;
+      ticks.set(id, (ticks.get(id) ?? 0) + 1);
+    };
+    const engine = await createThreadedOcrEngine(options({ logger, threadModule: NESTING, pdfRenderBudgetMs: 100 }));
+    try {
+      const lanes = () =>
+        entries
+          .filter((entry) => entry.message === 'scripted.lane_started')
+          .map((entry) => entry.fields?.laneThreadId as number);
+      const [first] = lanes();
+      assert.ok(first !== undefined);
+      await assert.rejects(engine.recognize(input('slow-render'), never()), { code: 'pdf_too_complex' });
+      assert.equal((await engine.recognize(input('next'), never())).result.text, 'next');
+      const [, second] = lanes();
+      assert.ok(second !== undefined && second !== first);
+      // The new thread's lane ticks on; the old one's has stopped with its thread.
+      const before = ticks.get(first) ?? 0;
+      const secondBefore = ticks.get(second) ?? 0;
+      await sleep(300);
+      assert.ok(before > 0);
+      assert.equal(ticks.get(first), before);
+      assert.ok((ticks.get(second) ?? 0) > secondBefore);
+    } finally {
+      channel.close();
       await engine.close();
     }
   });
