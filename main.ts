@@ -1,25 +1,26 @@
 import { once } from 'node:events';
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'slonik';
 import { createLogger } from './adapters/logging/logger.ts';
 import { createMetrics, runtimeMetrics } from './adapters/metrics/registry.ts';
 import { resolvePrecision } from './adapters/ocr/models.ts';
+import { inspectPdf } from './adapters/ocr/pdfStructure.ts';
 import { createThreadedOcrEngine } from './adapters/ocr/threadedEngine.ts';
 import { createDocumentQueries, createReviewQueue } from './adapters/postgres/documentQueries.ts';
 import { createIdempotencyKeys } from './adapters/postgres/idempotencyKeys.ts';
 import { createPiiCipher } from './adapters/postgres/piiCipher.ts';
 import { createDatabasePool } from './adapters/postgres/pool.ts';
+import { isDatabaseUnavailable } from './adapters/postgres/unavailable.ts';
 import { createRedis } from './adapters/redis/client.ts';
 import { loadRegions } from './adapters/regions/loadRegions.ts';
 import { createStorage } from './adapters/storage/index.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
 import { ensureDatabase, migrate } from './db/migrate.ts';
+import { MAX_UPLOAD_BYTES } from './domain/uploadLimits.ts';
 import { createPolicyEvaluator } from './runtime/evaluator.ts';
 import { createRuntime } from './runtime/index.ts';
-import { createApp } from './server/app.ts';
-import { createAuth } from './server/http/auth.ts';
-import { createRateLimit } from './server/http/rateLimits.ts';
+import { installLastResort } from './runtime/lastResort.ts';
+import { createApp, createAuth, createHttpServer, createRateLimit } from './server/index.ts';
 
 /**
  * `npm start`: create the database if needed, migrate, start the runtime and the HTTP server in one
@@ -28,19 +29,25 @@ import { createRateLimit } from './server/http/rateLimits.ts';
 async function main() {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
+  // Until the full shutdown exists, a crash during start-up only logs and exits.
+  let shutdown = async (_reason: string) => {};
+  installLastResort({ logger, shutdown: (reason) => shutdown(reason), graceMs: config.worker.shutdownTimeoutMs });
 
   if (await ensureDatabase(config.databaseUrl)) logger.info('database.created');
   const migrations = await migrate(config.databaseUrl);
   logger.info('database.migrated', { applied: migrations.applied, alreadyApplied: migrations.alreadyApplied });
 
   const pool = await createDatabasePool({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize });
-  const redis = createRedis(config.redisUrl, `filot-${config.worker.id}`);
-  redis.on('error', (error: Error) => logger.warn('redis.error', { error: error.message }));
-
+  const redisError = (connection: string) => (error: Error) =>
+    logger.warn('redis.error', { connection, errorClass: error.name, error: error.message });
+  const redis = createRedis(config.redisUrl, { name: `filot-${config.worker.id}`, onError: redisError('commands') });
   // The rate limits' own connection: every request runs two short scripts on it, and auto-pipelining
   // sends the scripts of the requests read in one turn of the event loop in one write.
-  const rateLimitRedis = createRedis(config.redisUrl, `filot-${config.worker.id}-ratelimit`, { autoPipelining: true });
-  rateLimitRedis.on('error', (error: Error) => logger.warn('redis.error', { error: error.message }));
+  const rateLimitRedis = createRedis(config.redisUrl, {
+    name: `filot-${config.worker.id}-ratelimit`,
+    use: 'requests',
+    onError: redisError('requests'),
+  });
 
   const metrics = createMetrics();
   const storage = createStorage(config.storage);
@@ -59,8 +66,11 @@ async function main() {
     }),
   ]);
   logger.info('ocr.ready', { device: engine.device, cpuPrecision: await resolvePrecision(config.ocr.precision) });
-  const blockingRedis = createRedis(config.redisUrl, `filot-${config.worker.id}-queue`);
-  blockingRedis.on('error', (error: Error) => logger.warn('redis.error', { error: error.message }));
+  const blockingRedis = createRedis(config.redisUrl, {
+    name: `filot-${config.worker.id}-queue`,
+    use: 'blocking',
+    onError: redisError('blocking'),
+  });
   const runtime = createRuntime({
     config,
     pool,
@@ -76,6 +86,7 @@ async function main() {
   const app = createApp({
     logger,
     development: config.nodeEnv === 'development',
+    isUnavailable: isDatabaseUnavailable,
     corsOrigins: config.http.corsOrigins,
     ...(config.http.metricsToken ? { metricsToken: config.http.metricsToken } : {}),
     api: {
@@ -86,15 +97,15 @@ async function main() {
       documents: runtime.documents,
       storage,
       idempotency: createIdempotencyKeys(pool),
-      maxUploadBytes: 2 * 1024 * 1024,
+      maxUploadBytes: MAX_UPLOAD_BYTES,
       maxPixels: config.ocr.maxPixels,
+      inspectPdf,
       uploadLimit: createRateLimit({
         redis: rateLimitRedis,
         prefix: config.redisKeyPrefix,
         name: 'upload',
         points: config.http.uploadsPerMinute,
         windowSeconds: 60,
-        onStoreError: (error) => logger.warn('ratelimit.unavailable', { error: error.message }),
       }),
       verificationLimit: createRateLimit({
         redis: rateLimitRedis,
@@ -102,21 +113,26 @@ async function main() {
         name: 'verification',
         points: config.http.verificationPerMinute,
         windowSeconds: 60,
-        onStoreError: (error) => logger.warn('ratelimit.unavailable', { error: error.message }),
       }),
+      streams: config.http.streams,
+      logger,
     },
     metrics: metrics.registry,
     readiness: [
       { name: 'process', check: async () => !stopping },
       { name: 'postgres', check: async () => (await pool.oneFirst(sql.unsafe`SELECT 1 AS ok`)) === 1 },
       { name: 'redis', check: async () => (await redis.ping()) === 'PONG' },
+      // Backing off: a job failed on the database and the workers pull nothing until it answers.
+      { name: 'workers', check: async () => runtime.workerState !== 'backing_off' },
     ],
   });
-  const server: Server = app.listen(config.port);
+  const server = createHttpServer(app);
+  server.on('error', (error: Error) => logger.error('server.error', { errorClass: error.name, error: error.message }));
+  server.listen(config.port);
   await once(server, 'listening');
   logger.info('server.listening', { port: (server.address() as AddressInfo).port, workerId: config.worker.id });
 
-  const shutdown = async (signal: string) => {
+  shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info('shutdown.started', { signal });

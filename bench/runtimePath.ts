@@ -68,8 +68,12 @@ export async function runtimePath(options: RuntimePathOptions): Promise<RuntimeP
     WORKER_ID: 'bench-worker',
   });
   const pool = await createDatabasePool({ databaseUrl: database.url, poolSize: options.poolSize });
-  const redis = createRedis(config.redisUrl, 'filot-bench');
-  const blockingRedis = createRedis(config.redisUrl, 'filot-bench-blocking');
+  const redis = createRedis(config.redisUrl, { name: 'filot-bench', onError: () => {} });
+  const blockingRedis = createRedis(config.redisUrl, {
+    name: 'filot-bench-blocking',
+    use: 'blocking',
+    onError: () => {},
+  });
   const runtime = createRuntime({
     config,
     pool,

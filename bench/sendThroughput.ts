@@ -80,7 +80,7 @@ export async function sendThroughput(options: SendThroughputOptions): Promise<Se
     OCR_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
   });
   const pool = await createDatabasePool({ databaseUrl: database.url, poolSize, applicationName: 'filot-bench' });
-  const redis = createRedis(config.redisUrl, 'filot-bench');
+  const redis = createRedis(config.redisUrl, { name: 'filot-bench', onError: () => {} });
   const runtime = createRuntime({ config, pool, redis, logger: benchLogger });
   const raw = new pg.Pool({ connectionString: database.url, max: poolSize, application_name: 'filot-bench-floor' });
 

@@ -15,6 +15,7 @@ import { createIdempotencyKeys } from '../adapters/postgres/idempotencyKeys.ts';
 import { createPiiCipher } from '../adapters/postgres/piiCipher.ts';
 import { createRedis } from '../adapters/redis/client.ts';
 import { createFsStorage } from '../adapters/storage/fsStorage.ts';
+import { MAX_UPLOAD_BYTES } from '../domain/uploadLimits.ts';
 import { createApp } from '../server/app.ts';
 import { createAuth } from '../server/http/auth.ts';
 import { createRateLimit } from '../server/http/rateLimits.ts';
@@ -41,7 +42,11 @@ export async function uploadThroughput(options: { connections: number; seconds: 
   const bareDirectory = await mkdtemp(join(tmpdir(), 'filot-bench-bare-'));
   const servers: Server[] = [];
   // As main.ts wires it: the rate limits on an auto-pipelined connection of their own.
-  const rateLimitRedis = createRedis(world.config.redisUrl, 'filot-bench-ratelimit', { autoPipelining: true });
+  const rateLimitRedis = createRedis(world.config.redisUrl, {
+    name: 'filot-bench-ratelimit',
+    use: 'requests',
+    onError: () => {},
+  });
   benchDatabases.add(world.database.name);
   try {
     const runtime = await world.runtime(undefined, { start: false });
@@ -56,7 +61,7 @@ export async function uploadThroughput(options: { connections: number; seconds: 
       documents: runtime.documents,
       storage,
       idempotency: createIdempotencyKeys(world.pool),
-      maxUploadBytes: 2 * 1024 * 1024,
+      maxUploadBytes: MAX_UPLOAD_BYTES,
       maxPixels: 50_000_000,
       uploadLimit: limit('upload'),
       verificationLimit: limit('verification'),

@@ -27,7 +27,14 @@ export type Config = {
     /** For `npm run token` only: the HS256 secret or a PEM private key. */
     signingKey?: string;
   };
-  http: { uploadsPerMinute: number; verificationPerMinute: number; corsOrigins: string[]; metricsToken?: string };
+  http: {
+    uploadsPerMinute: number;
+    verificationPerMinute: number;
+    corsOrigins: string[];
+    metricsToken?: string;
+    /** Open /verification/:id/events streams allowed per user and per process. */
+    streams: { perUser: number; perProcess: number };
+  };
   ocr: {
     device: Environment['OCR_DEVICE'];
     threads: number;
@@ -98,6 +105,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     http: {
       uploadsPerMinute: env.RATE_LIMIT_UPLOADS_PER_MINUTE,
       verificationPerMinute: env.RATE_LIMIT_VERIFICATION_PER_MINUTE,
+      streams: { perUser: env.SSE_MAX_STREAMS_PER_USER, perProcess: env.SSE_MAX_STREAMS },
       corsOrigins: env.CORS_ORIGINS?.split(',').map((origin) => origin.trim()) ?? [],
       ...(env.METRICS_TOKEN ? { metricsToken: env.METRICS_TOKEN } : {}),
     },

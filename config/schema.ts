@@ -132,13 +132,17 @@ export const environmentSchema = z
 
     OUTBOX_POLL_MS: integer(10).default(1000),
     REAPER_INTERVAL_MS: integer(10).default(5000),
-    STREAM_CLAIM_IDLE_MS: integer(100).default(60_000),
+    // Claiming a live worker's message is harmless (the document's lock is held, so the claimer only
+    // acknowledges it); waiting long only delays the documents a dead worker had read.
+    STREAM_CLAIM_IDLE_MS: integer(100).default(15_000),
     SWEEPER_INTERVAL_MS: integer(10).default(15_000),
     SWEEPER_STALE_MS: integer(0).default(60_000),
     SHUTDOWN_TIMEOUT_MS: integer(100).default(15_000),
     METRICS_TOKEN: z.string().min(32, 'at least 32 characters').optional(),
     RATE_LIMIT_UPLOADS_PER_MINUTE: integer(1).default(30),
     RATE_LIMIT_VERIFICATION_PER_MINUTE: integer(1).default(300),
+    SSE_MAX_STREAMS_PER_USER: integer(1, 1000).default(5),
+    SSE_MAX_STREAMS: integer(1, 100_000).default(500),
     CORS_ORIGINS: z
       .string()
       .refine((value) => value.split(',').every((origin) => /^https?:\/\/[^\s,/]+$/.test(origin.trim())), {

@@ -25,7 +25,11 @@ export function effectsFromActions(actions: readonly { type: string }[]): Effect
 export type EffectDispatcher = {
   /** Delivers entries; returns the ids that were delivered. Never throws. */
   deliver(entries: readonly OutboxEntry[]): Promise<string[]>;
-  /** Delivers, then records delivery in the background (MARK_DELAY_MS): the fast path after a commit. Never throws. */
+  /**
+   * Delivers, then records delivery in the background (MARK_DELAY_MS): the fast path after a
+   * commit. Waits for the delivery at most DELIVERY_WAIT_MS; a slower one goes on in the background
+   * and, if it fails, the relay delivers later. Never throws.
+   */
   deliverAndMark(entries: readonly OutboxEntry[]): Promise<void>;
 };
 
@@ -37,8 +41,16 @@ export type EffectDispatcher = {
  */
 export const MARK_DELAY_MS = 50;
 
+/**
+ * How long the caller of a transition (an upload's 202, a reviewer's decision, a worker's next step)
+ * waits for its effects to be delivered. The transition is committed and its outbox row is durable,
+ * so a Redis that is slow or unreachable must not hold the answer: past this the delivery finishes
+ * (or fails, and the relay takes over) in the background.
+ */
+export const DELIVERY_WAIT_MS = 200;
+
 export function createEffectDispatcher(deps: { queue: OcrQueue; outbox: Outbox; logger: Logger }): EffectDispatcher & {
-  /** Marks now what is waiting to be marked, and waits for every mark under way (at shutdown). */
+  /** Waits for deliveries under way, marks now what is waiting to be marked, and waits for every mark (at shutdown). */
   flushMarks(): Promise<void>;
 } {
   const deliver = async (entries: readonly OutboxEntry[]) => {
@@ -65,7 +77,8 @@ export function createEffectDispatcher(deps: { queue: OcrQueue; outbox: Outbox; 
   let pending: string[] = [];
   let timer: NodeJS.Timeout | null = null;
   let marking: Promise<unknown> = Promise.resolve();
-  const flushMarks = async () => {
+  const deliveries = new Set<Promise<void>>();
+  const markNow = async () => {
     if (timer) clearTimeout(timer);
     timer = null;
     const batch = pending;
@@ -82,18 +95,26 @@ export function createEffectDispatcher(deps: { queue: OcrQueue; outbox: Outbox; 
   };
   const markSoon = (ids: string[]) => {
     pending.push(...ids);
-    timer ??= setTimeout(() => void flushMarks(), MARK_DELAY_MS);
+    timer ??= setTimeout(() => void markNow(), MARK_DELAY_MS);
   };
   return {
     deliver,
     async deliverAndMark(entries) {
       if (entries.length === 0) return;
-      const delivered = await deliver(entries);
-      // Marked later, in the background: the effect is out, and the caller (an upload's 202, a
-      // worker's next step) need not wait for the bookkeeping. If the mark is lost, the relay
-      // delivers again.
-      if (delivered.length > 0) markSoon(delivered);
+      const delivery = deliver(entries).then((delivered) => {
+        // Marked later, in the background: the effect is out, and the caller need not wait for
+        // the bookkeeping. If the mark is lost, the relay delivers again.
+        if (delivered.length > 0) markSoon(delivered);
+      });
+      deliveries.add(delivery);
+      void delivery.finally(() => deliveries.delete(delivery));
+      let wait: NodeJS.Timeout | undefined;
+      await Promise.race([delivery, new Promise((resolve) => (wait = setTimeout(resolve, DELIVERY_WAIT_MS)))]);
+      clearTimeout(wait);
     },
-    flushMarks,
+    async flushMarks() {
+      await Promise.all(deliveries);
+      await markNow();
+    },
   };
 }

@@ -58,3 +58,18 @@ export class SnapshotMigrationError extends Error {
 export function coerceError(value: unknown): Error {
   return value instanceof Error ? value : new Error(`Non-error thrown: ${String(value)}`, { cause: value });
 }
+
+/**
+ * Whether an error is one of the runtime's own verdicts about a document (illegal, unknown,
+ * invalid, contended, unrestorable). Anything else, such as a refused connection or a timeout,
+ * is the infrastructure's: worth retrying soon, once the dependency answers again.
+ */
+export function isRuntimeError(error: unknown): boolean {
+  return (
+    error instanceof IllegalTransitionError ||
+    error instanceof DocumentNotFoundError ||
+    error instanceof InvalidEventError ||
+    error instanceof ContentionError ||
+    error instanceof SnapshotMigrationError
+  );
+}

@@ -17,7 +17,10 @@ export function redactForLog(event: DocumentEvent): Record<string, unknown> {
       };
     case 'OCR_FAILED':
       // Engine messages may quote what they read; the code says enough.
-      return { leaseToken: event.leaseToken, error: { code: event.error.code } };
+      return {
+        leaseToken: event.leaseToken,
+        error: { code: event.error.code, ...(event.error.permanent ? { permanent: true } : {}) },
+      };
     case 'AI_EVALUATED':
       return {
         score: event.score,

@@ -112,6 +112,10 @@ export function createRuntime(deps: RuntimeDeps) {
     get activeJobs() {
       return worker?.activeJobs ?? 0;
     },
+    /** `backing_off` while this process's OCR workers wait for the database after a failed job. */
+    get workerState() {
+      return worker?.state ?? 'stopped';
+    },
   };
 }
 

@@ -2,14 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { DocumentLocks } from '../adapters/redis/documentLocks.ts';
 import type { OcrStream, StreamMessage } from '../adapters/redis/ocrStream.ts';
+import { backoffDelay, pause } from './backoff.ts';
 import type { Documents } from './documents.ts';
-import { IllegalTransitionError } from './errors.ts';
+import { IllegalTransitionError, isRuntimeError } from './errors.ts';
 import type {
   Actor,
   DocumentStore,
   Evaluator,
   Logger,
   OcrEngine,
+  OcrFailure,
   OcrResult,
   RuntimeMetrics,
   StoredDocument,
@@ -29,9 +31,17 @@ import type {
  * (GC pause, frozen VM) stops extending it; the reaper then expires the lease and the next attempt
  * gets a new token, so the stalled worker's late OCR_COMPLETED is refused by the machine.
  *
- * Messages are acknowledged after handling. A worker that dies leaves its message pending; after
- * `claimIdleMs` another worker claims it (XAUTOCLAIM), by which time the reaper has usually put the
- * document back to `uploaded`.
+ * Messages are acknowledged after handling. A worker that dies leaves its messages pending; after
+ * `claimIdleMs` another worker claims them (XAUTOCLAIM) and acts on the documents' stored status (a
+ * document still in `processing` is the reaper's). A worker restarted under the same id takes up its
+ * own pending messages at once.
+ *
+ * A job that fails for an infrastructure reason (Postgres unreachable, a timeout) stays pending too,
+ * but the worker does not wait for the claim: it stops pulling new jobs, probes the database with a
+ * backoff (RETRY_MIN_MS doubling to RETRY_MAX_MS), and once it answers, handles its own pending
+ * messages again (up to MAX_LOCAL_RETRIES times each) before reading new ones. While the database
+ * is down nothing is pulled only to fail, and the backlog resumes within a probe interval of it
+ * coming back.
  */
 
 export type OcrWorkerOptions = {
@@ -62,6 +72,16 @@ export type OcrWorkerDeps = {
 const SYSTEM: Actor = { type: 'system', id: 'ocr-worker' };
 const ACTIONABLE: ReadonlySet<string> = new Set(['uploaded', 'ocr_completed', 'ai_evaluated']);
 const READ_BLOCK_MS = 1000;
+/** Backoff between database probes after a failed job, and between failed stream reads. */
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 2000;
+/**
+ * A message that keeps failing while the database answers probes (a bug, or a pool still full of
+ * connections the restart broke) is left to the stale claim (claimIdleMs) after this many tries.
+ * With the backoff growing across consecutive failures they span about 15 s.
+ */
+const MAX_LOCAL_RETRIES = 10;
+const OWN_PENDING_BATCH = 100;
 
 class AttemptAborted extends Error {
   override name = 'AttemptAborted';
@@ -71,14 +91,30 @@ export function createOcrWorker(deps: OcrWorkerDeps, options: OcrWorkerOptions) 
   const { documents, store, stream, locks, engine, evaluator, logger } = deps;
   const actor: Actor = { ...SYSTEM, id: options.workerId };
   const inFlight = new Set<Promise<void>>();
+  const inFlightIds = new Set<string>();
   const attempts = new Set<AbortController>();
+  /** Failures per message id among this worker's own pending messages. */
+  const localRetries = new Map<string, number>();
   let running = false;
+  let stopping = new AbortController();
   let loop: Promise<void> | undefined;
   let lastClaimAt = 0;
+  /** Set by a job that failed for an infrastructure reason: probe before pulling again. */
+  let infrastructureFailed = false;
+  /**
+   * Own pending messages are waiting to be handled again: after a failure, and at start, when a
+   * process restarted under the same WORKER_ID finds what its predecessor had read and not finished.
+   */
+  let ownPendingDue = true;
+  /** Jobs failed on the infrastructure since the last one that succeeded: the probes' backoff grows with it. */
+  let failuresInRow = 0;
+  let state: 'stopped' | 'running' | 'backing_off' = 'stopped';
 
   function dispatch(message: StreamMessage) {
+    inFlightIds.add(message.id);
     const job = handle(message).finally(() => {
       inFlight.delete(job);
+      inFlightIds.delete(message.id);
       deps.metrics?.activeJobs(inFlight.size);
     });
     inFlight.add(job);
@@ -95,10 +131,20 @@ export function createOcrWorker(deps: OcrWorkerDeps, options: OcrWorkerOptions) 
       );
       if (!outcome.acquired) logger.debug('queue.document_busy', { documentId });
       await stream.ack(message.id);
+      localRetries.delete(message.id);
+      failuresInRow = 0;
     } catch (error) {
-      // Left pending on purpose: it is claimed again after claimIdleMs, and the document's state in
-      // Postgres decides whether anything is still to be done.
-      logger.error('queue.job_failed', { documentId, messageId: message.id, error: (error as Error).message });
+      // Left pending on purpose; the document's state in Postgres decides, when it is handled again,
+      // whether anything is still to be done.
+      logger.error('queue.job_failed', {
+        documentId,
+        messageId: message.id,
+        errorClass: (error as Error)?.name,
+        error: (error as Error)?.message,
+      });
+      const retries = (localRetries.get(message.id) ?? 0) + 1;
+      localRetries.set(message.id, retries);
+      if (!isRuntimeError(error)) noteInfrastructureFailure();
     }
   }
 
@@ -112,30 +158,49 @@ export function createOcrWorker(deps: OcrWorkerDeps, options: OcrWorkerOptions) 
       return;
     }
     logger.info('queue.pulled', { documentId, status: document.status, attempts: document.attempts });
+    let refused: IllegalTransitionError;
     try {
-      switch (document.status) {
-        case 'uploaded':
-          await runAttempt(document, lockSignal);
-          return;
-        case 'ocr_completed':
-          await evaluateAndDecide(document, null);
-          return;
-        case 'ai_evaluated': {
-          const decided = await documents.send(documentId, { type: 'DECIDE' }, actor);
-          deps.metrics?.decided(decided.status);
-          return;
-        }
-        default:
-          return;
-      }
+      await step(document, lockSignal);
+      return;
     } catch (error) {
-      // Another writer moved the document first (the reaper, another worker after our lease ran out):
-      // our write was refused, which is the point of fencing.
-      if (error instanceof IllegalTransitionError) {
-        logger.warn('processing.fenced', { documentId, status: error.status, event: error.eventType });
+      if (!(error instanceof IllegalTransitionError)) throw error;
+      refused = error;
+    }
+    // Our write was refused. Either another writer moved the document first (the reaper, another
+    // worker after our lease ran out: the point of fencing), or an earlier try of this same write
+    // committed although its answer was lost with the connection, and we acted on the state before
+    // it. While the document's lock is still ours, what is due now is taken up from the stored
+    // status: evaluating and deciding only, since a new OCR attempt comes with its own message.
+    const current = lockSignal.aborted ? null : await store.load(documentId);
+    if (current && (current.status === 'ocr_completed' || current.status === 'ai_evaluated')) {
+      logger.info('processing.resumed', { documentId, status: current.status });
+      try {
+        await step(current, lockSignal);
+        return;
+      } catch (again) {
+        if (!(again instanceof IllegalTransitionError)) throw again;
+        refused = again;
+      }
+    }
+    logger.warn('processing.fenced', { documentId, status: refused.status, event: refused.eventType });
+  }
+
+  /** Does what the document's status says is due. */
+  async function step(document: StoredDocument, lockSignal: AbortSignal) {
+    switch (document.status) {
+      case 'uploaded':
+        await runAttempt(document, lockSignal);
+        return;
+      case 'ocr_completed':
+        await evaluateAndDecide(document, null);
+        return;
+      case 'ai_evaluated': {
+        const decided = await documents.send(document.id, { type: 'DECIDE' }, actor);
+        deps.metrics?.decided(decided.status);
         return;
       }
-      throw error;
+      default:
+        return;
     }
   }
 
@@ -161,7 +226,16 @@ export function createOcrWorker(deps: OcrWorkerDeps, options: OcrWorkerOptions) 
     };
     const onLockLost = () => abortWith('lease_lost');
     lockSignal.addEventListener('abort', onLockLost, { once: true });
-    const timeout = setTimeout(() => abortWith('ocr_timeout'), options.ocrTimeoutMs);
+    // Armed when the engine starts on this document, not while it waits behind others' work; the
+    // reported duration is counted from the same moment.
+    let timeout: ReturnType<typeof setTimeout> | undefined;
+    let finished = false;
+    let started: number | undefined;
+    const startClock = () => {
+      if (finished || timeout !== undefined) return;
+      started = performance.now();
+      timeout = setTimeout(() => abortWith('ocr_timeout'), options.ocrTimeoutMs);
+    };
     const heartbeat = setInterval(
       () => {
         store.extendLease(documentId, leaseToken, options.leaseMs).then(
@@ -172,7 +246,7 @@ export function createOcrWorker(deps: OcrWorkerDeps, options: OcrWorkerOptions) 
       Math.max(50, Math.floor(options.leaseMs / 3)),
     );
 
-    const started = performance.now();
+    const called = performance.now();
     let result: { result: OcrResult; gpuProcessed: boolean } | undefined;
     let failure: unknown;
     try {
@@ -180,25 +254,29 @@ export function createOcrWorker(deps: OcrWorkerDeps, options: OcrWorkerOptions) 
         engine.recognize(
           { documentId, type: document.type, storageKey: document.storageKey, mime: document.mime },
           attempt.signal,
+          startClock,
         ),
         attempt.signal,
       );
     } catch (error) {
       failure = error;
     } finally {
+      finished = true;
       clearTimeout(timeout);
       clearInterval(heartbeat);
       lockSignal.removeEventListener('abort', onLockLost);
       attempts.delete(attempt);
     }
-    const durationMs = Math.round(performance.now() - started);
+    const durationMs = Math.round(performance.now() - (started ?? called));
 
     if (result) {
-      await documents.send(
-        documentId,
-        { type: 'OCR_COMPLETED', leaseToken, result: result.result, gpuProcessed: result.gpuProcessed, durationMs },
-        actor,
-      );
+      await sendOutcome(documentId, {
+        type: 'OCR_COMPLETED',
+        leaseToken,
+        result: result.result,
+        gpuProcessed: result.gpuProcessed,
+        durationMs,
+      });
       logger.info('processing.done', { documentId, durationMs, gpuProcessed: result.gpuProcessed });
       deps.metrics?.ocrRun(result.gpuProcessed ? 'cuda' : 'cpu', durationMs);
       await evaluateAndDecide(document, result.result);
@@ -209,17 +287,43 @@ export function createOcrWorker(deps: OcrWorkerDeps, options: OcrWorkerOptions) 
     if (reason === 'shutdown' || reason === 'lease_lost') {
       // Give the document back now rather than making it wait for the lease to run out. If the
       // lease really is gone (the reaper expired it), this send is refused like any stale write.
-      await documents.send(documentId, { type: 'LEASE_EXPIRED', leaseToken }, actor);
+      await sendOutcome(documentId, { type: 'LEASE_EXPIRED', leaseToken });
       logger.warn('processing.released', { documentId, reason });
       return;
     }
     const code = reason ?? errorCode(failure);
-    logger.warn('processing.failed', { documentId, code, durationMs });
-    await documents.send(
-      documentId,
-      { type: 'OCR_FAILED', leaseToken, error: { code, message: (failure as Error)?.message?.slice(0, 200) ?? code } },
-      actor,
-    );
+    // The engine's word that the same bytes fail the same way: no point using the other attempts.
+    const permanent = reason === null && (failure as OcrFailure | undefined)?.permanent === true;
+    logger.warn('processing.failed', { documentId, code, durationMs, permanent });
+    const message = (failure as Error)?.message?.slice(0, 200) ?? code;
+    await sendOutcome(documentId, {
+      type: 'OCR_FAILED',
+      leaseToken,
+      error: { code, message, ...(permanent ? { permanent } : {}) },
+    });
+  }
+
+  /**
+   * An attempt's outcome, sent until it is written: while the database is briefly unreachable the
+   * result (seconds of OCR) is kept and sent again with a backoff, for half a lease at most, since
+   * the lease was extended at most a third of a lease ago and stays ours that long. Otherwise the
+   * document would sit in `processing` until the reaper expired the lease, and lose the attempt.
+   * A try whose answer was lost may still have committed; the next try is then refused, and work()
+   * takes up what the stored status says is due.
+   */
+  async function sendOutcome(documentId: string, event: Parameters<Documents['send']>[1]) {
+    const deadline = performance.now() + options.leaseMs / 2;
+    for (let failures = 0; ; failures++) {
+      try {
+        await documents.send(documentId, event, actor);
+        return;
+      } catch (error) {
+        if (isRuntimeError(error) || !running || performance.now() > deadline) throw error;
+        noteInfrastructureFailure();
+        logger.warn('processing.outcome_retry', { documentId, event: event.type, errorClass: (error as Error)?.name });
+        await pause(backoffDelay(failures + 1, RETRY_MIN_MS, RETRY_MAX_MS), stopping.signal);
+      }
+    }
   }
 
   async function evaluateAndDecide(document: StoredDocument, ocr: OcrResult | null) {
@@ -252,22 +356,72 @@ export function createOcrWorker(deps: OcrWorkerDeps, options: OcrWorkerOptions) 
     for (const message of claimed) dispatch(message);
   }
 
+  /** Nothing new is pulled until the database answers a probe again (the read loop sees the flag). */
+  function noteInfrastructureFailure() {
+    infrastructureFailed = true;
+    failuresInRow++;
+    if (running) state = 'backing_off';
+  }
+
+  /** Waits, with a growing backoff, until the database answers again; pulls nothing meanwhile. */
+  async function waitForDatabase() {
+    state = 'backing_off';
+    logger.warn('queue.paused', { reason: 'job_failed' });
+    for (let probes = failuresInRow; running; probes++) {
+      await pause(backoffDelay(probes, RETRY_MIN_MS, RETRY_MAX_MS), stopping.signal);
+      if (!running) return;
+      try {
+        await store.ping();
+        break;
+      } catch {
+        // Still unreachable: the next probe waits longer.
+      }
+    }
+    infrastructureFailed = false;
+    ownPendingDue = true;
+    state = 'running';
+    logger.info('queue.resumed', {});
+  }
+
+  /** This worker's failed messages, handled again before anything new is read. */
+  async function retryOwnPending(free: number) {
+    const own = await stream.readOwnPending(options.workerId, OWN_PENDING_BATCH);
+    const due = own.filter(
+      (message) => !inFlightIds.has(message.id) && (localRetries.get(message.id) ?? 0) < MAX_LOCAL_RETRIES,
+    );
+    for (const message of due.slice(0, free)) dispatch(message);
+    ownPendingDue = due.length > free;
+  }
+
   async function run() {
-    await stream.ensureGroup();
+    let readFailures = 0;
+    let groupReady = false;
     while (running) {
       try {
+        if (infrastructureFailed) await waitForDatabase();
+        if (!running) break;
+        if (!groupReady) {
+          await stream.ensureGroup();
+          groupReady = true;
+        }
         await claimStale();
         const free = options.concurrency - inFlight.size;
         if (free <= 0) {
           await Promise.race(inFlight);
           continue;
         }
+        if (ownPendingDue) {
+          await retryOwnPending(free);
+          continue;
+        }
         const messages = await stream.read(deps.blockingRedis, options.workerId, free, READ_BLOCK_MS);
+        readFailures = 0;
         for (const message of messages) dispatch(message);
       } catch (error) {
         if (!running) break;
-        logger.error('queue.read_failed', { error: (error as Error).message });
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        readFailures++;
+        logger.error('queue.read_failed', { errorClass: (error as Error)?.name, error: (error as Error)?.message });
+        await pause(backoffDelay(readFailures, RETRY_MIN_MS, RETRY_MAX_MS), stopping.signal);
       }
     }
   }
@@ -276,12 +430,17 @@ export function createOcrWorker(deps: OcrWorkerDeps, options: OcrWorkerOptions) 
     start() {
       if (running) return;
       running = true;
+      state = 'running';
+      stopping = new AbortController();
+      ownPendingDue = true;
       loop = run();
     },
     /** Stops taking jobs, waits for running ones, then gives back the leases of those still running. */
     async stop() {
       if (!running) return;
       running = false;
+      state = 'stopped';
+      stopping.abort();
       // Interrupts the blocking read at once instead of waiting for its timeout.
       deps.blockingRedis.disconnect();
       const deadline = new Promise<'timeout'>((resolve) =>
@@ -296,6 +455,10 @@ export function createOcrWorker(deps: OcrWorkerDeps, options: OcrWorkerOptions) 
     },
     get activeJobs() {
       return inFlight.size;
+    },
+    /** `backing_off` while the database is being probed after a failed job: nothing is pulled then. */
+    get state() {
+      return state;
     },
   };
 }

@@ -4,12 +4,13 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../runtime/ports.ts';
+import { methodNotAllowed } from './http/methodNotAllowed.ts';
 import { notFound, problemHandler, sendProblem } from './http/problems.ts';
 import { requestId } from './http/requestId.ts';
 import { requestLog } from './http/requestLog.ts';
 import { documentRoutes } from './routes/documentRoutes.ts';
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts';
-import { openApiRoutes } from './routes/openapi.ts';
+import { openApiDocument, openApiRoutes } from './routes/openapi.ts';
 import { reviewRoutes } from './routes/reviewRoutes.ts';
 import { uploadRoutes } from './routes/uploadRoutes.ts';
 import { verificationRoutes } from './routes/verificationRoutes.ts';
@@ -24,6 +25,8 @@ export function createApp(deps: {
   corsOrigins?: string[];
   /** When set, /metrics needs it as a bearer token. */
   metricsToken?: string;
+  /** Errors that mean a dependency cannot be reached right now: answered 503 with Retry-After. */
+  isUnavailable?: (error: unknown) => boolean;
   /** The client API; without it the app serves the probes and metrics only (tests, tools). */
   api?: Parameters<typeof documentRoutes>[0] &
     Parameters<typeof reviewRoutes>[0] &
@@ -53,8 +56,15 @@ export function createApp(deps: {
     app.use(reviewRoutes(deps.api));
     app.use(verificationRoutes(deps.api));
   }
+  app.use(methodNotAllowed(openApiDocument().paths));
   app.use(notFound);
-  app.use(problemHandler({ logger: deps.logger, development: deps.development }));
+  app.use(
+    problemHandler({
+      logger: deps.logger,
+      development: deps.development,
+      ...(deps.isUnavailable ? { isUnavailable: deps.isUnavailable } : {}),
+    }),
+  );
   return app;
 }
 

@@ -1,4 +1,5 @@
 import type { ReasonCode } from '../domain/reasons.ts';
+import { MAX_UPLOAD_BYTES } from '../domain/uploadLimits.ts';
 import type { DocumentType } from '../machines/document.events.ts';
 import { type Card, ktpCard, npwpCard } from './card.ts';
 import { type IsoDate, parseIsoDate } from './dates.ts';
@@ -100,11 +101,20 @@ export function planCard(seed: number, options: CardOptions, regions: RegionData
   };
 }
 
-/** One card: its image (JPEG or PNG) and its eval label. Reads idn-area-data once per process. */
+/** The JPEG quality of a frame whose PNG would be larger than the service takes (MAX_UPLOAD_BYTES). */
+export const OVERSIZED_PNG_JPEG_QUALITY = 92;
+
+/** One card: its image (JPEG or PNG, at most MAX_UPLOAD_BYTES) and its eval label. Reads idn-area-data once per process. */
 export async function generateCard(seed: number, options: CardOptions): Promise<GeneratedCard> {
   const planned = planCard(seed, options, await loadRegionData());
-  const { image, mime } = await renderCard(planned.card, planned.label.expect.variation, seed);
-  return { image, mime, label: planned.label };
+  const rendered = await renderCard(planned.card, planned.label.expect.variation, seed);
+  if (rendered.image.length <= MAX_UPLOAD_BYTES) return { ...rendered, label: planned.label };
+  // The noise of a large frame defeats PNG's compression: such a frame is saved as a JPEG instead,
+  // as a phone would have saved it, so that every card is one the service takes. The label says
+  // what the file is.
+  const variation = { ...planned.label.expect.variation, format: 'jpeg' as const, quality: OVERSIZED_PNG_JPEG_QUALITY };
+  const label = { ...planned.label, expect: { ...planned.label.expect, variation } };
+  return { ...(await renderCard(planned.card, variation, seed)), label };
 }
 
 export type SetOptions = {

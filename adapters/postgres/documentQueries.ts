@@ -37,13 +37,30 @@ const columns = sql.fragment`
   to_char(created_at AT TIME ZONE 'UTC', ${ISO_UTC}) AS "createdAt",
   to_char(updated_at AT TIME ZONE 'UTC', ${ISO_UTC}) AS "updatedAt"`;
 
-/** Opaque page cursor: the position (created_at, id) of the last row of the previous page. */
-const encodeCursor = (row: { createdAt: string; id: string }) =>
-  Buffer.from(`${row.createdAt}|${row.id}`).toString('base64url');
-const cursorShape = z.tuple([z.iso.datetime(), z.uuid()]);
+/**
+ * Opaque page cursor: the position (timestamp, id) of the last row of the previous page, as 45
+ * lower-case hex digits: the timestamp in microseconds since 1970 (13 digits, enough until 2112),
+ * then the id's 32. Every string of that shape is a valid position, so the shape (CURSOR_PATTERN,
+ * published in the OpenAPI document) is the whole validation: no cursor that passes it can fail
+ * later in the database.
+ */
+export const CURSOR_PATTERN = /^[0-9a-f]{45}$/;
+
+/** `createdAt` is the ISO form with microseconds that the queries select (`…:SS.ffffffZ`). */
+export function encodeCursor(row: { createdAt: string; id: string }): string {
+  const [seconds = '', fraction = ''] = row.createdAt.replace(/Z$/, '').split('.');
+  const micros = Date.parse(`${seconds}Z`) * 1000 + Number(fraction.padEnd(6, '0').slice(0, 6));
+  return micros.toString(16).padStart(13, '0') + row.id.replaceAll('-', '');
+}
+
 export function decodeCursor(cursor: string): [string, string] | null {
-  const parsed = cursorShape.safeParse(Buffer.from(cursor, 'base64url').toString('utf8').split('|'));
-  return parsed.success ? parsed.data : null;
+  if (!CURSOR_PATTERN.test(cursor)) return null;
+  const micros = Number.parseInt(cursor.slice(0, 13), 16);
+  const iso = new Date(Math.floor(micros / 1000)).toISOString();
+  const at = `${iso.slice(0, 23)}${String(micros % 1000).padStart(3, '0')}Z`;
+  const hex = cursor.slice(13);
+  const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return [at, id];
 }
 
 export function createDocumentQueries(pool: DatabasePool, cipher: PiiCipher) {
@@ -54,8 +71,9 @@ export function createDocumentQueries(pool: DatabasePool, cipher: PiiCipher) {
         FROM documents WHERE id = ${documentId}`);
       if (!row) return null;
       const { fieldsEnc, ...summary } = row;
+      // The stored id, not the one asked for: the associated data was written with the canonical form.
       const fields = fieldsEnc
-        ? (JSON.parse(cipher.decrypt(fieldsEnc, piiContext(documentId, 'fields'))) as Record<string, string | null>)
+        ? (JSON.parse(cipher.decrypt(fieldsEnc, piiContext(row.id, 'fields'))) as Record<string, string | null>)
         : null;
       return { ...summary, fields };
     },

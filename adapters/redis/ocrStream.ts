@@ -15,6 +15,8 @@ export type OcrStream = OcrQueue & {
   readonly group: string;
   ensureGroup(): Promise<void>;
   read(connection: Redis, consumer: string, count: number, blockMs: number): Promise<StreamMessage[]>;
+  /** This consumer's own messages that were read and not acknowledged (its failed jobs), oldest first. */
+  readOwnPending(consumer: string, count: number): Promise<StreamMessage[]>;
   claimStale(consumer: string, minIdleMs: number, count: number): Promise<StreamMessage[]>;
   /** Acknowledges and deletes: a handled message has no further use, and the stream stays small. */
   ack(messageId: string): Promise<void>;
@@ -90,6 +92,19 @@ export function createOcrStream(redis: Redis, prefix: string): OcrStream {
           key,
           '>',
         )) as [string, unknown][] | null;
+        return toMessages(reply?.[0]?.[1]);
+      } catch (error) {
+        if (!isMissingGroup(error)) throw error;
+        await ensureGroup();
+        return [];
+      }
+    },
+    async readOwnPending(consumer, count) {
+      try {
+        // From id 0 instead of '>': the consumer's pending entries list, not new messages.
+        const reply = (await redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'STREAMS', key, '0')) as
+          | [string, unknown][]
+          | null;
         return toMessages(reply?.[0]?.[1]);
       } catch (error) {
         if (!isMissingGroup(error)) throw error;

@@ -16,10 +16,26 @@ export type S3StorageOptions = {
  * private (no ACL is ever granted) with server-side encryption requested where the service
  * supports it; reviewers see images only through the API.
  */
-export function createS3Storage(options: S3StorageOptions): DocumentStorage & { close(): void } {
+/**
+ * How long one S3 call may take. The SDK waits forever by default, and an upload waits on `put`
+ * (2 MB at most) before it answers, so a bucket that stops answering would hold every upload. Two
+ * attempts: a slow or failing call answers the client within about 2 × (connect + request).
+ */
+export const S3_TIMEOUTS = { connectMs: 2000, requestMs: 10_000, maxAttempts: 2 } as const;
+
+export function createS3Storage(
+  options: S3StorageOptions,
+  timeouts: { connectMs: number; requestMs: number; maxAttempts: number } = S3_TIMEOUTS,
+): DocumentStorage & { close(): void } {
   const client = new S3Client({
     region: options.region,
     forcePathStyle: options.forcePathStyle,
+    maxAttempts: timeouts.maxAttempts,
+    requestHandler: {
+      connectionTimeout: timeouts.connectMs,
+      requestTimeout: timeouts.requestMs,
+      throwOnRequestTimeout: true,
+    },
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
   });

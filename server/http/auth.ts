@@ -17,7 +17,15 @@ export type Role = (typeof ROLES)[number];
 export type Principal = { id: string; role: Role };
 
 const claims = z.object({
-  sub: z.string().min(1).max(128),
+  // The subject becomes an owner or actor id in Postgres, which refuses U+0000 in text: a token
+  // with control characters or broken Unicode in `sub` is refused here (401), not at the database.
+  sub: z
+    .string()
+    .min(1)
+    .max(128)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+    .regex(/^[^\u0000-\u001F\u007F]+$/)
+    .refine((value) => value.isWellFormed()),
   role: z.enum(ROLES),
 });
 

@@ -37,6 +37,8 @@ function toProblem(error: unknown): Problem | null {
       detail: 'The request is not valid.',
       errors: error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
     };
+  // The router could not percent-decode a path parameter (`/documents/%ff%fe`).
+  if (error instanceof URIError) return { status: 400, title: 'Bad Request', detail: 'The URL is not valid.' };
   if (error instanceof InvalidEventError) return { status: 400, title: 'Bad Request', detail: error.message };
   if (error instanceof DocumentNotFoundError) return { status: 404, title: 'Not Found', detail: 'No such document.' };
   if (error instanceof IllegalTransitionError)
@@ -57,18 +59,46 @@ function toProblem(error: unknown): Problem | null {
   return null;
 }
 
-export function problemHandler(deps: { logger: Logger; development: boolean }): ErrorRequestHandler {
+/** Seconds a client should wait before trying again while a dependency is unavailable. */
+const UNAVAILABLE_RETRY_AFTER_S = 5;
+
+export function problemHandler(deps: {
+  logger: Logger;
+  development: boolean;
+  /** Whether an error means a dependency cannot be reached right now (503, not 500); from the entry point. */
+  isUnavailable?: (error: unknown) => boolean;
+}): ErrorRequestHandler {
   return (error, _request, response, _next) => {
-    const known = toProblem(error);
+    let known = toProblem(error);
+    if (!known && deps.isUnavailable?.(error)) {
+      deps.logger.warn('http.dependency_unavailable', {
+        correlationId: response.locals.requestId,
+        errorClass: (error as Error)?.name,
+        error: (error as Error)?.message,
+      });
+      response.setHeader('Retry-After', String(UNAVAILABLE_RETRY_AFTER_S));
+      known = {
+        status: 503,
+        title: 'Service Unavailable',
+        detail: 'A service this request needs is unavailable for a moment. Try again after Retry-After.',
+      };
+    }
+    if (!known)
+      // `errorClass`, not `name`: `name` is a PII key that the log mask redacts.
+      deps.logger.error('http.unhandled_error', {
+        correlationId: response.locals.requestId,
+        errorClass: (error as Error)?.name,
+        error: (error as Error)?.message,
+      });
+    if (response.headersSent) {
+      // Part of an answer (an event stream, a file) is already out: it can only be cut short.
+      response.destroy();
+      return;
+    }
     if (known) {
       sendProblem(response, known);
       return;
     }
-    deps.logger.error('http.unhandled_error', {
-      correlationId: response.locals.requestId,
-      error: (error as Error)?.message,
-      name: (error as Error)?.name,
-    });
     sendProblem(response, {
       status: 500,
       title: 'Internal Server Error',

@@ -1,6 +1,5 @@
 import type { RequestHandler } from 'express';
-import type { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Principal } from './auth.ts';
 import { sendProblem } from './problems.ts';
 
@@ -8,17 +7,27 @@ import { sendProblem } from './problems.ts';
  * Per-user and per-IP limits (rate-limiter-flexible on Redis, so every API process shares the
  * counters). A request spends one point from both; when either is empty the answer is 429 with
  * `Retry-After` and the RateLimit headers (IETF draft: RateLimit-Limit/-Remaining/-Reset).
- * If Redis is unreachable the request is let through: a limit is a guard against abuse, and an
- * outage of the guard must not become an outage of verification.
+ *
+ * When Redis cannot answer (not connected, or no reply within the connection's command timeout,
+ * 200 ms on the `requests` connection), the limits are counted in this process's memory instead
+ * (rate-limiter-flexible's insurance limiter, same points and window): an outage of the guard
+ * neither blocks verification nor switches the limits off. Each process then counts on its own,
+ * so N processes let through up to N times the limit until Redis is back.
  */
+
+/**
+ * An ioredis connection, built by the entry point: rate-limiter-flexible talks to it directly and
+ * reads its `status` to tell whether it is ready.
+ */
+export type RateLimitStore = { readonly status: string };
+
 export function createRateLimit(deps: {
-  redis: Redis;
+  redis: RateLimitStore;
   prefix: string;
   name: string;
   /** Requests per window, per user and per IP. */
   points: number;
   windowSeconds: number;
-  onStoreError?: (error: Error) => void;
 }): RequestHandler {
   const limiter = (scope: string) =>
     new RateLimiterRedis({
@@ -26,6 +35,10 @@ export function createRateLimit(deps: {
       keyPrefix: `${deps.prefix}rl:${deps.name}:${scope}`,
       points: deps.points,
       duration: deps.windowSeconds,
+      // A connection that is down or reconnecting goes to the insurance limiter at once instead of
+      // queueing the command until it times out.
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: new RateLimiterMemory({ points: deps.points, duration: deps.windowSeconds }),
     });
   const perUser = limiter('user');
   const perIp = limiter('ip');
@@ -47,8 +60,7 @@ export function createRateLimit(deps: {
         sendProblem(response, { status: 429, title: 'Too Many Requests', detail: 'Slow down; see Retry-After.' });
         return;
       }
-      deps.onStoreError?.(rejection as Error);
-      next();
+      next(rejection);
     }
   };
 }

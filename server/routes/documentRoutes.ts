@@ -1,6 +1,7 @@
 import { type Router as ExpressRouter, Router } from 'express';
 import { z } from 'zod';
 import {
+  CURSOR_PATTERN,
   type DocumentQueries,
   type DocumentSummary,
   type DocumentView,
@@ -16,10 +17,15 @@ import { HttpProblem } from '../http/problems.ts';
  * and admins reach every document. Owners see NIK and NPWP masked to their last 4 digits.
  */
 
-export const idParams = z.strictObject({ id: z.uuid() });
+/**
+ * A document id, canonicalised once here: UUIDs compare case-insensitively in Postgres, but the id
+ * also names the document elsewhere (the PII cipher's associated data, logs, links), where only
+ * the canonical lower-case form is right.
+ */
+export const idParams = z.strictObject({ id: z.uuid().transform((id) => id.toLowerCase()) });
 export const listQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
+  cursor: z.string().regex(CURSOR_PATTERN, 'a cursor from a previous page').optional(),
 });
 
 const IDENTIFIER_FIELDS = new Set(['nik', 'npwp']);

@@ -1,10 +1,11 @@
 import { type Router as ExpressRouter, Router } from 'express';
 import { type ZodType, z } from 'zod';
+import { MAX_UPLOAD_BYTES } from '../../domain/uploadLimits.ts';
 import { DOCUMENT_TYPES, reasonSchema } from '../../machines/document.events.ts';
 import { DOCUMENT_STATUSES } from '../../machines/document.machine.ts';
 import { idParams, listQuery } from './documentRoutes.ts';
 import { decisionBody, queueQuery } from './reviewRoutes.ts';
-import { uploadFields } from './uploadRoutes.ts';
+import { IDEMPOTENCY_KEY, uploadFields } from './uploadRoutes.ts';
 
 /**
  * The OpenAPI 3.1 document, built from the zod schemas the routes validate with (params, queries,
@@ -61,9 +62,10 @@ const problem = z.object({
 });
 
 const json = (schema: ZodType) => ({ content: { 'application/json': { schema: jsonSchema(schema) } } });
+/** The problem answers of an operation; every one may also answer 503 while the database is unreachable. */
 const problems = (...statuses: number[]) =>
   Object.fromEntries(
-    statuses.map((status) => [
+    [...statuses, 503].map((status) => [
       String(status),
       { description: 'Problem', content: { 'application/problem+json': { schema: jsonSchema(problem) } } },
     ]),
@@ -82,7 +84,12 @@ export function openApiDocument() {
           summary: 'Upload a KTP or NPWP card (JPEG, PNG or PDF, at most 2 MB)',
           ...secured,
           parameters: [
-            { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } },
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source },
+            },
           ],
           requestBody: {
             required: true,
@@ -92,10 +99,19 @@ export function openApiDocument() {
                   ...jsonSchema(uploadFields),
                   properties: {
                     ...(jsonSchema(uploadFields).properties as object),
-                    file: { type: 'string', contentMediaType: 'application/octet-stream' },
+                    file: {
+                      type: 'string',
+                      contentMediaType: 'application/octet-stream',
+                      minLength: 1,
+                      maxLength: MAX_UPLOAD_BYTES,
+                      description:
+                        'A JPEG, PNG or PDF, told by its first bytes (415 otherwise), that can be read: an image ' +
+                        'whose header gives its size, a PDF within the documented limits (422 otherwise).',
+                    },
                   },
                   required: ['type', 'file'],
                 },
+                encoding: { file: { contentType: 'image/jpeg, image/png, application/pdf' } },
               },
             },
           },

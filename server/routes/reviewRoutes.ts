@@ -1,11 +1,17 @@
 import { type Router as ExpressRouter, Router } from 'express';
 import { z } from 'zod';
-import { type createReviewQueue, type DocumentQueries, decodeCursor } from '../../adapters/postgres/documentQueries.ts';
+import {
+  CURSOR_PATTERN,
+  type createReviewQueue,
+  type DocumentQueries,
+  decodeCursor,
+} from '../../adapters/postgres/documentQueries.ts';
 import type { Documents } from '../../runtime/documents.ts';
 import type { DocumentStorage } from '../../runtime/ports.ts';
 import type { createAuth, Principal } from '../http/auth.ts';
 import { HttpProblem } from '../http/problems.ts';
 import { idParams, present } from './documentRoutes.ts';
+import { freeText } from './freeText.ts';
 
 /**
  * The internal review API (reviewer or admin): the queue of `needs_review` documents, a document's
@@ -15,11 +21,11 @@ import { idParams, present } from './documentRoutes.ts';
 
 export const queueQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
+  cursor: z.string().regex(CURSOR_PATTERN, 'a cursor from a previous page').optional(),
 });
 export const decisionBody = z.strictObject({
   decision: z.enum(['approve', 'reject']),
-  reason: z.string().trim().min(1).max(1000),
+  reason: freeText(1000),
 });
 
 export function reviewRoutes(deps: {

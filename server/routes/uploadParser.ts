@@ -6,9 +6,15 @@ import { HttpProblem } from '../http/problems.ts';
  * Reads a `multipart/form-data` upload with exactly the fields `type` and `file`, streamed and kept
  * in memory (at most `maxBytes`, 2 MB by default), so no temporary file exists to be left behind.
  * Everything else is a clear 4xx: no multipart, an unknown or repeated field, a second file, an
- * empty or oversized file.
+ * empty or oversized file, a form cut off in the middle, a client that goes away mid-body.
+ *
+ * Every emitter here has an 'error' listener: busboy emits 'error' on the file stream as well as on
+ * itself when the form ends inside a part, and an 'error' with no listener takes the process down.
  */
 export type ParsedUpload = { type: string | undefined; file: Buffer | undefined };
+
+const badRequest = (detail: string) => new HttpProblem({ status: 400, title: 'Bad Request', detail });
+const MALFORMED = 'The form data is malformed or ends in the middle of a part.';
 
 export function readUpload(request: Request, maxBytes: number): Promise<ParsedUpload> {
   return new Promise((resolve, reject) => {
@@ -19,32 +25,38 @@ export function readUpload(request: Request, maxBytes: number): Promise<ParsedUp
         limits: { fileSize: maxBytes, files: 1, fields: 2, fieldSize: 64, parts: 3 },
       });
     } catch {
-      reject(new HttpProblem({ status: 400, title: 'Bad Request', detail: 'Send multipart/form-data.' }));
+      reject(badRequest('Send multipart/form-data.'));
       return;
     }
     let type: string | undefined;
     let file: Buffer | undefined;
     let failure: HttpProblem | undefined;
+    let settled = false;
     const fail = (problem: HttpProblem) => {
       failure ??= problem;
     };
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      if (failure) {
+        // Stop feeding the parser, and drain what the client still sends so that the answer can
+        // go out on this connection instead of a reset.
+        request.unpipe(parser);
+        request.resume();
+        reject(failure);
+      } else resolve({ type, file });
+    };
+
     parser.on('field', (name, value) => {
       if (name !== 'type' || type !== undefined)
-        return fail(
-          new HttpProblem({
-            status: 400,
-            title: 'Bad Request',
-            detail: `Unexpected form field "${name.slice(0, 32)}".`,
-          }),
-        );
+        return fail(badRequest(`Unexpected form field "${name.slice(0, 32)}".`));
       type = value;
     });
     parser.on('file', (name, stream) => {
+      stream.on('error', () => fail(badRequest(MALFORMED)));
       if (name !== 'file' || file !== undefined) {
         stream.resume();
-        return fail(
-          new HttpProblem({ status: 400, title: 'Bad Request', detail: 'Send one file, in the field "file".' }),
-        );
+        return fail(badRequest('Send one file, in the field "file".'));
       }
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -62,13 +74,22 @@ export function readUpload(request: Request, maxBytes: number): Promise<ParsedUp
       });
     });
     for (const limit of ['partsLimit', 'filesLimit', 'fieldsLimit'] as const)
-      parser.on(limit, () =>
-        fail(new HttpProblem({ status: 400, title: 'Bad Request', detail: 'Too many form parts.' })),
-      );
-    parser.on('error', () =>
-      fail(new HttpProblem({ status: 400, title: 'Bad Request', detail: 'The form data is malformed.' })),
-    );
-    parser.on('close', () => (failure ? reject(failure) : resolve({ type, file })));
+      parser.on(limit, () => fail(badRequest('Too many form parts.')));
+    parser.on('error', () => {
+      fail(badRequest(MALFORMED));
+      settle();
+    });
+    parser.on('close', settle);
+    // A client that disconnects mid-body: the parser never sees the end of the form.
+    request.on('error', () => {
+      fail(badRequest('The upload was interrupted.'));
+      settle();
+    });
+    request.on('close', () => {
+      if (request.complete) return;
+      fail(badRequest('The upload was interrupted.'));
+      settle();
+    });
     request.pipe(parser);
   });
 }

@@ -1,9 +1,12 @@
 import { type Router as ExpressRouter, type RequestHandler, Router } from 'express';
 import type { DocumentQueries, DocumentSummary } from '../../adapters/postgres/documentQueries.ts';
 import { FINAL_STATUSES } from '../../machines/document.machine.ts';
+import { pause } from '../../runtime/backoff.ts';
+import type { Logger } from '../../runtime/ports.ts';
 import type { createAuth, Principal } from '../http/auth.ts';
 import { HttpProblem } from '../http/problems.ts';
 import { idParams } from './documentRoutes.ts';
+import { createStreamSlots } from './streamSlots.ts';
 
 /**
  * The verdict a lending app needs: pending, approved, rejected or in review, with score and reasons,
@@ -39,11 +42,21 @@ export function verificationRoutes(deps: {
   pollMs?: number;
   /** Longest an event stream stays open (default 10 minutes); the client reconnects after. */
   maxStreamMs?: number;
+  /** Longest an event stream stays open without a change of verdict (default 2 minutes). */
+  maxIdleMs?: number;
+  /** How often an open stream sends a comment line, so proxies and clients see it alive (default 10 s). */
+  heartbeatMs?: number;
+  /** Open streams per user and per process (default 5 and 500). */
+  streams?: { perUser: number; perProcess: number };
+  logger?: Logger;
   verificationLimit?: RequestHandler;
 }): ExpressRouter {
   const router = Router();
   const pollMs = deps.pollMs ?? 500;
   const maxStreamMs = deps.maxStreamMs ?? 10 * 60_000;
+  const maxIdleMs = deps.maxIdleMs ?? 2 * 60_000;
+  const heartbeatMs = deps.heartbeatMs ?? 10_000;
+  const slots = createStreamSlots(deps.streams ?? { perUser: 5, perProcess: 500 });
   const limit: RequestHandler = deps.verificationLimit ?? ((_request, _response, next) => next());
 
   const visible = async (id: string, principal: Principal) => {
@@ -63,6 +76,15 @@ export function verificationRoutes(deps: {
     const { id } = idParams.parse(request.params);
     const principal = response.locals.principal as Principal;
     let document: DocumentSummary = await visible(id, principal);
+    const release = slots.acquire(principal.id);
+    if (!release) {
+      response.setHeader('Retry-After', String(STREAM_RETRY_AFTER_S));
+      throw new HttpProblem({
+        status: 429,
+        title: 'Too Many Requests',
+        detail: 'Too many open event streams; close one, or poll GET /verification/{id}.',
+      });
+    }
     response.writeHead(200, {
       'Content-Type': 'text/event-stream',
       'Cache-Control': 'no-store',
@@ -70,27 +92,54 @@ export function verificationRoutes(deps: {
       'X-Accel-Buffering': 'no',
     });
     let closed = false;
-    request.on('close', () => {
+    const stop = new AbortController();
+    const close = () => {
       closed = true;
-    });
-    const send = (summary: DocumentSummary) =>
-      response.write(`event: verdict\ndata: ${JSON.stringify(verdictOf(summary))}\n\n`);
+      stop.abort();
+    };
+    request.on('close', close);
+    // A write to a connection that just went away reports here; without a listener it would throw.
+    response.on('error', close);
+    const write = (text: string) => {
+      if (!closed) response.write(text);
+    };
+    const send = (summary: DocumentSummary) => write(`event: verdict\ndata: ${JSON.stringify(verdictOf(summary))}\n\n`);
+    // EventSource waits this long before reconnecting after the stream ends.
+    write(`retry: ${STREAM_RETRY_AFTER_S * 1000}\n`);
     send(document);
+    const heartbeat = setInterval(() => write(': keep-alive\n\n'), heartbeatMs);
     const deadline = Date.now() + maxStreamMs;
+    let changedAt = Date.now();
     try {
-      while (!closed && !FINAL_STATUSES.includes(document.status) && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, pollMs));
+      while (
+        !closed &&
+        !FINAL_STATUSES.includes(document.status) &&
+        Date.now() < deadline &&
+        Date.now() - changedAt < maxIdleMs
+      ) {
+        await pause(pollMs, stop.signal);
         if (closed) break;
         const next = await deps.queries.view(id);
         if (!next) break;
-        if (next.status !== document.status || next.updatedAt !== document.updatedAt) send(next);
+        if (next.status !== document.status || next.updatedAt !== document.updatedAt) {
+          send(next);
+          changedAt = Date.now();
+        }
         document = next;
       }
+    } catch (error) {
+      // Headers are sent: a failure (the database went away) can only end the stream; the client
+      // reconnects and gets a problem document if the failure persists.
+      deps.logger?.warn('stream.failed', { documentId: id, errorClass: (error as Error)?.name });
     } finally {
-      // Headers are sent: a failure can only end the stream; the client reconnects.
+      clearInterval(heartbeat);
+      release();
       if (!closed) response.end();
     }
   });
 
   return router;
 }
+
+/** Seconds a client waits before opening a stream again: after a 429, or after a stream ends. */
+const STREAM_RETRY_AFTER_S = 5;

@@ -51,7 +51,11 @@ describe('the runtime with the real OCR engine and policy', () => {
 
     const regions = await loadRegions();
     const metrics = createMetrics();
-    const blockingRedis = createRedis(world.config.redisUrl, 'filot-test-ocr');
+    const blockingRedis = createRedis(world.config.redisUrl, {
+      name: 'filot-test-ocr',
+      use: 'blocking',
+      onError: () => {},
+    });
     const runtime = createRuntime({
       config: world.config,
       pool: world.pool,

@@ -3,8 +3,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, GetObjectAclCommand, S3Client } from '@aws-sdk/client-s3';
 import { createStorage } from '../../adapters/storage/index.ts';
+import { createS3Storage } from '../../adapters/storage/s3Storage.ts';
 import { loadConfig } from '../../config/index.ts';
 import { type MotoServer, startMotoServer } from '../support/motoServer.ts';
+import { createTcpProxy } from '../support/tcpProxy.ts';
 
 describe('the s3 storage driver against a real S3-protocol server', () => {
   let moto: MotoServer;
@@ -51,6 +53,30 @@ describe('the s3 storage driver against a real S3-protocol server', () => {
     await storage.delete(key);
     await assert.rejects(storage.get(key), /does not exist|NoSuchKey/);
     storage.close();
+  });
+
+  it('should give up on a bucket that stops answering instead of holding the upload', async () => {
+    // An S3 endpoint through a proxy that is frozen: connected, and silent.
+    const endpoint = new URL(moto.endpoint);
+    const proxy = await createTcpProxy({ host: endpoint.hostname, port: Number(endpoint.port) });
+    endpoint.port = String(proxy.port);
+    const storage = createS3Storage(
+      { bucket, region: 'us-east-1', endpoint: endpoint.toString(), forcePathStyle: true, credentials },
+      { connectMs: 200, requestMs: 300, maxAttempts: 2 },
+    );
+    try {
+      const key = `documents/${randomUUID()}`;
+      await storage.put(key, randomBytes(1000));
+      proxy.freeze();
+      const started = performance.now();
+      await assert.rejects(storage.get(key));
+      // A bound, not a target: two attempts of 300 ms each, and the SDK's backoff between them.
+      assert.ok(performance.now() - started < 5000, `gave up after ${Math.round(performance.now() - started)} ms`);
+    } finally {
+      proxy.restore();
+      storage.close();
+      await proxy.close();
+    }
   });
 
   it('should refuse to start without a bucket, naming it', () => {

@@ -62,7 +62,7 @@ describe('npm start', () => {
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
     await admin.end();
-    const redis = createRedis(TEST_REDIS_URL, 'filot-test');
+    const redis = createRedis(TEST_REDIS_URL, { name: 'filot-test', onError: () => {} });
     await deleteKeys(redis, prefix);
     redis.disconnect();
   });
@@ -105,24 +105,69 @@ describe('npm start', () => {
     assert.ok(service.logs.some((line) => line.message === 'shutdown.done'));
   });
 
-  it('should report not ready while Redis is unreachable', async () => {
+  it('should stay up while Redis is unreachable: not ready, uploads committed and answered at once', async () => {
     const url = new URL(TEST_SERVER_URL);
     url.pathname = `/${databaseName}`;
+    const jwtSecret = randomBytes(32).toString('base64');
+    const storage = await mkdtemp(join(tmpdir(), 'filot-start-storage-'));
     const service = start({
       DATABASE_URL: url.toString(),
       REDIS_URL: 'redis://127.0.0.1:1',
       REDIS_KEY_PREFIX: prefix,
       PORT: '0',
+      JWT_SECRET: jwtSecret,
+      STORAGE_DIR: storage,
     });
     children.push(service.child);
-    const port = await listeningPort(service.logs, service.exited);
-    const ready = await fetch(`http://127.0.0.1:${port}/ready`);
-    assert.equal(ready.status, 503);
-    const body = (await ready.json()) as { checks: Record<string, { ok: boolean }> };
-    assert.equal(body.checks.postgres?.ok, true);
-    assert.equal(body.checks.redis?.ok, false);
-    service.child.kill('SIGTERM');
-    await service.exited;
+    try {
+      const port = await listeningPort(service.logs, service.exited);
+      const ready = await fetch(`http://127.0.0.1:${port}/ready`);
+      assert.equal(ready.status, 503);
+      const body = (await ready.json()) as { checks: Record<string, { ok: boolean }> };
+      assert.equal(body.checks.postgres?.ok, true);
+      assert.equal(body.checks.redis?.ok, false);
+
+      const token = jwt.sign({ role: 'user' }, jwtSecret, {
+        subject: 'owner-no-redis',
+        issuer: 'filot-kyc',
+        audience: 'filot-kyc-api',
+        expiresIn: '5m',
+      });
+      const card = await generateCard(12, { type: 'KTP', today: todayIn(new Date()), difficulty: 'mild' });
+      const form = new FormData();
+      form.append('type', 'KTP');
+      form.append('file', new Blob([card.image]), 'card.jpg');
+      // Bounds, not performance targets: the rate limit and the enqueue used to wait through
+      // ioredis' reconnection attempts for up to 27 s.
+      let started = performance.now();
+      const uploaded = await fetch(`http://127.0.0.1:${port}/documents/upload`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: form,
+      });
+      assert.equal(uploaded.status, 202);
+      assert.ok(performance.now() - started < 2000, `upload answered in ${performance.now() - started} ms`);
+      const { id } = (await uploaded.json()) as { id: string };
+      started = performance.now();
+      const verdict = await fetch(`http://127.0.0.1:${port}/verification/${id}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(verdict.status, 200);
+      assert.ok(performance.now() - started < 2000, `verification answered in ${performance.now() - started} ms`);
+
+      // The process used to die about 8 s after start on an unhandled MaxRetriesPerRequestError.
+      await new Promise((resolve) => setTimeout(resolve, 12_000));
+      assert.equal(service.child.exitCode, null, `still running; stderr: ${service.stderr()}`);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 200);
+      service.child.kill('SIGTERM');
+      assert.equal((await service.exited).code, 0);
+      assert.equal(
+        service.logs.some((line) => line.message === 'process.crashed'),
+        false,
+      );
+    } finally {
+      await rm(storage, { recursive: true, force: true });
+    }
   });
 
   it('should refuse to start with one message naming every bad variable', async () => {

@@ -69,6 +69,45 @@ describe('OCR workers, reaper and sweeper', () => {
     assert.deepEqual(history.find((entry) => entry.eventType === 'OCR_FAILED')?.payload.error, { code: 'ocr_timeout' });
   });
 
+  it('should count an attempt’s timeout from when the engine starts on it, not while it waits behind another', async () => {
+    // One engine thread, two documents: the second waits 700 ms, then reads for 700 ms. Counted from
+    // its pull, that is past the 1000 ms timeout; counted from its start it is well within.
+    const engine = createScriptedEngine(() => ({ kind: 'ok', delayMs: 700 }), { threads: 1 });
+    await world.runtime(
+      { engine, evaluator: createScriptedEvaluator() },
+      { overrides: { OCR_TIMEOUT_MS: '1000', OCR_LEASE_MS: '5000', WORKER_CONCURRENCY: '2' } },
+    );
+    const documents = [newDocument(), newDocument()];
+    const creator = await world.runtime(undefined, { start: false });
+    for (const document of documents) await creator.documents.create(document, USER);
+    for (const document of documents)
+      await waitFor(async () => (await rowOf(world, document.id)).status === 'auto_approve', 15_000, 'auto_approve');
+    for (const document of documents) {
+      const history = await creator.store.history(document.id);
+      assert.deepEqual(
+        history.filter((entry) => entry.eventType === 'OCR_FAILED'),
+        [],
+      );
+      assert.equal((await rowOf(world, document.id)).attempts, 1);
+    }
+  });
+
+  it('should send a document to review after one attempt when its OCR failure is permanent', async () => {
+    const engine = createScriptedEngine(() => ({ kind: 'fail', code: 'pdf_too_complex', permanent: true }));
+    await world.runtime({ engine, evaluator: createScriptedEvaluator() }, { overrides: { OCR_MAX_ATTEMPTS: '3' } });
+    const document = newDocument();
+    const creator = await world.runtime(undefined, { start: false });
+    await creator.documents.create(document, USER);
+    await waitFor(async () => (await rowOf(world, document.id)).status === 'needs_review', 15_000, 'needs_review');
+    assert.equal((await rowOf(world, document.id)).attempts, 1);
+    assert.equal(engine.calls.get(document.id), 1);
+    const history = await creator.store.history(document.id);
+    assert.deepEqual(
+      history.filter((entry) => entry.eventType === 'OCR_FAILED').map((entry) => [entry.toStatus, entry.payload.error]),
+      [['needs_review', { code: 'pdf_too_complex', permanent: true }]],
+    );
+  });
+
   it('should route by the evaluation: hard failure to auto_reject, doubt to needs_review', async () => {
     const outcomes = new Map([
       [

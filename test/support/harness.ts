@@ -13,6 +13,9 @@ import { CLEAN_EVALUATION, SYNTHETIC_OCR } from './scriptedEngine.ts';
 /** Quiet unless FILOT_TEST_LOGS=1, so failing tests can be rerun with the runtime's log lines. */
 export const testLogger: Logger = createLogger({ level: 'debug', silent: process.env.FILOT_TEST_LOGS !== '1' });
 
+/** Connection errors in tests show up as failed commands; logged at debug for FILOT_TEST_LOGS=1. */
+export const ignoreRedisError = (error: Error) => testLogger.debug('redis.error', { error: error.message });
+
 export function testConfig(database: TestDatabase, prefix: string, overrides: Record<string, string> = {}): Config {
   return loadConfig({
     NODE_ENV: 'test',
@@ -36,7 +39,7 @@ export async function createWorld(options: { redisUrl?: string; overrides?: Reco
   const prefix = uniquePrefix();
   const config = testConfig(database, prefix, { REDIS_URL: options.redisUrl ?? TEST_REDIS_URL, ...options.overrides });
   const pool = await createTestPool(database, 20);
-  const redis = createRedis(config.redisUrl, 'filot-test');
+  const redis = createRedis(config.redisUrl, { name: 'filot-test', onError: ignoreRedisError });
   const runtimes: { runtime: Runtime; connections: Redis[] }[] = [];
 
   const world = {
@@ -59,7 +62,11 @@ export async function createWorld(options: { redisUrl?: string; overrides?: Reco
               WORKER_ID: settings.workerId ?? `worker-${runtimes.length + 1}`,
             })
           : { ...config, worker: { ...config.worker, id: `worker-${runtimes.length + 1}` } };
-      const blockingRedis = createRedis(config.redisUrl, 'filot-test-blocking');
+      const blockingRedis = createRedis(config.redisUrl, {
+        name: 'filot-test-blocking',
+        use: 'blocking',
+        onError: ignoreRedisError,
+      });
       const runtime = createRuntime({
         config: runtimeConfig,
         pool,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createEffectDispatcher, MARK_DELAY_MS } from '../../runtime/effects.ts';
+import { createEffectDispatcher, DELIVERY_WAIT_MS, MARK_DELAY_MS } from '../../runtime/effects.ts';
 import type { OutboxEntry } from '../../runtime/ports.ts';
 import { recordingLogger } from '../support/recordingLogger.ts';
 
@@ -80,5 +80,34 @@ describe('the effect dispatcher', () => {
     assert.deepEqual(ports.marks, []);
     const failure = lines.find((line) => line.message === 'outbox.mark_failed');
     assert.deepEqual(failure?.fields?.outboxIds, ['7']);
+  });
+
+  it('should stop waiting for a slow delivery after DELIVERY_WAIT_MS, finish it in the background and mark it', async () => {
+    const ports = recordingPorts();
+    let release: () => void = () => {};
+    const slow = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const queue = {
+      async enqueue(documentId: string) {
+        await slow;
+        ports.enqueued.push(documentId);
+      },
+    };
+    const { logger } = recordingLogger();
+    const effects = createEffectDispatcher({ queue, outbox: ports.outbox, logger });
+    let returned = false;
+    const call = effects.deliverAndMark([entry('8')]).then(() => {
+      returned = true;
+    });
+    await sleep(DELIVERY_WAIT_MS / 2);
+    assert.equal(returned, false, 'a prompt delivery is waited for');
+    await call;
+    assert.deepEqual(ports.enqueued, [], 'the caller got its answer before the delivery finished');
+    const flushed = effects.flushMarks();
+    release();
+    await flushed;
+    assert.deepEqual(ports.enqueued, ['doc-8']);
+    assert.deepEqual(ports.marks, [['8']], 'a flush waits for the delivery under way, then marks it');
   });
 });

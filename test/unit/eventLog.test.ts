@@ -36,13 +36,22 @@ describe('redactForLog', () => {
     assert.equal(json.includes(NAME), false);
   });
 
-  it('should keep only the error code of OCR_FAILED', () => {
+  it('should keep only the error code of an OCR_FAILED', () => {
     const logged = redactForLog({
       type: 'OCR_FAILED',
       leaseToken: LEASE,
       error: { code: 'ocr_parse_error', message: `could not parse "${NIK}" near ${NAME}` },
     });
     assert.deepEqual(logged, { leaseToken: LEASE, error: { code: 'ocr_parse_error' } });
+  });
+
+  it('should keep whether an OCR failure was permanent, since that is why the document skipped its other attempts', () => {
+    const logged = redactForLog({
+      type: 'OCR_FAILED',
+      leaseToken: LEASE,
+      error: { code: 'pdf_too_complex', message: 'the PDF page took too long', permanent: true },
+    });
+    assert.deepEqual(logged, { leaseToken: LEASE, error: { code: 'pdf_too_complex', permanent: true } });
   });
 
   it('should keep extracted field names but not their values', () => {

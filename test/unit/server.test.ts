@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
+import { createLogger } from '../../adapters/logging/logger.ts';
 import { DocumentNotFoundError, IllegalTransitionError } from '../../runtime/errors.ts';
 import type { Logger } from '../../runtime/ports.ts';
 import { createApp } from '../../server/app.ts';
@@ -46,13 +48,14 @@ describe('the HTTP application', () => {
   });
 
   it('should answer unknown routes with a problem document carrying the correlation id', async () => {
-    const response = await fetch(`${url}/nowhere`, { headers: { 'X-Request-Id': 'client-request-0001' } });
+    const clientId = '0F3A6C1E-8B2D-4E5F-9A7B-1C2D3E4F5A6B';
+    const response = await fetch(`${url}/nowhere`, { headers: { 'X-Request-Id': clientId } });
     assert.equal(response.status, 404);
     assert.equal(response.headers.get('content-type')?.split(';')[0], 'application/problem+json');
-    assert.equal(response.headers.get('x-request-id'), 'client-request-0001');
+    assert.equal(response.headers.get('x-request-id'), clientId.toLowerCase(), 'a UUID is kept, in lower case');
     const body = (await response.json()) as Record<string, unknown>;
     assert.equal(body.status, 404);
-    assert.equal(body.correlationId, 'client-request-0001');
+    assert.equal(body.correlationId, clientId.toLowerCase());
   });
 
   it('should set the security headers and allow only the configured browser origins', async () => {
@@ -107,10 +110,24 @@ describe('the HTTP application', () => {
     assert.match(allowed.headers.get('content-type') ?? '', /^text\/plain/);
   });
 
-  it('should replace a malformed X-Request-Id with a generated one', async () => {
-    const response = await fetch(`${url}/health`, { headers: { 'X-Request-Id': 'bad id <script>' } });
-    const id = response.headers.get('x-request-id') ?? '';
-    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  it('should keep a ULID as X-Request-Id and replace anything else, a NIK or a phone number included', async () => {
+    const ulid = '01JEX3K8Q2M7N4P5R6S7T8V9WX';
+    assert.equal(
+      (await fetch(`${url}/health`, { headers: { 'X-Request-Id': ulid } })).headers.get('x-request-id'),
+      ulid,
+    );
+    const generated = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    for (const offered of [
+      'bad id <script>',
+      '3171014101900001', // a NIK
+      'client-request-0001',
+      '081234567890',
+      '01ARZ3NDEK3171014101900001', // ULID-shaped, with a NIK inside
+      'x'.repeat(200),
+    ]) {
+      const id = (await fetch(`${url}/health`, { headers: { 'X-Request-Id': offered } })).headers.get('x-request-id');
+      assert.match(id ?? '', generated, offered);
+    }
   });
 
   it('should answer malformed JSON with 400 and an oversized body with 413, not 500', async () => {
@@ -176,6 +193,34 @@ describe('the problem handler', () => {
     assert.equal(text.includes('hunter2'), false);
     assert.equal(text.includes('stack'), false);
     assert.ok(logged.some((line) => line.message === 'http.unhandled_error'));
+  });
+
+  it('should log the class of an unexpected error where the PII mask keeps it readable', async () => {
+    const lines: string[] = [];
+    const masked = createLogger({
+      level: 'error',
+      stream: new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    });
+    const app = express();
+    app.use(requestId);
+    app.get('/type-error', () => {
+      throw new TypeError('boom');
+    });
+    app.use(problemHandler({ logger: masked, development: false }));
+    const typed = await listen(app);
+    await fetch(`${typed.url}/type-error`);
+    typed.server.close();
+    const line = JSON.parse(lines.find((text) => text.includes('http.unhandled_error')) ?? '{}') as Record<
+      string,
+      unknown
+    >;
+    assert.equal(line.errorClass, 'TypeError');
+    assert.equal(line.error, 'boom');
   });
 
   it('should show the message and stack in development', async () => {

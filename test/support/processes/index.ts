@@ -13,7 +13,7 @@ export type WorkerProcess = {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 };
 
-/** Starts test/support/workerProcess.ts as its own OS process and resolves once it consumes jobs. */
+/** Starts test/support/processes/workerProcess.ts as its own OS process and resolves once it consumes jobs. */
 export async function startWorkerProcess(
   config: Config,
   env: Record<string, string>,

@@ -15,8 +15,9 @@ const settings = JSON.parse(process.env.FILOT_TEST_WORKER ?? '{}') as { env: Rec
 const config = loadConfig(settings.env);
 const logger = createLogger({ level: 'debug' });
 const pool = await createDatabasePool({ databaseUrl: config.databaseUrl, poolSize: 4 });
-const redis = createRedis(config.redisUrl, 'filot-test-worker');
-const blockingRedis = createRedis(config.redisUrl, 'filot-test-worker-blocking');
+const onError = (error: Error) => logger.warn('redis.error', { error: error.message });
+const redis = createRedis(config.redisUrl, { name: 'filot-test-worker', onError });
+const blockingRedis = createRedis(config.redisUrl, { name: 'filot-test-worker-blocking', use: 'blocking', onError });
 const runtime = createRuntime({
   config,
   pool,

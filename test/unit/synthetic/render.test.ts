@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import { MAX_UPLOAD_BYTES } from '../../../domain/uploadLimits.ts';
 import type { KtpCard } from '../../../synthetic/card.ts';
-import { generateCard, planCard } from '../../../synthetic/generate.ts';
+import { generateCard, OVERSIZED_PNG_JPEG_QUALITY, planCard } from '../../../synthetic/generate.ts';
 import { createRng } from '../../../synthetic/random.ts';
 import { loadRegionData, type RegionData } from '../../../synthetic/regions.ts';
 import { escapeXml, frameSvg, renderCard } from '../../../synthetic/render.ts';
@@ -154,5 +155,28 @@ describe('synthetic card images', () => {
     assert.ok(svg.includes('O&apos;NEIL &amp; &lt;SONS&gt;'));
     const { image } = await renderCard(odd, planned.label.expect.variation, 5);
     assert.ok((await sharp(image).metadata()).width);
+  });
+
+  it('should never write a file larger than the service takes: a noisy PNG too large is saved as a JPEG, and the label says so', async () => {
+    // The largest frames among the plans drawn as PNGs: the kind whose noise defeats PNG's compression.
+    const pngs = Array.from({ length: 200 }, (_, seed) => ({
+      seed,
+      variation: planCard(seed, { type: 'KTP', today: TODAY }, regions).label.expect.variation,
+    })).filter(({ variation }) => variation.format === 'png');
+    const area = ({ frame }: Variation) => frame.width * frame.height;
+    const largest = pngs.sort((a, b) => area(b.variation) - area(a.variation)).slice(0, 3);
+    let replaced = 0;
+    for (const { seed } of largest) {
+      const { image, mime, label } = await generateCard(seed, { type: 'KTP', today: TODAY });
+      assert.ok(image.length <= MAX_UPLOAD_BYTES, `seed ${seed}: ${image.length} bytes`);
+      const format = (await sharp(image).metadata()).format;
+      assert.equal(format, label.expect.variation.format, `seed ${seed}: the label names the file's format`);
+      assert.equal(mime, `image/${format}`);
+      if (format === 'jpeg') {
+        assert.equal(label.expect.variation.quality, OVERSIZED_PNG_JPEG_QUALITY);
+        replaced++;
+      }
+    }
+    assert.ok(replaced > 0, 'at least one of the largest PNG frames needed the JPEG');
   });
 });
