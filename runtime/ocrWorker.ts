@@ -386,6 +386,11 @@ export function createOcrWorker(deps: OcrWorkerDeps, options: OcrWorkerOptions) 
   /** This worker's failed messages, handled again before anything new is read. */
   async function retryOwnPending(free: number) {
     const own = await stream.readOwnPending(options.workerId, OWN_PENDING_BATCH);
+    // Counts of messages no longer ours (acknowledged elsewhere after a claim) are forgotten.
+    if (own.length < OWN_PENDING_BATCH) {
+      const ids = new Set(own.map((message) => message.id));
+      for (const id of localRetries.keys()) if (!ids.has(id) && !inFlightIds.has(id)) localRetries.delete(id);
+    }
     const due = own.filter(
       (message) => !inFlightIds.has(message.id) && (localRetries.get(message.id) ?? 0) < MAX_LOCAL_RETRIES,
     );
