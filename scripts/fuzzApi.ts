@@ -18,21 +18,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
-import pg from 'pg';
+import { createRedis } from '../adapters/redis/client.ts';
 import { syntheticCard } from '../test/chaos/load/cards.ts';
 import { mintToken } from '../test/chaos/load/tokens.ts';
 import { INSTANCE_ENV } from '../test/chaos/stack/index.ts';
 import { freePort, poll } from '../test/chaos/stack/processes.ts';
 import { startServiceInstance } from '../test/chaos/stack/serviceInstance.ts';
+import { dropDatabase, TEST_SERVER_URL } from '../test/support/database.ts';
+import { deleteKeys, TEST_REDIS_URL } from '../test/support/redis.ts';
 
 /** Pinned: a newer schemathesis adds checks and generators, which would change what passes. */
 const SCHEMATHESIS_VERSION = '4.32.5';
 const SCHEMATHESIS = process.env.SCHEMATHESIS_BIN ?? 'st';
 /** What a JSON Schema cannot say about the API (which answers to well-formed data are acceptance). */
 const CONFIG_FILE = fileURLToPath(new URL('./schemathesis.toml', import.meta.url));
-const DATABASE_SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -46,7 +45,7 @@ async function main(): Promise<number> {
   const database = `filot_fuzz_${suffix}`;
   const prefix = `filot-fuzz:${suffix}:`;
   const root = await mkdtemp(join(tmpdir(), 'filot-fuzz-'));
-  const databaseUrl = new URL(DATABASE_SERVER_URL);
+  const databaseUrl = new URL(TEST_SERVER_URL);
   databaseUrl.pathname = `/${database}`;
   const jwtSecret = randomBytes(32).toString('base64');
   try {
@@ -58,7 +57,7 @@ async function main(): Promise<number> {
       env: {
         ...INSTANCE_ENV,
         DATABASE_URL: databaseUrl.toString(),
-        REDIS_URL,
+        REDIS_URL: TEST_REDIS_URL,
         REDIS_KEY_PREFIX: prefix,
         STORAGE_DIR: join(root, 'storage'),
         JWT_SECRET: jwtSecret,
@@ -92,7 +91,8 @@ async function main(): Promise<number> {
     }
   } finally {
     await dropDatabase(database);
-    await deleteKeys(prefix);
+    const redis = createRedis(TEST_REDIS_URL, { name: 'filot-fuzz-cleanup', onError: () => {} });
+    await deleteKeys(redis, prefix).finally(() => redis.disconnect());
     await rm(root, { recursive: true, force: true });
   }
 }
@@ -182,31 +182,6 @@ async function seedDocuments(baseUrl: string, token: string): Promise<void> {
       60_000,
       200,
     );
-  }
-}
-
-async function dropDatabase(name: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: DATABASE_SERVER_URL });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-}
-
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
   }
 }
 

@@ -28,6 +28,14 @@ import { createTcpProxy } from '../support/tcpProxy.ts';
  * nothing is pulled only to fail, and the backlog resumes by itself within seconds.
  */
 
+/** A pool that reaches the world's database through a proxy the test can cut. */
+async function proxiedDatabase(world: World, poolSize: number) {
+  const target = new URL(world.database.url);
+  const proxy = await createTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  target.port = String(proxy.port);
+  return { proxy, pool: await createTestPool({ ...world.database, url: target.toString() }, poolSize) };
+}
+
 const statuses = (world: World, ids: string[]) =>
   world.pool.anyFirst(sql.type(z.object({ status: z.string() }))`
     SELECT status FROM documents WHERE id = ANY(${sql.array(ids, 'uuid')})`);
@@ -42,10 +50,7 @@ describe('dependency outages', () => {
   });
 
   it('should stop pulling while Postgres is unreachable and resume the backlog within seconds of its return', async () => {
-    const target = new URL(world.database.url);
-    const proxy = await createTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    target.port = String(proxy.port);
-    const pool = await createTestPool({ ...world.database, url: target.toString() }, 6);
+    const { proxy, pool } = await proxiedDatabase(world, 6);
     // The stale claim and the reaper are far away, so only the worker's own retry can recover in time.
     const config = testConfig(world.database, world.prefix, {
       STREAM_CLAIM_IDLE_MS: '120000',
@@ -107,10 +112,7 @@ describe('dependency outages', () => {
   });
 
   it('should answer 503 with Retry-After while Postgres is unreachable, and serve again once it is back', async () => {
-    const target = new URL(world.database.url);
-    const proxy = await createTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    target.port = String(proxy.port);
-    const pool = await createTestPool({ ...world.database, url: target.toString() }, 2);
+    const { proxy, pool } = await proxiedDatabase(world, 2);
     const runtime = createRuntime({ config: world.config, pool, redis: world.redis, logger: testLogger });
     const api = await startApi(world, runtime, { pool });
     const document = newDocument({ ownerId: 'owner-p' });

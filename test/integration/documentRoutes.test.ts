@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { crc32, createDeflate } from 'node:zlib';
-import jwt from 'jsonwebtoken';
 import { Registry } from 'prom-client';
 import sharp from 'sharp';
 import { sql } from 'slonik';
@@ -17,10 +16,10 @@ import { createDocumentQueries, createReviewQueue } from '../../adapters/postgre
 import { createIdempotencyKeys } from '../../adapters/postgres/idempotencyKeys.ts';
 import { createPiiCipher } from '../../adapters/postgres/piiCipher.ts';
 import { createFsStorage } from '../../adapters/storage/fsStorage.ts';
-import { loadConfig } from '../../config/index.ts';
 import { createRuntime, type Runtime } from '../../runtime/index.ts';
 import { createApp } from '../../server/app.ts';
 import { createAuth } from '../../server/http/auth.ts';
+import { testTokens } from '../support/api.ts';
 import { createTestPool } from '../support/database.ts';
 import {
   completeOcr,
@@ -33,17 +32,8 @@ import {
 } from '../support/harness.ts';
 import { CLEAN_EVALUATION, SYNTHETIC_OCR } from '../support/scriptedEngine.ts';
 
-const secret = randomBytes(32).toString('base64');
 const IMAGE = Buffer.from('\xff\xd8\xff synthetic image bytes', 'latin1');
-const jwtSettings = loadConfig({ JWT_SECRET: secret }).jwt;
-const tokenFor = (sub: string, role: string) =>
-  jwt.sign({ role }, secret, {
-    algorithm: 'HS256',
-    subject: sub,
-    issuer: jwtSettings.issuer,
-    audience: jwtSettings.audience,
-    expiresIn: '5m',
-  });
+const { jwtSettings, tokenFor } = testTokens();
 
 describe('the document routes', () => {
   let world: World;

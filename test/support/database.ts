@@ -24,16 +24,19 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
   return {
     url: url.toString(),
     name,
-    async drop() {
-      const client = new pg.Client({ connectionString: TEST_SERVER_URL });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
-    },
+    drop: () => dropDatabase(name),
   };
+}
+
+/** Drops a database of the test server, whoever is still connected to it. */
+export async function dropDatabase(name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_SERVER_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
 }
 
 export async function createTestPool(database: TestDatabase, poolSize = 10): Promise<DatabasePool> {

@@ -1,22 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from './freePort.ts';
 
 /**
  * A real S3-protocol server for tests: `moto_server` from PyPI (`pip install "moto[server]"`;
  * .ci/run installs it). Started on a free port, stopped by `stop()`.
  */
 export type MotoServer = { endpoint: string; stop(): Promise<void> };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 export async function startMotoServer(): Promise<MotoServer> {
   const port = await freePort();

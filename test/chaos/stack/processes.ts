@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 
 /**
  * Child processes of the fault suite. Every long-lived one (Postgres, Redis, the service instances)
@@ -78,17 +77,7 @@ export async function stopChild(child: ChildProcess, signal: NodeJS.Signals, gra
   clearTimeout(timer);
 }
 
-/** A TCP port that was free a moment ago (the usual race is harmless here: start-up would fail loudly). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+export { freePort } from '../../support/freePort.ts';
 
 /**
  * Polls `ready` until it is true. Fails at once if the child exits first, and after `timeoutMs`;
