@@ -3,22 +3,16 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'slonik';
 import { createLogger } from './adapters/logging/logger.ts';
 import { createMetrics, runtimeMetrics } from './adapters/metrics/registry.ts';
-import { resolvePrecision } from './adapters/ocr/models.ts';
-import { inspectPdf } from './adapters/ocr/pdfStructure.ts';
-import { createThreadedOcrEngine } from './adapters/ocr/threadedEngine.ts';
-import { createDocumentQueries, createReviewQueue } from './adapters/postgres/documentQueries.ts';
-import { createIdempotencyKeys } from './adapters/postgres/idempotencyKeys.ts';
-import { createPiiCipher } from './adapters/postgres/piiCipher.ts';
-import { createDatabasePool } from './adapters/postgres/pool.ts';
+import { createThreadedOcrEngine, inspectPdf, resolvePrecision } from './adapters/ocr/index.ts';
 import { isDatabaseUnavailable } from './adapters/postgres/unavailable.ts';
-import { createRedis } from './adapters/redis/client.ts';
 import { loadRegions } from './adapters/regions/loadRegions.ts';
 import { createStorage } from './adapters/storage/index.ts';
+import { createApiAdapters } from './composition/api.ts';
+import { openEngine, openRedis } from './composition/runtime.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
 import { ensureDatabase, migrate } from './db/migrate.ts';
 import { MAX_UPLOAD_BYTES } from './domain/uploadLimits.ts';
 import { createPolicyEvaluator } from './runtime/evaluator.ts';
-import { createRuntime } from './runtime/index.ts';
 import { installLastResort } from './runtime/lastResort.ts';
 import { createApp, createAuth, createHttpServer, createRateLimit } from './server/index.ts';
 
@@ -37,17 +31,9 @@ async function main() {
   const migrations = await migrate(config.databaseUrl);
   logger.info('database.migrated', { applied: migrations.applied, alreadyApplied: migrations.alreadyApplied });
 
-  const pool = await createDatabasePool({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize });
-  const redisError = (connection: string) => (error: Error) =>
-    logger.warn('redis.error', { connection, errorClass: error.name, error: error.message });
-  const redis = createRedis(config.redisUrl, { name: `filot-${config.worker.id}`, onError: redisError('commands') });
   // The rate limits' own connection: every request runs two short scripts on it, and auto-pipelining
   // sends the scripts of the requests read in one turn of the event loop in one write.
-  const rateLimitRedis = createRedis(config.redisUrl, {
-    name: `filot-${config.worker.id}-ratelimit`,
-    use: 'requests',
-    onError: redisError('requests'),
-  });
+  const rateLimitRedis = openRedis(config, logger, `filot-${config.worker.id}-ratelimit`, 'requests');
 
   const metrics = createMetrics();
   const storage = createStorage(config.storage);
@@ -66,18 +52,11 @@ async function main() {
     }),
   ]);
   logger.info('ocr.ready', { device: engine.device, cpuPrecision: await resolvePrecision(config.ocr.precision) });
-  const blockingRedis = createRedis(config.redisUrl, {
-    name: `filot-${config.worker.id}-queue`,
-    use: 'blocking',
-    onError: redisError('blocking'),
-  });
-  const runtime = createRuntime({
-    config,
-    pool,
-    redis,
+  const { runtime, pool, redis, cipher, ...engineProcess } = await openEngine(config, {
     logger,
+    name: `filot-${config.worker.id}`,
     metrics: runtimeMetrics(metrics),
-    ocr: { engine, evaluator: (store) => createPolicyEvaluator({ regions, store }), blockingRedis },
+    ocr: { engine, evaluator: (store) => createPolicyEvaluator({ regions, store }) },
   });
   await runtime.start();
 
@@ -91,12 +70,10 @@ async function main() {
     ...(config.http.metricsToken ? { metricsToken: config.http.metricsToken } : {}),
     api: {
       auth: createAuth(config.jwt),
-      queries: createDocumentQueries(pool, createPiiCipher(config.pii)),
+      ...createApiAdapters(pool, cipher),
       store: runtime.store,
-      reviewQueue: createReviewQueue(pool),
       documents: runtime.documents,
       storage,
-      idempotency: createIdempotencyKeys(pool),
       maxUploadBytes: MAX_UPLOAD_BYTES,
       maxPixels: config.ocr.maxPixels,
       inspectPdf,
@@ -147,8 +124,7 @@ async function main() {
     server.closeAllConnections();
     await engine.close();
     storage.close();
-    await pool.end();
-    redis.disconnect();
+    await engineProcess.close();
     rateLimitRedis.disconnect();
     clearTimeout(forced);
     logger.info('shutdown.done');

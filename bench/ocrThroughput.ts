@@ -1,16 +1,15 @@
-import type { Precision } from '../adapters/ocr/models.ts';
-import { createThreadedOcrEngine, type ThreadedOcrEngine } from '../adapters/ocr/threadedEngine.ts';
+import { createThreadedOcrEngine, type Precision, type ThreadedOcrEngine } from '../adapters/ocr/index.ts';
 import { loadRegions } from '../adapters/regions/loadRegions.ts';
+import type { RegionIndex } from '../domain/identifiers/regions.ts';
 import { evaluateDocument } from '../domain/policy.ts';
-import type { RegionIndex } from '../domain/regions.ts';
 import { generateCard } from '../synthetic/generate.ts';
 import { benchLogger, percentile } from './support.ts';
 
 /**
  * OCR + extraction + policy per card image on the CPU, through the engine `npm start` runs (worker
- * threads, threadedEngine.ts): the latency of one engine thread (p50, p95) and the throughput of one
- * and of two. On two cores one thread gets two onnxruntime threads and two recognition lanes, two
- * threads one of each.
+ * threads, adapters/ocr/engine/threadedEngine.ts): the latency of one engine thread (p50, p95) and
+ * the throughput of one and of two. On two cores one thread gets two onnxruntime threads and two
+ * recognition lanes, two threads one of each.
  * The cards are synthetic KTPs (seeded, mild variations, 1000–1400 px), generated before timing.
  */
 export async function ocrThroughput(options: { cards: number; seed: number; today: string; precision: Precision }) {

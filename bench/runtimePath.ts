@@ -1,7 +1,5 @@
 import pg from 'pg';
-import { createDatabasePool } from '../adapters/postgres/pool.ts';
-import { createRedis } from '../adapters/redis/client.ts';
-import { createRuntime } from '../runtime/index.ts';
+import { openEngine } from '../composition/runtime.ts';
 import { createTestDatabase } from '../test/support/database.ts';
 import { newDocument, testConfig } from '../test/support/harness.ts';
 import { deleteKeys, uniquePrefix } from '../test/support/redis.ts';
@@ -67,20 +65,13 @@ export async function runtimePath(options: RuntimePathOptions): Promise<RuntimeP
     WORKER_CONCURRENCY: String(options.workerConcurrency),
     WORKER_ID: 'bench-worker',
   });
-  const pool = await createDatabasePool({ databaseUrl: database.url, poolSize: options.poolSize });
-  const redis = createRedis(config.redisUrl, { name: 'filot-bench', onError: () => {} });
-  const blockingRedis = createRedis(config.redisUrl, {
-    name: 'filot-bench-blocking',
-    use: 'blocking',
-    onError: () => {},
-  });
-  const runtime = createRuntime({
-    config,
-    pool,
-    redis,
+  const engine = await openEngine(config, {
     logger: benchLogger,
-    ocr: { engine: createScriptedEngine(), evaluator: createScriptedEvaluator(), blockingRedis },
+    name: 'filot-bench',
+    poolSize: options.poolSize,
+    ocr: { engine: createScriptedEngine(), evaluator: createScriptedEvaluator() },
   });
+  const { runtime } = engine;
   const watcher = new pg.Client({ connectionString: database.url, application_name: 'filot-bench-watch' });
   await watcher.connect();
 
@@ -138,11 +129,9 @@ export async function runtimePath(options: RuntimePathOptions): Promise<RuntimeP
     };
   } finally {
     await runtime.stop();
-    blockingRedis.disconnect();
     await watcher.end();
-    await deleteKeys(redis, prefix);
-    redis.disconnect();
-    await pool.end();
+    await deleteKeys(engine.redis, prefix);
+    await engine.close();
     await database.drop();
   }
 }

@@ -10,11 +10,9 @@ import express from 'express';
 import jwt from 'jsonwebtoken';
 import { Registry } from 'prom-client';
 import sharp from 'sharp';
-import { createDocumentQueries, createReviewQueue } from '../adapters/postgres/documentQueries.ts';
-import { createIdempotencyKeys } from '../adapters/postgres/idempotencyKeys.ts';
-import { createPiiCipher } from '../adapters/postgres/piiCipher.ts';
 import { createRedis } from '../adapters/redis/client.ts';
 import { createFsStorage } from '../adapters/storage/fsStorage.ts';
+import { createApiAdapters } from '../composition/api.ts';
 import { MAX_UPLOAD_BYTES } from '../domain/uploadLimits.ts';
 import { createApp } from '../server/app.ts';
 import { createAuth } from '../server/http/auth.ts';
@@ -55,12 +53,10 @@ export async function uploadThroughput(options: { connections: number; seconds: 
       createRateLimit({ redis: rateLimitRedis, prefix: world.prefix, name, points: 1_000_000, windowSeconds: 60 });
     const api = {
       auth: createAuth(world.config.jwt),
-      queries: createDocumentQueries(world.pool, createPiiCipher(world.config.pii)),
+      ...createApiAdapters(world.pool, runtime.adapters.cipher),
       store: runtime.store,
-      reviewQueue: createReviewQueue(world.pool),
       documents: runtime.documents,
       storage,
-      idempotency: createIdempotencyKeys(world.pool),
       maxUploadBytes: MAX_UPLOAD_BYTES,
       maxPixels: 50_000_000,
       uploadLimit: limit('upload'),

@@ -55,6 +55,8 @@ export type Config = {
       };
   machine: { maxAttempts: number; approveThreshold: number; rejectThreshold: number };
   intervals: { outboxPollMs: number; reaperMs: number; sweeperMs: number; sweeperStaleMs: number };
+  /** Failed deliveries before an outbox entry is dead, and how long delivered entries are kept. */
+  outbox: { maxAttempts: number; retentionMs: number; pruneIntervalMs: number };
 };
 
 export class ConfigError extends Error {
@@ -142,6 +144,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       reaperMs: env.REAPER_INTERVAL_MS,
       sweeperMs: env.SWEEPER_INTERVAL_MS,
       sweeperStaleMs: env.SWEEPER_STALE_MS,
+    },
+    outbox: {
+      maxAttempts: env.OUTBOX_MAX_ATTEMPTS,
+      retentionMs: env.OUTBOX_RETENTION_HOURS * 3_600_000,
+      pruneIntervalMs: env.OUTBOX_PRUNE_INTERVAL_MS,
     },
   };
 }

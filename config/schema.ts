@@ -131,6 +131,10 @@ export const environmentSchema = z
     DECISION_REJECT_THRESHOLD: ratio.default(0.3),
 
     OUTBOX_POLL_MS: integer(10).default(1000),
+    // With the backoff doubling from 1 s to 5 min, 20 attempts span about an hour of failures.
+    OUTBOX_MAX_ATTEMPTS: integer(1, 1000).default(20),
+    OUTBOX_RETENTION_HOURS: integer(1).default(168),
+    OUTBOX_PRUNE_INTERVAL_MS: integer(1000).default(600_000),
     REAPER_INTERVAL_MS: integer(10).default(5000),
     // Claiming a live worker's message is harmless (the document's lock is held, so the claimer only
     // acknowledges it); waiting long only delays the documents a dead worker had read.

@@ -81,9 +81,12 @@ export async function migrate(databaseUrl: string, directory = MIGRATIONS_DIR): 
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');
-        throw new MigrationError(`Migration "${migration.name}" failed: ${(error as Error).message}`, {
-          cause: error,
-        });
+        throw new MigrationError(
+          `Migration "${migration.name}" failed: ${error instanceof Error ? error.message : String(error)}`,
+          {
+            cause: error,
+          },
+        );
       }
       applied.push(migration.name);
     }

@@ -1,13 +1,17 @@
 /**
- * Which card an image shows, from the words on it: a KTP prints PROVINSI and a fixed set of labels;
+ * The document types a client can upload, and which card an image shows, from the words on it: a KTP prints PROVINSI and a fixed set of labels;
  * an NPWP card prints NPWP, the tax directorate and Terdaftar. Words are matched fuzzily on the
  * compact form (fuzzy.ts) so dropped spaces and a wrong letter do not hide them. The NIK label is on
  * both cards and counts for neither.
  */
-import { compactOf, fuzzyContains } from './fuzzy.ts';
-import { DIGITISH, repairDigits } from './normalise.ts';
+import { compactOf, fuzzyContains } from './text/fuzzy.ts';
+import { DIGITISH, repairDigits } from './text/normalise.ts';
 
-export type DetectedType = 'KTP' | 'NPWP' | 'UNKNOWN';
+/** The document types a client can upload. */
+export const DOCUMENT_TYPES = ['KTP', 'NPWP'] as const;
+export type DocumentType = (typeof DOCUMENT_TYPES)[number];
+
+export type DetectedType = DocumentType | 'UNKNOWN';
 
 const KTP_MARKERS = [
   'PROVINSI',

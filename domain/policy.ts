@@ -4,16 +4,16 @@
  * POLICY_VERSION whenever a change could turn the same input into a different evaluation: the version
  * is stored with each evaluation so a decision can be traced to the rules that made it.
  */
-import type { DocumentType, OcrResult, Reason } from '../machines/document.events.ts';
-import { checkKtp, checkNpwp } from './checks.ts';
+import { checkKtp, checkNpwp } from './checks/checks.ts';
+import { checkImageQuality } from './checks/imageQuality.ts';
+import { fieldShare, score } from './checks/score.ts';
 import { assertToday } from './dates.ts';
-import { type DetectedType, detectDocumentType } from './documentType.ts';
-import { checkImageQuality } from './imageQuality.ts';
-import { type Extraction, extractKtpDetailed } from './ktp.ts';
-import { extractNpwpDetailed } from './npwp.ts';
-import { reason } from './reasons.ts';
-import type { RegionIndex } from './regions.ts';
-import { fieldShare, score } from './score.ts';
+import { type DetectedType, type DocumentType, detectDocumentType } from './documentType.ts';
+import { type Extraction, extractKtpDetailed } from './extraction/ktp.ts';
+import { extractNpwpDetailed } from './extraction/npwp.ts';
+import type { RegionIndex } from './identifiers/regions.ts';
+import type { OcrResult } from './ocrResult.ts';
+import { type Reason, reason } from './reasons.ts';
 
 export const POLICY_VERSION = '2026-11-25.1';
 
@@ -36,13 +36,16 @@ export type EvaluationInput = {
   duplicateIdentity: boolean;
 };
 
-export type DocumentEvaluation = {
+/**
+ * What the policy concludes about one document: the AI_EVALUATED event carries exactly this, and the
+ * runtime's Evaluator port returns it (runtime/ports.ts).
+ */
+export type Evaluation = {
   score: number;
   reasons: Reason[];
   /** Every field of the parsed type, null when not read. */
   fields: Record<string, string | null>;
   policyVersion: string;
-  detectedType: DetectedType;
 };
 
 const SEVERITY_ORDER: Readonly<Record<Reason['severity'], number>> = { reject: 0, review: 1, info: 2 };
@@ -74,7 +77,11 @@ function meanConfidence(ocr: OcrResult, lineIndexes: readonly number[]): number 
   return confidences.length === 0 ? 0 : confidences.reduce((sum, value) => sum + value, 0) / confidences.length;
 }
 
-export function evaluateDocument(input: EvaluationInput): DocumentEvaluation {
+/**
+ * The evaluation, plus the card type the image was read as: tools and tests look at it; the event
+ * leaves it out (its schema is strict).
+ */
+export function evaluateDocument(input: EvaluationInput): Evaluation & { detectedType: DetectedType } {
   const { uploadedType, ocr, regions, today, duplicateIdentity } = input;
   assertToday(today);
   const texts = ocr.lines.map((line) => line.text);

@@ -1,4 +1,16 @@
-import type { Reason } from '../machines/document.events.ts';
+import { z } from 'zod';
+
+/**
+ * One finding of the evaluation. A zod schema because reasons travel in the AI_EVALUATED event and
+ * the API's responses, both validated against it.
+ */
+export const reasonSchema = z.strictObject({
+  code: z.string().regex(/^[A-Z][A-Z0-9_]{1,63}$/, 'an UPPER_SNAKE reason code'),
+  // reject: a hard failure (auto_reject); review: a human must look; info: recorded, no effect on routing.
+  severity: z.enum(['reject', 'review', 'info']),
+  message: z.string().min(1).max(500),
+});
+export type Reason = z.infer<typeof reasonSchema>;
 
 /**
  * Every reason the evaluation can give, with its severity and the words a reviewer reads.

@@ -1,5 +1,6 @@
 import { transition } from 'xstate';
-import type { DocumentType, Reason } from './document.events.ts';
+import type { DocumentType } from '../domain/documentType.ts';
+import type { Reason } from '../domain/reasons.ts';
 import type { DocumentMachine, DocumentStatus } from './document.machine.ts';
 
 /**

@@ -1,5 +1,7 @@
 import { and, assign, setup } from 'xstate';
-import type { DocumentEvent, DocumentType, Reason } from './document.events.ts';
+import type { DocumentType } from '../domain/documentType.ts';
+import type { Reason } from '../domain/reasons.ts';
+import type { DocumentEvent } from './document.events.ts';
 
 /**
  * The lifecycle of one uploaded identity document. Pure: no I/O, no clocks, no randomness.
@@ -7,7 +9,7 @@ import type { DocumentEvent, DocumentType, Reason } from './document.events.ts';
  * The runtime computes transitions with xstate's `transition()` and persists the result. The custom
  * action `requestOcr` does nothing when executed: it comes back from
  * `transition()` as data and the runtime turns them into outbox rows in the same database statement
- * as the new snapshot (runtime/effects.ts), so an effect is never lost and never runs before commit.
+ * as the new snapshot (runtime/effects/registry.ts), so an effect is never lost and never runs before commit.
  *
  * Bump MACHINE_VERSION whenever a persisted snapshot of the previous version would no longer
  * restore to the same meaning, and add a migration in machines/document.migrations.ts.
@@ -115,7 +117,7 @@ export function createDocumentMachine(settings: DocumentMachineSettings = DEFAUL
     context: ({ input }) => ({
       // xstate's pure transition() builds a throwaway actor without input on every call and computes
       // its initial context; throwing here cost ~30 µs per transition. Every real document gets its
-      // input (initialTransition in runtime/documents.ts), and the throwaway context is never read.
+      // input (initialTransition in runtime/documents/documents.ts), and the throwaway context is never read.
       documentType: input?.documentType,
       attempts: 0,
       leaseToken: null,

@@ -1,6 +1,6 @@
 import { todayIn } from '../domain/dates.ts';
+import type { RegionIndex } from '../domain/identifiers/regions.ts';
 import { evaluateDocument } from '../domain/policy.ts';
-import type { RegionIndex } from '../domain/regions.ts';
 import type { DocumentStore, Evaluator } from './ports.ts';
 
 /**

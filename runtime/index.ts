@@ -1,56 +1,60 @@
-import type { Redis } from 'ioredis';
-import type { DatabasePool } from 'slonik';
-import { createDocumentStore } from '../adapters/postgres/documentStore.ts';
-import { createOutbox } from '../adapters/postgres/outbox.ts';
-import { createPiiCipher } from '../adapters/postgres/piiCipher.ts';
-import { createDocumentLocks } from '../adapters/redis/documentLocks.ts';
-import { createOcrStream } from '../adapters/redis/ocrStream.ts';
 import type { Config } from '../config/index.ts';
 import { createDocumentMachine } from '../machines/document.machine.ts';
-import { createDocuments } from './documents.ts';
-import { createEffectDispatcher } from './effects.ts';
-import { createOcrWorker, type OcrWorker } from './ocrWorker.ts';
-import { createOutboxRelay } from './outboxRelay.ts';
-import { startPeriodic } from './periodic.ts';
-import type { DocumentStore, Evaluator, Logger, OcrEngine, RuntimeMetrics } from './ports.ts';
-import { createReaper } from './reaper.ts';
-import { createSweeper } from './sweeper.ts';
+import { createDocuments } from './documents/documents.ts';
+import { createEffectDispatcher } from './effects/dispatcher.ts';
+import { createOutboxPruner, createOutboxRelay } from './effects/outboxRelay.ts';
+import type {
+  Coordination,
+  DocumentLocks,
+  DocumentStore,
+  Evaluator,
+  Logger,
+  OcrEngine,
+  OcrJobQueue,
+  Outbox,
+  RuntimeMetrics,
+} from './ports.ts';
+import { startPeriodic } from './recovery/periodic.ts';
+import { createReaper } from './recovery/reaper.ts';
+import { createSweeper } from './recovery/sweeper.ts';
+import { createOcrWorker, type OcrWorker } from './worker/ocrWorker.ts';
 
 /**
- * Wires the runtime from its configuration and connections: the document transitions, the OCR
- * workers, the reaper, the sweeper and the outbox relay. The caller owns the connections and
- * closes them after `stop()`.
+ * The runtime from ready ports: the document transitions, the OCR workers, the reaper, the sweeper
+ * and the outbox relay. It builds no adapter; the entry points do that, through composition/.
  */
 export type RuntimeDeps = {
-  config: Config;
-  pool: DatabasePool;
-  redis: Redis;
+  config: Pick<Config, 'machine' | 'worker' | 'intervals' | 'outbox'>;
+  store: DocumentStore;
+  outbox: Outbox;
+  queue: OcrJobQueue;
+  locks: DocumentLocks;
+  coordination: Coordination;
   logger: Logger;
-  /**
-   * Without an OCR engine this process runs no OCR workers. The evaluator may be built from the
-   * runtime's document store (it looks up duplicate NIKs there).
-   */
-  ocr?: { engine: OcrEngine; evaluator: Evaluator | ((store: DocumentStore) => Evaluator); blockingRedis: Redis };
+  /** Without an OCR engine this process runs no OCR workers. */
+  ocr?: { engine: OcrEngine; evaluator: Evaluator };
   metrics?: RuntimeMetrics;
 };
 
 export function createRuntime(deps: RuntimeDeps) {
-  const { config, pool, redis, logger } = deps;
-  const cipher = createPiiCipher(config.pii);
-  const store = createDocumentStore(pool, cipher, { outboxGraceMs: Math.max(1000, config.intervals.outboxPollMs * 2) });
-  const outbox = createOutbox(pool);
-  const stream = createOcrStream(redis, config.redisKeyPrefix);
-  const effects = createEffectDispatcher({ queue: stream, outbox, logger });
+  const { config, store, outbox, queue, logger } = deps;
+  const effects = createEffectDispatcher({ ports: { queue }, outbox, logger });
   const machine = createDocumentMachine(config.machine);
   const documents = createDocuments({ store, machine, effects, leaseMs: config.worker.leaseMs });
   const reap = createReaper({ documents, store, logger });
-  const relay = createOutboxRelay({ outbox, effects, logger });
+  const relay = createOutboxRelay({
+    outbox,
+    effects,
+    logger,
+    maxAttempts: config.outbox.maxAttempts,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+  });
+  const prune = createOutboxPruner({ outbox, logger, retentionMs: config.outbox.retentionMs });
   const sweep = createSweeper({
     documents,
     store,
-    queue: stream,
-    redis,
-    prefix: config.redisKeyPrefix,
+    queue,
+    coordination: deps.coordination,
     staleMs: config.intervals.sweeperStaleMs,
     intervalMs: config.intervals.sweeperMs,
     logger,
@@ -62,25 +66,21 @@ export function createRuntime(deps: RuntimeDeps) {
   return {
     documents,
     store,
-    stream,
     machine,
     reap,
     relay,
+    prune,
     sweep,
     async start() {
       if (deps.ocr) {
-        const locks = createDocumentLocks(redis, config.redisKeyPrefix, (error) =>
-          logger.warn('lock.error', { error: error.message }),
-        );
         worker = createOcrWorker(
           {
             documents,
             store,
-            stream,
-            blockingRedis: deps.ocr.blockingRedis,
-            locks,
+            queue,
+            locks: deps.locks,
             engine: deps.ocr.engine,
-            evaluator: typeof deps.ocr.evaluator === 'function' ? deps.ocr.evaluator(store) : deps.ocr.evaluator,
+            evaluator: deps.ocr.evaluator,
             logger,
             ...(deps.metrics ? { metrics: deps.metrics } : {}),
           },
@@ -99,6 +99,7 @@ export function createRuntime(deps: RuntimeDeps) {
       }
       periodic = [
         startPeriodic('outbox', config.intervals.outboxPollMs, async () => void (await relay()), logger),
+        startPeriodic('outbox_prune', config.outbox.pruneIntervalMs, async () => void (await prune()), logger),
         startPeriodic('reaper', config.intervals.reaperMs, async () => void (await reap()), logger),
         startPeriodic('sweeper', config.intervals.sweeperMs, async () => void (await sweep()), logger),
       ];

@@ -1,5 +1,9 @@
-import type { DocumentType, OcrResult, Reason } from '../machines/document.events.ts';
+import type { DocumentType } from '../domain/documentType.ts';
+import type { OcrResult } from '../domain/ocrResult.ts';
+import type { Evaluation } from '../domain/policy.ts';
+import type { Reason } from '../domain/reasons.ts';
 import type { DocumentStatus } from '../machines/document.machine.ts';
+import type { EffectKind, LogEvent } from '../names/index.ts';
 
 /** The interfaces the runtime needs from the outside world; adapters/ implements them. */
 
@@ -20,7 +24,7 @@ export type StoredDocument = {
   correlationId: string;
 };
 
-export type EffectKind = 'enqueue_ocr';
+/** The outside effects a transition can ask for, each delivered by its entry in runtime/effects/registry.ts. */
 export type Effect = { kind: EffectKind; payload: Record<string, unknown> };
 export type OutboxEntry = Effect & { id: string; documentId: string };
 
@@ -112,13 +116,75 @@ export type Outbox = {
   claimDue(limit: number, claimMs: number): Promise<(OutboxEntry & { attempts: number })[]>;
   markDelivered(ids: string[]): Promise<void>;
   markFailed(id: string, error: string, retryInMs: number): Promise<void>;
+  /** Gives up on an entry after its last attempt: the relay leaves it until `redeliverDead` puts it back. */
+  markDead(id: string, error: string): Promise<void>;
+  /** Entries given up on, oldest first. */
+  listDead(limit: number): Promise<DeadOutboxEntry[]>;
+  /** Puts dead entries (the given ones, or all) back in line with a fresh count of attempts; returns how many. */
+  redeliverDead(ids?: readonly string[]): Promise<number>;
+  /** Deletes up to `limit` entries delivered more than `olderThanMs` ago; returns how many. */
+  pruneDelivered(olderThanMs: number, limit: number): Promise<number>;
 };
+
+export type DeadOutboxEntry = OutboxEntry & { attempts: number; lastError: string | null; deadAt: Date };
 
 export type OcrQueue = {
   enqueue(documentId: string, reason: string): Promise<void>;
 };
 
-export type { OcrResult } from '../machines/document.events.ts';
+/** One job on the OCR queue. It only names a document; what to do is read from the document's stored status. */
+export type QueuedJob = { id: string; documentId: string };
+
+/**
+ * The OCR queue as the workers use it (adapters/redis/ocrStream.ts: a stream read through one
+ * consumer group). A job read and not acknowledged stays pending under its consumer until it is
+ * acknowledged or claimed.
+ */
+export type OcrJobQueue = OcrQueue & {
+  /** Makes the queue readable (the consumer group): at first start, and after the broker lost its data. */
+  prepare(): Promise<void>;
+  /** New jobs for `consumer`, waiting up to `blockMs` for one on a connection that the wait holds. */
+  read(consumer: string, count: number, blockMs: number): Promise<QueuedJob[]>;
+  /** Jobs this consumer read and did not acknowledge (its failed ones), oldest first. */
+  readOwnPending(consumer: string, count: number): Promise<QueuedJob[]>;
+  /** Jobs another consumer left pending for `minIdleMs`, now this consumer's. */
+  claimStale(consumer: string, minIdleMs: number, count: number): Promise<QueuedJob[]>;
+  /** A handled job is gone for good. */
+  ack(jobId: string): Promise<void>;
+  /** Ends a read that is waiting (at shutdown); the queue reads nothing more afterwards. */
+  interruptReads(): void;
+};
+
+/**
+ * Exclusive ownership of one document while a worker processes it (adapters/redis/documentLocks.ts).
+ * The lock is advisory: what keeps a worker that lost it from writing is the lease token checked by
+ * the machine (fencing). The lock keeps two live workers from doing the same OCR twice.
+ */
+export type DocumentLocks = {
+  /**
+   * Runs `task` while holding the document's lock, extending it automatically; the signal aborts
+   * when an extension fails. Returns `{ acquired: false }` at once when another worker holds it.
+   */
+  withLock<T>(
+    documentId: string,
+    ttlMs: number,
+    task: (signal: AbortSignal) => Promise<T>,
+  ): Promise<{ acquired: true; value: T } | { acquired: false }>;
+};
+
+/**
+ * Short-lived keys shared by every process of a deployment (adapters/redis/coordination.ts): markers
+ * and interval locks. They live in the broker, so they vanish when it loses its data; the sweeper
+ * reads that as "the queue may have lost jobs too".
+ */
+export type Coordination = {
+  /** Sets `name` unless it is set, and says whether this call set it. Without `ttlMs` it stays until the broker loses it. */
+  claim(name: string, ttlMs?: number): Promise<boolean>;
+  isSet(name: string): Promise<boolean>;
+  release(name: string): Promise<void>;
+};
+
+export type { OcrResult } from '../domain/ocrResult.ts';
 
 /** Where uploaded files live; adapters/storage implements it. */
 export type DocumentStorage = {
@@ -151,12 +217,8 @@ export type OcrEngine = {
  */
 export type OcrFailure = Error & { code?: string; permanent?: boolean };
 
-export type Evaluation = {
-  score: number;
-  reasons: Reason[];
-  fields: Record<string, string | null>;
-  policyVersion: string;
-};
+/** The policy's conclusion (domain/policy.ts): what an Evaluator returns. */
+export type { Evaluation };
 
 /** Field extraction, checks and policy. Pure code behind an interface so the runtime can be tested alone. */
 export type Evaluator = {
@@ -168,11 +230,13 @@ export type RuntimeMetrics = {
   ocrRun(device: 'cuda' | 'cpu', ms: number): void;
   activeJobs(count: number): void;
   decided(status: DocumentStatus): void;
+  outboxDeadLettered(kind: EffectKind): void;
 };
 
+/** Writes one of the catalogued log events (names/logEvents.ts) with its fields. */
 export type Logger = {
-  error(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  debug(message: string, fields?: Record<string, unknown>): void;
+  error(event: LogEvent, fields?: Record<string, unknown>): void;
+  warn(event: LogEvent, fields?: Record<string, unknown>): void;
+  info(event: LogEvent, fields?: Record<string, unknown>): void;
+  debug(event: LogEvent, fields?: Record<string, unknown>): void;
 };

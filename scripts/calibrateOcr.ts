@@ -1,34 +1,20 @@
 /**
  * `npm run calibrate -- [--cards 60] [--seed 5000] [--percentile 99.99] [--today YYYY-MM-DD] [--out FILE]`
  *
- * Measures the value ranges that int8 detection and recognition (OCR_PRECISION, adapters/ocr/
- * quantize.ts) quantise with: synthetic cards of both types and all variations (our own generator,
- * seeded, none of them in the eval sets' seeds) are read by the fp32 engine while every
- * convolution's input and output in the detector and the recogniser is watched. Each range is the
- * percentile of a sample of its values (calibration.ts); a network's input keeps its whole range.
- * Writes adapters/ocr/int8-ranges.json, with each model's SHA-256.
+ * Measures the value ranges that int8 detection and recognition (OCR_PRECISION,
+ * adapters/ocr/models/quantize.ts) quantise with: synthetic cards of both types and all variations
+ * (our own generator, seeded, none of them in the eval sets' seeds) are read by the fp32 engine
+ * while every convolution's input and output in the detector and the recogniser is watched
+ * (adapters/ocr/calibration/watchingSessions.ts). Each range is the percentile of a sample of its
+ * values (calibration.ts); a network's input keeps its whole range. Writes
+ * adapters/ocr/models/int8-ranges.json, with each model's SHA-256.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type ort from 'onnxruntime-node';
-import {
-  CALIBRATION_PATH,
-  type CalibrationFile,
-  convolutionValues,
-  createValueSampler,
-  exposeValues,
-  sha256,
-} from '../adapters/ocr/calibration.ts';
-import { createOnnxOcrEngine } from '../adapters/ocr/engine.ts';
-import {
-  createOrtSession,
-  locateModels,
-  modelBytes,
-  openOrtSession,
-  type SessionFactory,
-} from '../adapters/ocr/models.ts';
+import { CALIBRATION_PATH, type CalibrationFile } from '../adapters/ocr/calibration/calibration.ts';
+import { watchingSessions } from '../adapters/ocr/calibration/watchingSessions.ts';
+import { createOnnxOcrEngine } from '../adapters/ocr/index.ts';
 import { todayIn } from '../domain/dates.ts';
 import { generateCard } from '../synthetic/generate.ts';
 
@@ -52,49 +38,14 @@ if (!Number.isInteger(cards) || cards < 1 || !Number.isInteger(seed) || !(percen
 }
 const today = values.today ?? todayIn(new Date());
 
-const models: CalibrationFile['models'] = {};
-/** Run once all cards are read: each turns a model's samples into its ranges. */
-const finishes: (() => void)[] = [];
-
-/** fp32 sessions; the detector's and the recogniser's also return every convolution's input and output, whose ranges they record. */
-const watchingSessions: SessionFactory = async (path, device, threads, _precision, outputClasses) => {
-  const { detection, recognition } = locateModels();
-  if (path !== detection && path !== recognition) return createOrtSession(path, device, threads);
-  const published = await readFile(path);
-  // One sampler per network: their value names overlap (both read an `x`).
-  const sampler = createValueSampler();
-  const bytes = await modelBytes(path, 'fp32', outputClasses);
-  const watched = convolutionValues(bytes);
-  const entry = { sha256: sha256(published), ranges: {} as Record<string, [number, number]> };
-  models[basename(path)] = entry;
-  const session = await openOrtSession(exposeValues(bytes, watched), device, threads);
-  const primary = session.outputNames[0] as string;
-  const inputs = new Set(session.inputNames);
-  finishes.push(() => {
-    entry.ranges = sampler.ranges(percentile, inputs);
-  });
-  const fetches = [...new Set([primary, ...watched.filter((name) => !inputs.has(name))])];
-  return {
-    outputNames: [primary],
-    async run(feeds: Record<string, ort.Tensor>) {
-      const outputs = await session.run(feeds, fetches);
-      for (const name of watched) {
-        const value = name in feeds ? feeds[name] : outputs[name];
-        if (value) sampler.add(name, value.data as Float32Array);
-      }
-      return { [primary]: outputs[primary] as ort.Tensor };
-    },
-    release: () => session.release(),
-  };
-};
-
+const watching = watchingSessions();
 const engine = await createOnnxOcrEngine({
   device: 'cpu',
   recognitionLanes: 1,
   maxPixels: 50_000_000,
   readImage: () => Promise.reject(new Error('calibration reads generated cards')),
   logger: { debug() {}, info() {}, warn() {}, error() {} },
-  createSession: watchingSessions,
+  createSession: watching.createSession,
 });
 try {
   for (let index = 0; index < cards; index++) {
@@ -105,7 +56,7 @@ try {
   await engine.close();
 }
 
-for (const finish of finishes) finish();
+const models = watching.ranges(percentile);
 const file: CalibrationFile = {
   measuredWith: `npm run calibrate -- --cards ${cards} --seed ${seed} --percentile ${percentile} --today ${today}`,
   models,

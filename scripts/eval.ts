@@ -10,14 +10,15 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../adapters/logging/logger.ts';
-import { createOnnxOcrEngine } from '../adapters/ocr/engine.ts';
+import { createOnnxOcrEngine } from '../adapters/ocr/index.ts';
 import { loadRegions } from '../adapters/regions/loadRegions.ts';
 import { loadConfig } from '../config/index.ts';
 import { todayIn } from '../domain/dates.ts';
+import type { DocumentType } from '../domain/documentType.ts';
 import { evaluateDocument } from '../domain/policy.ts';
 import { decisionFor } from '../machines/decide.ts';
-import type { DocumentType } from '../machines/document.events.ts';
 import { createDocumentMachine } from '../machines/document.machine.ts';
+import { coerceError } from '../runtime/errors.ts';
 
 type Label = {
   type: DocumentType;
@@ -114,7 +115,7 @@ for (const file of files) {
       duplicateIdentity: false,
     });
   } catch (error) {
-    console.log(`${file}: OCR failed (${(error as { code?: string }).code ?? (error as Error).message})`);
+    console.log(`${file}: OCR failed (${(error as { code?: string }).code ?? coerceError(error).message})`);
     continue;
   }
   const ms = performance.now() - started;

@@ -1,16 +1,16 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import cors from 'cors';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../runtime/ports.ts';
 import { methodNotAllowed } from './http/methodNotAllowed.ts';
-import { notFound, problemHandler, sendProblem } from './http/problems.ts';
+import { notFound, problemHandler } from './http/problems.ts';
 import { requestId } from './http/requestId.ts';
 import { requestLog } from './http/requestLog.ts';
+import { openApiDocument, openApiRoutes } from './openapi/openapi.ts';
 import { documentRoutes } from './routes/documentRoutes.ts';
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts';
-import { openApiDocument, openApiRoutes } from './routes/openapi.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import { reviewRoutes } from './routes/reviewRoutes.ts';
 import { uploadRoutes } from './routes/uploadRoutes.ts';
 import { verificationRoutes } from './routes/verificationRoutes.ts';
@@ -41,14 +41,7 @@ export function createApp(deps: {
   app.use(cors({ origin: deps.corsOrigins ?? [], exposedHeaders: ['Location', 'X-Request-Id', 'Retry-After'] }));
   app.use(express.json({ limit: '16kb' }));
   app.use(healthRoutes(deps.readiness));
-  app.get('/metrics', async (request, response) => {
-    if (deps.metricsToken && !sameSecret(request.get('authorization') ?? '', `Bearer ${deps.metricsToken}`)) {
-      response.setHeader('WWW-Authenticate', 'Bearer');
-      sendProblem(response, { status: 401, title: 'Unauthorized', detail: 'The metrics token is required.' });
-      return;
-    }
-    response.type(deps.metrics.contentType).send(await deps.metrics.metrics());
-  });
+  app.use(metricsRoutes({ metrics: deps.metrics, ...(deps.metricsToken ? { metricsToken: deps.metricsToken } : {}) }));
   app.use(openApiRoutes());
   if (deps.api) {
     app.use(uploadRoutes(deps.api));
@@ -66,10 +59,4 @@ export function createApp(deps: {
     }),
   );
   return app;
-}
-
-/** Constant-time comparison (of digests, so the lengths always match). */
-function sameSecret(given: string, expected: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  return timingSafeEqual(digest(given), digest(expected));
 }

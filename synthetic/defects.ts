@@ -1,5 +1,5 @@
+import type { DocumentType } from '../domain/documentType.ts';
 import type { ReasonCode } from '../domain/reasons.ts';
-import type { DocumentType } from '../machines/document.events.ts';
 import type { Card, KtpCard } from './card.ts';
 import {
   addDays,

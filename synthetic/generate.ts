@@ -1,6 +1,6 @@
+import type { DocumentType } from '../domain/documentType.ts';
 import type { ReasonCode } from '../domain/reasons.ts';
 import { MAX_UPLOAD_BYTES } from '../domain/uploadLimits.ts';
-import type { DocumentType } from '../machines/document.events.ts';
 import { type Card, ktpCard, npwpCard } from './card.ts';
 import { type IsoDate, parseIsoDate } from './dates.ts';
 import { applyDefect, DEFECTS, type DefectKind, defectsFor, identityOptionsFor, shownType } from './defects.ts';

@@ -1,5 +1,5 @@
-import { luhnCheckDigit, luhnValid } from '../domain/luhn.ts';
-import { formatNpwp as formatNpwpNumber } from '../domain/npwpNumber.ts';
+import { luhnCheckDigit, luhnValid } from '../domain/identifiers/luhn.ts';
+import { formatNpwp as formatNpwpNumber } from '../domain/identifiers/npwpNumber.ts';
 import { addDays, addYears, ageOn, fromDayNumber, type IsoDate, pad2, parseIsoDate, toDayNumber } from './dates.ts';
 import { generatePersonName, generateStreetAddress } from './names.ts';
 import type { Rng } from './random.ts';

@@ -1,14 +1,24 @@
 import { type DatabasePool, sql } from 'slonik';
 import { z } from 'zod';
-import { DOCUMENT_TYPES, reasonSchema } from '../../machines/document.events.ts';
+import { DOCUMENT_TYPES } from '../../domain/documentType.ts';
+import { reasonSchema } from '../../domain/reasons.ts';
 import { DOCUMENT_STATUSES } from '../../machines/document.machine.ts';
+import type {
+  DocumentQueries,
+  DocumentSummary,
+  DocumentView,
+  Page,
+  PagePosition,
+  ReviewQueue,
+} from '../../server/ports.ts';
 import { piiContext } from './documentStore.ts';
 import type { PiiCipher } from './piiCipher.ts';
 
-/** Read models for the API: what a document looks like to its owner or a reviewer. */
+/** The API's read models (server/ports.ts): what a document looks like to its owner or a reviewer. */
 
 const ISO_UTC = sql.fragment`'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
+// Checked against the port's type, so a column the API needs cannot go missing here unnoticed.
 const summaryRow = z.object({
   id: z.string(),
   ownerId: z.string(),
@@ -18,19 +28,12 @@ const summaryRow = z.object({
   gpuProcessed: z.boolean().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
-});
+}) satisfies z.ZodType<DocumentSummary>;
 const viewRow = summaryRow.extend({
   fieldsEnc: z.instanceof(Buffer).nullable(),
   storageKey: z.string(),
   mime: z.string(),
 });
-
-export type DocumentSummary = z.infer<typeof summaryRow>;
-export type DocumentView = DocumentSummary & {
-  fields: Record<string, string | null> | null;
-  storageKey: string;
-  mime: string;
-};
 
 const columns = sql.fragment`
   id, owner_id AS "ownerId", type, status, evaluation, gpu_processed AS "gpuProcessed",
@@ -38,32 +41,20 @@ const columns = sql.fragment`
   to_char(updated_at AT TIME ZONE 'UTC', ${ISO_UTC}) AS "updatedAt"`;
 
 /**
- * Opaque page cursor: the position (timestamp, id) of the last row of the previous page, as 45
- * lower-case hex digits: the timestamp in microseconds since 1970 (13 digits, enough until 2112),
- * then the id's 32. Every string of that shape is a valid position, so the shape (CURSOR_PATTERN,
- * published in the OpenAPI document) is the whole validation: no cursor that passes it can fail
- * later in the database.
+ * A page of `limit` rows out of `rows` (fetched with one more than asked, so a further page is
+ * known without counting), and where the next page starts: after the last row's `position`.
  */
-export const CURSOR_PATTERN = /^[0-9a-f]{45}$/;
-
-/** `createdAt` is the ISO form with microseconds that the queries select (`…:SS.ffffffZ`). */
-export function encodeCursor(row: { createdAt: string; id: string }): string {
-  const [seconds = '', fraction = ''] = row.createdAt.replace(/Z$/, '').split('.');
-  const micros = Date.parse(`${seconds}Z`) * 1000 + Number(fraction.padEnd(6, '0').slice(0, 6));
-  return micros.toString(16).padStart(13, '0') + row.id.replaceAll('-', '');
+function pageOf(
+  rows: readonly DocumentSummary[],
+  limit: number,
+  position: (row: DocumentSummary) => PagePosition,
+): Page<DocumentSummary> {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items, next: rows.length > limit && last ? position(last) : null };
 }
 
-export function decodeCursor(cursor: string): [string, string] | null {
-  if (!CURSOR_PATTERN.test(cursor)) return null;
-  const micros = Number.parseInt(cursor.slice(0, 13), 16);
-  const iso = new Date(Math.floor(micros / 1000)).toISOString();
-  const at = `${iso.slice(0, 23)}${String(micros % 1000).padStart(3, '0')}Z`;
-  const hex = cursor.slice(13);
-  const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-  return [at, id];
-}
-
-export function createDocumentQueries(pool: DatabasePool, cipher: PiiCipher) {
+export function createDocumentQueries(pool: DatabasePool, cipher: PiiCipher): DocumentQueries {
   return {
     async view(documentId: string): Promise<DocumentView | null> {
       const row = await pool.maybeOne(sql.type(viewRow)`
@@ -78,37 +69,26 @@ export function createDocumentQueries(pool: DatabasePool, cipher: PiiCipher) {
       return { ...summary, fields };
     },
 
-    /** The owner's documents, newest first, `limit` per page. */
-    async listByOwner(ownerId: string, page: { limit: number; after?: [string, string] }) {
+    async listByOwner(ownerId, page) {
       const rows = await pool.any(sql.type(summaryRow)`
         SELECT ${columns} FROM documents
         WHERE owner_id = ${ownerId}
-          ${page.after ? sql.fragment`AND (created_at, id) < (${page.after[0]}::timestamptz, ${page.after[1]}::uuid)` : sql.fragment``}
+          ${page.after ? sql.fragment`AND (created_at, id) < (${page.after.at}::timestamptz, ${page.after.id}::uuid)` : sql.fragment``}
         ORDER BY created_at DESC, id DESC
         LIMIT ${page.limit + 1}`);
-      const items = rows.slice(0, page.limit);
-      const last = items.at(-1);
-      return { items, nextCursor: rows.length > page.limit && last ? encodeCursor(last) : null };
+      return pageOf(rows, page.limit, (row) => ({ at: row.createdAt, id: row.id }));
     },
   };
 }
 
-export type DocumentQueries = ReturnType<typeof createDocumentQueries>;
-
-/** The review queue: documents waiting for a human, the longest-waiting first. */
-export function createReviewQueue(pool: DatabasePool) {
-  return async (page: { limit: number; after?: [string, string] }) => {
+export function createReviewQueue(pool: DatabasePool): ReviewQueue {
+  return async (page) => {
     const rows = await pool.any(sql.type(summaryRow)`
       SELECT ${columns} FROM documents
       WHERE status = 'needs_review'
-        ${page.after ? sql.fragment`AND (updated_at, id) > (${page.after[0]}::timestamptz, ${page.after[1]}::uuid)` : sql.fragment``}
+        ${page.after ? sql.fragment`AND (updated_at, id) > (${page.after.at}::timestamptz, ${page.after.id}::uuid)` : sql.fragment``}
       ORDER BY updated_at, id
       LIMIT ${page.limit + 1}`);
-    const items = rows.slice(0, page.limit);
-    const last = items.at(-1);
-    return {
-      items,
-      nextCursor: rows.length > page.limit && last ? encodeCursor({ createdAt: last.updatedAt, id: last.id }) : null,
-    };
+    return pageOf(rows, page.limit, (row) => ({ at: row.updatedAt, id: row.id }));
   };
 }

@@ -1,7 +1,8 @@
 import { type DatabasePool, sql } from 'slonik';
 import { z } from 'zod';
-import { DOCUMENT_TYPES } from '../../machines/document.events.ts';
+import { DOCUMENT_TYPES } from '../../domain/documentType.ts';
 import { DOCUMENT_STATUSES } from '../../machines/document.machine.ts';
+import { EFFECT_KINDS } from '../../names/index.ts';
 import { createGroupCommit } from '../../runtime/groupCommit.ts';
 import type { DocumentStore, NewDocument, OcrResult, OutboxEntry, TransitionWrite } from '../../runtime/ports.ts';
 import type { PiiCipher } from './piiCipher.ts';
@@ -31,7 +32,7 @@ const storedDocumentRow = z.object({
 
 const outboxEntry = z.object({
   id: z.coerce.string(),
-  kind: z.literal('enqueue_ocr'),
+  kind: z.enum(EFFECT_KINDS),
   payload: z.record(z.string(), z.unknown()),
 });
 const outboxEntries = z.array(outboxEntry);

@@ -1,23 +1,15 @@
 import { type DatabasePool, sql } from 'slonik';
 import { z } from 'zod';
+import type { IdempotencyKeys, IdempotencyOutcome } from '../../server/ports.ts';
 
-/**
- * Idempotency keys for uploads (24 h): the same key with the same request gives the stored response
- * again; the same key with another request is refused; a key whose first request is still running
- * is reported as such. A request that fails before its response is stored gives its key back.
- */
-export type IdempotencyOutcome =
-  | { state: 'new' }
-  | { state: 'replay'; status: number; body: unknown }
-  | { state: 'mismatch' }
-  | { state: 'in_progress' };
+/** The API's idempotency keys (server/ports.ts) in Postgres, each kept for 24 h. */
 
 const TTL = sql.fragment`interval '24 hours'`;
 // Built once: zod compiles a parser per schema object on first use.
 const claimedRow = z.object({ claimed: z.boolean() });
 const existingRow = z.object({ sha: z.instanceof(Buffer), status: z.number().nullable(), body: z.unknown() });
 
-export function createIdempotencyKeys(pool: DatabasePool) {
+export function createIdempotencyKeys(pool: DatabasePool): IdempotencyKeys {
   return {
     async begin(ownerId: string, key: string, requestSha256: Buffer): Promise<IdempotencyOutcome> {
       // An expired key is as good as none: clear it first, then claim.
@@ -50,4 +42,5 @@ export function createIdempotencyKeys(pool: DatabasePool) {
   };
 }
 
-export type IdempotencyKeys = ReturnType<typeof createIdempotencyKeys>;
+/** Still exported from here for callers that name it by its adapter (test/unit/server/pdfUpload.test.ts). */
+export type { IdempotencyKeys } from '../../server/ports.ts';

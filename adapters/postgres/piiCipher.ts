@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes } from 'node:crypto';
+import { CodedError } from '../../runtime/errors.ts';
 
 /**
  * AES-256-GCM for PII columns. A ciphertext is self-describing:
@@ -14,8 +15,10 @@ const FORMAT = 0x01;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-export class PiiDecryptionError extends Error {
-  override name = 'PiiDecryptionError';
+export class PiiDecryptionError extends CodedError<'pii_decryption'> {
+  constructor(message: string, options?: ErrorOptions) {
+    super('pii_decryption', message, options);
+  }
 }
 
 export type PiiCipher = {

@@ -1,22 +1,9 @@
 import { ExecutionError, Redlock, ResourceLockedError } from '@sesamecare-oss/redlock';
 import type { Redis } from 'ioredis';
+import { coerceError } from '../../runtime/errors.ts';
+import type { DocumentLocks } from '../../runtime/ports.ts';
 
-/**
- * Exclusive ownership of one document while a worker processes it. The lock is advisory: what
- * actually keeps a worker that lost it from writing is the lease token checked by the machine
- * (fencing). The lock keeps two live workers from doing the same OCR twice.
- */
-export type DocumentLocks = {
-  /**
-   * Runs `task` while holding the document's lock, extending it automatically; the signal aborts
-   * when an extension fails. Returns `{ acquired: false }` at once when another worker holds it.
-   */
-  withLock<T>(
-    documentId: string,
-    ttlMs: number,
-    task: (signal: AbortSignal) => Promise<T>,
-  ): Promise<{ acquired: true; value: T } | { acquired: false }>;
-};
+/** Redlock over one Redis, retry count 0: contention means another worker has the document. */
 
 export function createDocumentLocks(redis: Redis, prefix: string, onError: (error: Error) => void): DocumentLocks {
   const redlock = new Redlock([redis], {
@@ -48,7 +35,7 @@ export function createDocumentLocks(redis: Redis, prefix: string, onError: (erro
         if (outcome) {
           // The task finished; only the release failed (Redis lost the key, or is unreachable).
           // The lock expires by itself, so this is worth a log line, not a failed job.
-          onError(error as Error);
+          onError(coerceError(error));
         } else if (!started && error instanceof ExecutionError) {
           return { acquired: false };
         } else {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { createGroupCommit } from '../../runtime/groupCommit.ts';
-import type { OcrQueue } from '../../runtime/ports.ts';
+import type { OcrJobQueue, QueuedJob } from '../../runtime/ports.ts';
 
 /**
  * The OCR job queue: one Redis Stream read through one consumer group. A message only says which
@@ -8,18 +8,9 @@ import type { OcrQueue } from '../../runtime/ports.ts';
  * stale or lost messages are harmless (lost ones are re-sent by the sweeper).
  */
 
-export type StreamMessage = { id: string; documentId: string };
-
-export type OcrStream = OcrQueue & {
+export type OcrStream = OcrJobQueue & {
   readonly key: string;
   readonly group: string;
-  ensureGroup(): Promise<void>;
-  read(connection: Redis, consumer: string, count: number, blockMs: number): Promise<StreamMessage[]>;
-  /** This consumer's own messages that were read and not acknowledged (its failed jobs), oldest first. */
-  readOwnPending(consumer: string, count: number): Promise<StreamMessage[]>;
-  claimStale(consumer: string, minIdleMs: number, count: number): Promise<StreamMessage[]>;
-  /** Acknowledges and deletes: a handled message has no further use, and the stream stays small. */
-  ack(messageId: string): Promise<void>;
   length(): Promise<number>;
 };
 
@@ -31,8 +22,8 @@ const ENQUEUE_BATCH_MAX = 500;
 
 const isMissingGroup = (error: unknown) => error instanceof Error && error.message.startsWith('NOGROUP');
 
-function toMessages(entries: unknown): StreamMessage[] {
-  const messages: StreamMessage[] = [];
+function toMessages(entries: unknown): QueuedJob[] {
+  const messages: QueuedJob[] = [];
   for (const entry of (entries ?? []) as [string, string[] | null][]) {
     const [id, fields] = entry;
     // XAUTOCLAIM reports entries deleted from the stream with null fields.
@@ -44,7 +35,12 @@ function toMessages(entries: unknown): StreamMessage[] {
   return messages;
 }
 
-export function createOcrStream(redis: Redis, prefix: string): OcrStream {
+/**
+ * `redis` carries the short commands; `blocking`, when given, is a connection of the stream's own
+ * for XREADGROUP BLOCK, which holds it for the wait. Without it the stream can enqueue, and
+ * `read` fails.
+ */
+export function createOcrStream(redis: Redis, prefix: string, blocking?: Redis): OcrStream {
   const key = `${prefix}ocr:jobs`;
   const group = 'ocr-workers';
 
@@ -76,11 +72,12 @@ export function createOcrStream(redis: Redis, prefix: string): OcrStream {
   return {
     key,
     group,
-    ensureGroup,
+    prepare: ensureGroup,
     enqueue: (documentId, reason) => enqueueGrouped({ documentId, reason }),
-    async read(connection, consumer, count, blockMs) {
+    async read(consumer, count, blockMs) {
+      if (!blocking) throw new Error('This OCR stream was built without a blocking connection; it cannot read');
       try {
-        const reply = (await connection.xreadgroup(
+        const reply = (await blocking.xreadgroup(
           'GROUP',
           group,
           consumer,
@@ -125,8 +122,12 @@ export function createOcrStream(redis: Redis, prefix: string): OcrStream {
         return [];
       }
     },
+    // Acknowledged and deleted: a handled message has no further use, and the stream stays small.
     async ack(messageId) {
       await redis.multi().xack(key, group, messageId).xdel(key, messageId).exec();
+    },
+    interruptReads() {
+      blocking?.disconnect();
     },
     async length() {
       return redis.xlen(key);

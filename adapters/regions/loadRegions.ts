@@ -1,5 +1,5 @@
 import { getDistricts, getProvinces, getRegencies } from 'idn-area-data';
-import { createRegionIndex, type RegionIndex } from '../../domain/regions.ts';
+import { createRegionIndex, type RegionIndex } from '../../domain/identifiers/regions.ts';
 
 /**
  * The region index from the `idn-area-data` package (Kemendagri codes: 38 provinces, 514 regencies,

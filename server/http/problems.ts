@@ -1,6 +1,14 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
-import { DocumentNotFoundError, IllegalTransitionError, InvalidEventError } from '../../runtime/errors.ts';
+import {
+  CodedError,
+  ContentionError,
+  coerceError,
+  DocumentNotFoundError,
+  IllegalTransitionError,
+  InvalidEventError,
+  SnapshotMigrationError,
+} from '../../runtime/errors.ts';
 import type { Logger } from '../../runtime/ports.ts';
 
 /**
@@ -12,11 +20,10 @@ import type { Logger } from '../../runtime/ports.ts';
 export type Problem = { status: number; title: string; detail?: string; errors?: unknown[] };
 
 /** An error the API means to show as-is. */
-export class HttpProblem extends Error {
-  override name = 'HttpProblem';
+export class HttpProblem extends CodedError<'http_problem'> {
   readonly problem: Problem;
   constructor(problem: Problem) {
-    super(problem.detail ?? problem.title);
+    super('http_problem', problem.detail ?? problem.title);
     this.problem = problem;
   }
 }
@@ -28,39 +35,98 @@ export function sendProblem(response: Response, problem: Problem & { stack?: str
     .json({ type: 'about:blank', ...problem, correlationId: response.locals.requestId });
 }
 
-function toProblem(error: unknown): Problem | null {
-  if (error instanceof HttpProblem) return error.problem;
-  if (error instanceof ZodError)
-    return {
-      status: 400,
-      title: 'Bad Request',
-      detail: 'The request is not valid.',
-      errors: error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
-    };
-  // The router could not percent-decode a path parameter (`/documents/%ff%fe`).
-  if (error instanceof URIError) return { status: 400, title: 'Bad Request', detail: 'The URL is not valid.' };
-  if (error instanceof InvalidEventError) return { status: 400, title: 'Bad Request', detail: error.message };
-  if (error instanceof DocumentNotFoundError) return { status: 404, title: 'Not Found', detail: 'No such document.' };
-  if (error instanceof IllegalTransitionError)
-    return {
-      status: 409,
-      title: 'Conflict',
-      detail: `The document is in status "${error.status}", where ${error.eventType} is not allowed.`,
-    };
-  // body-parser and express report client mistakes with a `status` and `expose`.
-  const status = (error as { status?: unknown })?.status;
-  if (typeof status === 'number' && status >= 400 && status < 500 && (error as { expose?: unknown }).expose) {
-    if ((error as { type?: unknown }).type === 'entity.parse.failed')
-      return { status: 400, title: 'Bad Request', detail: 'The body is not valid JSON.' };
-    if ((error as { type?: unknown }).type === 'entity.too.large')
-      return { status: 413, title: 'Content Too Large', detail: 'The body is larger than allowed.' };
-    return { status, title: (error as Error).message };
-  }
-  return null;
-}
+/** A problem to answer with, and how many seconds the client should wait before trying again, if it should. */
+type Answer = { problem: Problem; retryAfterS?: number };
 
 /** Seconds a client should wait before trying again while a dependency is unavailable. */
 const UNAVAILABLE_RETRY_AFTER_S = 5;
+/** Seconds before trying again after a document stayed contended through every retry: the writers are usually done by then. */
+const CONTENTION_RETRY_AFTER_S = 1;
+
+type ErrorClass<E extends Error> = abstract new (...args: never[]) => E;
+/** An error class and its answer; `null` answers 500 (logged): the error is ours, though the runtime named it. */
+type RuntimeMapping = readonly [ErrorClass<Error>, (error: never) => Answer | null];
+const mapping = <E extends Error>(type: ErrorClass<E>, answer: (error: E) => Answer | null): RuntimeMapping => [
+  type,
+  answer,
+];
+
+/**
+ * The answer to each error runtime/errors.ts declares. test/unit/server/problems.test.ts fails for an error
+ * declared there and missing here.
+ */
+const RUNTIME_ERROR_ANSWERS: readonly RuntimeMapping[] = [
+  mapping(InvalidEventError, (error) => ({ problem: { status: 400, title: 'Bad Request', detail: error.message } })),
+  mapping(DocumentNotFoundError, () => ({ problem: { status: 404, title: 'Not Found', detail: 'No such document.' } })),
+  mapping(IllegalTransitionError, (error) => ({
+    problem: {
+      status: 409,
+      title: 'Conflict',
+      detail: `The document is in status "${error.status}", where ${error.eventType} is not allowed.`,
+    },
+  })),
+  mapping(ContentionError, () => ({
+    problem: {
+      status: 503,
+      title: 'Service Unavailable',
+      detail: 'The document is being changed by other requests right now. Try again after Retry-After.',
+    },
+    retryAfterS: CONTENTION_RETRY_AFTER_S,
+  })),
+  // A stored snapshot this build cannot restore: a fault of ours, not of the request.
+  mapping(SnapshotMigrationError, () => null),
+];
+
+/** Whether the API has an answer for this runtime error (a 500 included, when it says so). */
+export function isMappedRuntimeError(error: unknown): boolean {
+  return RUNTIME_ERROR_ANSWERS.some(([type]) => error instanceof type);
+}
+
+/** The answer to an error the API knows; null for anything else, which is a 500. */
+function answerFor(error: unknown): Answer | null {
+  if (error instanceof HttpProblem) return { problem: error.problem };
+  if (error instanceof ZodError)
+    return {
+      problem: {
+        status: 400,
+        title: 'Bad Request',
+        detail: 'The request is not valid.',
+        errors: error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+      },
+    };
+  // The router could not percent-decode a path parameter (`/documents/%ff%fe`).
+  if (error instanceof URIError)
+    return { problem: { status: 400, title: 'Bad Request', detail: 'The URL is not valid.' } };
+  const runtime = RUNTIME_ERROR_ANSWERS.find(([type]) => error instanceof type);
+  if (runtime) return runtime[1](error as never);
+  const client = clientError(error);
+  return client ? { problem: client } : null;
+}
+
+/** body-parser and express report client mistakes with a `status` and `expose`. */
+function clientError(error: unknown): Problem | null {
+  const { status, expose, type, message } = (error ?? {}) as {
+    status?: unknown;
+    expose?: unknown;
+    type?: unknown;
+    message?: unknown;
+  };
+  if (typeof status !== 'number' || status < 400 || status >= 500 || !expose) return null;
+  if (type === 'entity.parse.failed')
+    return { status: 400, title: 'Bad Request', detail: 'The body is not valid JSON.' };
+  if (type === 'entity.too.large')
+    return { status: 413, title: 'Content Too Large', detail: 'The body is larger than allowed.' };
+  return { status, title: String(message) };
+}
+
+const unavailable: Answer = {
+  problem: {
+    status: 503,
+    title: 'Service Unavailable',
+    detail: 'A service this request needs is unavailable for a moment. Try again after Retry-After.',
+  },
+  retryAfterS: UNAVAILABLE_RETRY_AFTER_S,
+};
 
 export function problemHandler(deps: {
   logger: Logger;
@@ -68,27 +134,23 @@ export function problemHandler(deps: {
   /** Whether an error means a dependency cannot be reached right now (503, not 500); from the entry point. */
   isUnavailable?: (error: unknown) => boolean;
 }): ErrorRequestHandler {
-  return (error, _request, response, _next) => {
-    let known = toProblem(error);
-    if (!known && deps.isUnavailable?.(error)) {
+  return (thrown, _request, response, _next) => {
+    const error = coerceError(thrown);
+    let known = answerFor(thrown);
+    if (!known && deps.isUnavailable?.(thrown)) {
       deps.logger.warn('http.dependency_unavailable', {
         correlationId: response.locals.requestId,
-        errorClass: (error as Error)?.name,
-        error: (error as Error)?.message,
+        errorClass: error.name,
+        error: error.message,
       });
-      response.setHeader('Retry-After', String(UNAVAILABLE_RETRY_AFTER_S));
-      known = {
-        status: 503,
-        title: 'Service Unavailable',
-        detail: 'A service this request needs is unavailable for a moment. Try again after Retry-After.',
-      };
+      known = unavailable;
     }
     if (!known)
       // `errorClass`, not `name`: `name` is a PII key that the log mask redacts.
       deps.logger.error('http.unhandled_error', {
         correlationId: response.locals.requestId,
-        errorClass: (error as Error)?.name,
-        error: (error as Error)?.message,
+        errorClass: error.name,
+        error: error.message,
       });
     if (response.headersSent) {
       // Part of an answer (an event stream, a file) is already out: it can only be cut short.
@@ -96,14 +158,15 @@ export function problemHandler(deps: {
       return;
     }
     if (known) {
-      sendProblem(response, known);
+      if (known.retryAfterS !== undefined) response.setHeader('Retry-After', String(known.retryAfterS));
+      sendProblem(response, known.problem);
       return;
     }
     sendProblem(response, {
       status: 500,
       title: 'Internal Server Error',
       ...(deps.development
-        ? { detail: (error as Error)?.message, stack: (error as Error)?.stack ?? '' }
+        ? { detail: error.message, stack: error.stack ?? '' }
         : { detail: 'Something went wrong on our side. Quote the correlation id when you contact us.' }),
     });
   };

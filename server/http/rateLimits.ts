@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RateLimitStore } from '../ports.ts';
 import type { Principal } from './auth.ts';
 import { sendProblem } from './problems.ts';
 
@@ -14,12 +15,6 @@ import { sendProblem } from './problems.ts';
  * neither blocks verification nor switches the limits off. Each process then counts on its own,
  * so N processes let through up to N times the limit until Redis is back.
  */
-
-/**
- * An ioredis connection, built by the entry point: rate-limiter-flexible talks to it directly and
- * reads its `status` to tell whether it is ready.
- */
-export type RateLimitStore = { readonly status: string };
 
 export function createRateLimit(deps: {
   redis: RateLimitStore;

@@ -1,37 +1,24 @@
-import { type Router as ExpressRouter, Router } from 'express';
+import type { Router as ExpressRouter } from 'express';
 import { z } from 'zod';
-import {
-  CURSOR_PATTERN,
-  type DocumentQueries,
-  type DocumentSummary,
-  type DocumentView,
-  decodeCursor,
-} from '../../adapters/postgres/documentQueries.ts';
+import { DOCUMENT_TYPES } from '../../domain/documentType.ts';
+import { reasonSchema } from '../../domain/reasons.ts';
+import { DOCUMENT_STATUSES } from '../../machines/document.machine.ts';
 import type { DocumentStore } from '../../runtime/ports.ts';
 import type { createAuth, Principal } from '../http/auth.ts';
-import { HttpProblem } from '../http/problems.ts';
+import { json, parameters, problems, secured } from '../openapi/openApiSchemas.ts';
+import { type RouteTable, routerFor } from '../openapi/routeTable.ts';
+import type { DocumentQueries, DocumentSummary, DocumentView } from '../ports.ts';
+import { idParams, isStaff, visibleDocument } from './documentAccess.ts';
+import { pageAnswer, pageQuery, pageRequested } from './paging.ts';
 
 /**
  * The client's view of its documents: list, detail and history. A user reaches only their own
- * documents and gets 404, not 403, for anyone else's (no confirmation that an id exists); reviewers
- * and admins reach every document. Owners see NIK and NPWP masked to their last 4 digits.
+ * documents (documentAccess.ts); reviewers and admins reach every document. Owners see NIK and NPWP
+ * masked to their last 4 digits.
  */
-
-/**
- * A document id, canonicalised once here: UUIDs compare case-insensitively in Postgres, but the id
- * also names the document elsewhere (the PII cipher's associated data, logs, links), where only
- * the canonical lower-case form is right.
- */
-export const idParams = z.strictObject({ id: z.uuid().transform((id) => id.toLowerCase()) });
-export const listQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().regex(CURSOR_PATTERN, 'a cursor from a previous page').optional(),
-});
 
 const IDENTIFIER_FIELDS = new Set(['nik', 'npwp']);
 const maskIdentifier = (value: string) => value.replace(/\d(?=(?:\D*\d){4})/g, '*');
-
-const isStaff = (principal: Principal) => principal.role === 'reviewer' || principal.role === 'admin';
 
 export function present(document: DocumentSummary & Pick<DocumentView, 'fields'>, principal: Principal) {
   const fields =
@@ -55,54 +42,97 @@ export function present(document: DocumentSummary & Pick<DocumentView, 'fields'>
   };
 }
 
+/** What `present` answers, for the OpenAPI document. */
+export const documentResponse = z.object({
+  id: z.uuid(),
+  type: z.enum(DOCUMENT_TYPES),
+  status: z.enum(DOCUMENT_STATUSES),
+  gpuProcessed: z.boolean().nullable(),
+  evaluation: z.object({ score: z.number(), reasons: z.array(reasonSchema), policyVersion: z.string() }).nullable(),
+  fields: z.record(z.string(), z.string().nullable()).nullable(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+
+export const documentRouteTable = {
+  list: {
+    method: 'get',
+    path: '/documents',
+    operation: {
+      summary: "The caller's documents, newest first",
+      ...secured,
+      parameters: parameters(pageQuery, 'query'),
+      responses: {
+        '200': {
+          description: 'A page',
+          ...json(z.object({ items: z.array(documentResponse), nextCursor: z.string().nullable() })),
+        },
+        ...problems(400, 401),
+      },
+    },
+  },
+  detail: {
+    method: 'get',
+    path: '/documents/:id',
+    operation: {
+      summary: 'One document (NIK/NPWP masked for its owner)',
+      ...secured,
+      parameters: parameters(idParams, 'path'),
+      responses: { '200': { description: 'The document', ...json(documentResponse) }, ...problems(400, 401, 404) },
+    },
+  },
+  history: {
+    method: 'get',
+    path: '/documents/:id/history',
+    operation: {
+      summary: 'Its transitions, oldest first',
+      ...secured,
+      parameters: parameters(idParams, 'path'),
+      responses: { '200': { description: 'The history' }, ...problems(400, 401, 404) },
+    },
+  },
+} as const satisfies RouteTable;
+
 export function documentRoutes(deps: {
   auth: ReturnType<typeof createAuth>;
   queries: DocumentQueries;
   store: Pick<DocumentStore, 'history'>;
 }): ExpressRouter {
-  const router = Router();
-  const notFound = () => new HttpProblem({ status: 404, title: 'Not Found', detail: 'No such document.' });
-
-  /** The document if the caller may see it; 404 otherwise, whether or not it exists. */
-  const visible = async (id: string, principal: Principal) => {
-    const document = await deps.queries.view(id);
-    if (!document || (!isStaff(principal) && document.ownerId !== principal.id)) throw notFound();
-    return document;
-  };
-
-  router.get('/documents', deps.auth.authenticate, async (request, response) => {
-    const query = listQuery.parse(request.query);
-    const principal = response.locals.principal as Principal;
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    if (after === null)
-      throw new HttpProblem({ status: 400, title: 'Bad Request', detail: 'The cursor is not valid.' });
-    const page = await deps.queries.listByOwner(principal.id, { limit: query.limit, ...(after ? { after } : {}) });
-    response.json({
-      items: page.items.map((item) => present({ ...item, fields: null }, principal)),
-      nextCursor: page.nextCursor,
-    });
+  const { authenticate } = deps.auth;
+  return routerFor(documentRouteTable, {
+    list: [
+      authenticate,
+      async (request, response) => {
+        const principal = response.locals.principal as Principal;
+        const page = await deps.queries.listByOwner(principal.id, pageRequested(request.query));
+        response.json(pageAnswer(page, (item) => present({ ...item, fields: null }, principal)));
+      },
+    ],
+    detail: [
+      authenticate,
+      async (request, response) => {
+        const { id } = idParams.parse(request.params);
+        const principal = response.locals.principal as Principal;
+        response.json(present(await visibleDocument(deps.queries, id, principal), principal));
+      },
+    ],
+    history: [
+      authenticate,
+      async (request, response) => {
+        const { id } = idParams.parse(request.params);
+        await visibleDocument(deps.queries, id, response.locals.principal as Principal);
+        const history = await deps.store.history(id);
+        response.json({
+          items: history.map((entry) => ({
+            seq: entry.seq,
+            event: entry.eventType,
+            from: entry.fromStatus,
+            to: entry.toStatus,
+            actor: { type: entry.actorType, id: entry.actorId },
+            at: entry.at.toISOString(),
+          })),
+        });
+      },
+    ],
   });
-
-  router.get('/documents/:id', deps.auth.authenticate, async (request, response) => {
-    const { id } = idParams.parse(request.params);
-    response.json(present(await visible(id, response.locals.principal as Principal), response.locals.principal));
-  });
-
-  router.get('/documents/:id/history', deps.auth.authenticate, async (request, response) => {
-    const { id } = idParams.parse(request.params);
-    await visible(id, response.locals.principal as Principal);
-    const history = await deps.store.history(id);
-    response.json({
-      items: history.map((entry) => ({
-        seq: entry.seq,
-        event: entry.eventType,
-        from: entry.fromStatus,
-        to: entry.toStatus,
-        actor: { type: entry.actorType, id: entry.actorId },
-        at: entry.at.toISOString(),
-      })),
-    });
-  });
-
-  return router;
 }

@@ -1,4 +1,5 @@
-import { type Router as ExpressRouter, Router } from 'express';
+import type { Router as ExpressRouter } from 'express';
+import { type RouteTable, routerFor } from '../openapi/routeTable.ts';
 
 /** A dependency the readiness probe checks; `check` rejects or returns false when it is not usable. */
 export type ReadinessCheck = { name: string; check: () => Promise<boolean> };
@@ -23,19 +24,39 @@ async function runCheck({ name, check }: ReadinessCheck) {
   }
 }
 
+export const healthRouteTable = {
+  health: {
+    method: 'get',
+    path: '/health',
+    operation: { summary: 'Liveness', responses: { '200': { description: 'Alive' } } },
+  },
+  ready: {
+    method: 'get',
+    path: '/ready',
+    operation: {
+      summary: 'Readiness of every dependency',
+      responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } },
+    },
+  },
+} as const satisfies RouteTable;
+
 /** `/health`: the process answers. `/ready`: every dependency answers, so traffic may be sent here. */
 export function healthRoutes(checks: readonly ReadinessCheck[]): ExpressRouter {
-  const router = Router();
-  router.get('/health', (_request, response) => {
-    response.json({ status: 'ok' });
+  return routerFor(healthRouteTable, {
+    health: [
+      (_request, response) => {
+        response.json({ status: 'ok' });
+      },
+    ],
+    ready: [
+      async (_request, response) => {
+        const results = await Promise.all(checks.map(runCheck));
+        const ready = results.every((result) => result.ok);
+        response.status(ready ? 200 : 503).json({
+          status: ready ? 'ready' : 'unavailable',
+          checks: Object.fromEntries(results.map(({ name, ok, ms }) => [name, { ok, ms }])),
+        });
+      },
+    ],
   });
-  router.get('/ready', async (_request, response) => {
-    const results = await Promise.all(checks.map(runCheck));
-    const ready = results.every((result) => result.ok);
-    response.status(ready ? 200 : 503).json({
-      status: ready ? 'ready' : 'unavailable',
-      checks: Object.fromEntries(results.map(({ name, ok, ms }) => [name, { ok, ms }])),
-    });
-  });
-  return router;
 }

@@ -1,11 +1,16 @@
-import { type Router as ExpressRouter, type RequestHandler, Router } from 'express';
-import type { DocumentQueries, DocumentSummary } from '../../adapters/postgres/documentQueries.ts';
-import { FINAL_STATUSES } from '../../machines/document.machine.ts';
+import type { Router as ExpressRouter, RequestHandler } from 'express';
+import { z } from 'zod';
+import { reasonSchema } from '../../domain/reasons.ts';
+import { DOCUMENT_STATUSES, FINAL_STATUSES } from '../../machines/document.machine.ts';
 import { pause } from '../../runtime/backoff.ts';
+import { coerceError } from '../../runtime/errors.ts';
 import type { Logger } from '../../runtime/ports.ts';
 import type { createAuth, Principal } from '../http/auth.ts';
 import { HttpProblem } from '../http/problems.ts';
-import { idParams } from './documentRoutes.ts';
+import { json, parameters, problems, secured } from '../openapi/openApiSchemas.ts';
+import { type RouteTable, routerFor } from '../openapi/routeTable.ts';
+import type { DocumentQueries, DocumentSummary } from '../ports.ts';
+import { idParams, visibleDocument } from './documentAccess.ts';
 import { createStreamSlots } from './streamSlots.ts';
 
 /**
@@ -35,6 +40,48 @@ const verdictOf = (document: DocumentSummary) => ({
   updatedAt: document.updatedAt,
 });
 
+/** What `verdictOf` answers, for the OpenAPI document. */
+const verdictResponse = z.object({
+  documentId: z.uuid(),
+  verdict: z.enum(['pending', 'approved', 'rejected', 'in_review']),
+  status: z.enum(DOCUMENT_STATUSES),
+  score: z.number().nullable(),
+  reasons: z.array(reasonSchema),
+  updatedAt: z.iso.datetime(),
+});
+
+export const verificationRouteTable = {
+  verdict: {
+    method: 'get',
+    path: '/verification/:id',
+    operation: {
+      summary: 'The verdict',
+      ...secured,
+      parameters: parameters(idParams, 'path'),
+      responses: {
+        '200': { description: 'The verdict', ...json(verdictResponse) },
+        ...problems(400, 401, 404, 429),
+      },
+    },
+  },
+  events: {
+    method: 'get',
+    path: '/verification/:id/events',
+    operation: {
+      summary: 'Server-Sent Events: the verdict now, then each change, until final',
+      ...secured,
+      parameters: parameters(idParams, 'path'),
+      responses: {
+        '200': {
+          description: '`verdict` events',
+          content: { 'text/event-stream': { schema: { type: 'string' } } },
+        },
+        ...problems(400, 401, 404, 429),
+      },
+    },
+  },
+} as const satisfies RouteTable;
+
 export function verificationRoutes(deps: {
   auth: ReturnType<typeof createAuth>;
   queries: DocumentQueries;
@@ -51,7 +98,6 @@ export function verificationRoutes(deps: {
   logger?: Logger;
   verificationLimit?: RequestHandler;
 }): ExpressRouter {
-  const router = Router();
   const pollMs = deps.pollMs ?? 500;
   const maxStreamMs = deps.maxStreamMs ?? 10 * 60_000;
   const maxIdleMs = deps.maxIdleMs ?? 2 * 60_000;
@@ -59,23 +105,15 @@ export function verificationRoutes(deps: {
   const slots = createStreamSlots(deps.streams ?? { perUser: 5, perProcess: 500 });
   const limit: RequestHandler = deps.verificationLimit ?? ((_request, _response, next) => next());
 
-  const visible = async (id: string, principal: Principal) => {
-    const document = await deps.queries.view(id);
-    const staff = principal.role === 'reviewer' || principal.role === 'admin';
-    if (!document || (!staff && document.ownerId !== principal.id))
-      throw new HttpProblem({ status: 404, title: 'Not Found', detail: 'No such document.' });
-    return document;
+  const verdict: RequestHandler = async (request, response) => {
+    const { id } = idParams.parse(request.params);
+    response.json(verdictOf(await visibleDocument(deps.queries, id, response.locals.principal as Principal)));
   };
 
-  router.get('/verification/:id', deps.auth.authenticate, limit, async (request, response) => {
-    const { id } = idParams.parse(request.params);
-    response.json(verdictOf(await visible(id, response.locals.principal as Principal)));
-  });
-
-  router.get('/verification/:id/events', deps.auth.authenticate, limit, async (request, response) => {
+  const events: RequestHandler = async (request, response) => {
     const { id } = idParams.parse(request.params);
     const principal = response.locals.principal as Principal;
-    let document: DocumentSummary = await visible(id, principal);
+    let document: DocumentSummary = await visibleDocument(deps.queries, id, principal);
     const release = slots.acquire(principal.id);
     if (!release) {
       response.setHeader('Retry-After', String(STREAM_RETRY_AFTER_S));
@@ -130,15 +168,18 @@ export function verificationRoutes(deps: {
     } catch (error) {
       // Headers are sent: a failure (the database went away) can only end the stream; the client
       // reconnects and gets a problem document if the failure persists.
-      deps.logger?.warn('stream.failed', { documentId: id, errorClass: (error as Error)?.name });
+      deps.logger?.warn('stream.failed', { documentId: id, errorClass: coerceError(error).name });
     } finally {
       clearInterval(heartbeat);
       release();
       if (!closed) response.end();
     }
-  });
+  };
 
-  return router;
+  return routerFor(verificationRouteTable, {
+    verdict: [deps.auth.authenticate, limit, verdict],
+    events: [deps.auth.authenticate, limit, events],
+  });
 }
 
 /** Seconds a client waits before opening a stream again: after a 429, or after a stream ends. */

@@ -7,14 +7,12 @@ import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { Registry } from 'prom-client';
 import type { DatabasePool } from 'slonik';
-import { createDocumentQueries, createReviewQueue } from '../../adapters/postgres/documentQueries.ts';
-import { createIdempotencyKeys } from '../../adapters/postgres/idempotencyKeys.ts';
-import { createPiiCipher } from '../../adapters/postgres/piiCipher.ts';
 import { isDatabaseUnavailable } from '../../adapters/postgres/unavailable.ts';
 import { createFsStorage } from '../../adapters/storage/fsStorage.ts';
+import { createApiAdapters } from '../../composition/api.ts';
+import type { ComposedRuntime } from '../../composition/runtime.ts';
 import { loadConfig } from '../../config/index.ts';
 import { MAX_UPLOAD_BYTES } from '../../domain/uploadLimits.ts';
-import type { Runtime } from '../../runtime/index.ts';
 import type { Logger } from '../../runtime/ports.ts';
 import { createApp } from '../../server/app.ts';
 import { createAuth } from '../../server/http/auth.ts';
@@ -46,7 +44,7 @@ type ApiDeps = NonNullable<AppDeps['api']>;
  */
 export async function startApi(
   world: World,
-  runtime: Runtime,
+  runtime: ComposedRuntime,
   options: {
     overrides?: Partial<ApiDeps>;
     timeouts?: Partial<HttpTimeouts>;
@@ -68,13 +66,11 @@ export async function startApi(
     isUnavailable: isDatabaseUnavailable,
     api: {
       auth: createAuth(tokens.jwtSettings),
-      queries: createDocumentQueries(pool, createPiiCipher(world.config.pii)),
+      ...createApiAdapters(pool, runtime.adapters.cipher),
       store: runtime.store,
-      reviewQueue: createReviewQueue(pool),
       documents: runtime.documents,
       storage,
       pollMs: 50,
-      idempotency: createIdempotencyKeys(pool),
       maxUploadBytes: MAX_UPLOAD_BYTES,
       maxPixels: 50_000_000,
       ...options.overrides,

@@ -2,9 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createLogger } from '../../adapters/logging/logger.ts';
 import { createRedis } from '../../adapters/redis/client.ts';
+import { composeRuntime } from '../../composition/runtime.ts';
 import { type Config, loadConfig } from '../../config/index.ts';
-import type { DocumentType } from '../../machines/document.events.ts';
-import { createRuntime, type Runtime } from '../../runtime/index.ts';
+import type { DocumentType } from '../../domain/documentType.ts';
 import type { Evaluation, Evaluator, Logger, NewDocument, OcrEngine } from '../../runtime/ports.ts';
 import { createTestDatabase, createTestPool, type TestDatabase } from './database.ts';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from './redis.ts';
@@ -40,7 +40,7 @@ export async function createWorld(options: { redisUrl?: string; overrides?: Reco
   const config = testConfig(database, prefix, { REDIS_URL: options.redisUrl ?? TEST_REDIS_URL, ...options.overrides });
   const pool = await createTestPool(database, 20);
   const redis = createRedis(config.redisUrl, { name: 'filot-test', onError: ignoreRedisError });
-  const runtimes: { runtime: Runtime; connections: Redis[] }[] = [];
+  const runtimes: { runtime: TestRuntime; connections: Redis[] }[] = [];
 
   const world = {
     database,
@@ -67,12 +67,11 @@ export async function createWorld(options: { redisUrl?: string; overrides?: Reco
         use: 'blocking',
         onError: ignoreRedisError,
       });
-      const runtime = createRuntime({
+      const runtime = composeRuntime({
         config: runtimeConfig,
-        pool,
-        redis,
+        connections: { pool, redis, blockingRedis },
         logger: testLogger,
-        ...(ocr ? { ocr: { ...ocr, blockingRedis } } : {}),
+        ...(ocr ? { ocr } : {}),
       });
       runtimes.push({ runtime, connections: [blockingRedis] });
       if (settings.start !== false) await runtime.start();
@@ -97,6 +96,7 @@ export async function createWorld(options: { redisUrl?: string; overrides?: Reco
 }
 
 export type World = Awaited<ReturnType<typeof createWorld>>;
+export type TestRuntime = ReturnType<typeof composeRuntime>;
 
 export function newDocument(overrides: Partial<NewDocument> = {}, type: DocumentType = 'KTP'): NewDocument {
   const id = overrides.id ?? randomUUID();
@@ -132,7 +132,7 @@ export async function waitFor<T>(
   }
 }
 
-type Sender = Pick<Runtime['documents'], 'send'>;
+type Sender = Pick<TestRuntime['documents'], 'send'>;
 
 /** A first OCR attempt by hand, as a worker would make it: PROCESSING_STARTED, then OCR_COMPLETED. */
 export async function completeOcr(documents: Sender, id: string, workerId = 'w') {

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { availableParallelism, userInfo } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../../config/index.ts';
 import { DEVELOPMENT_SECRETS, environmentSchema } from '../../config/schema.ts';
+import { tsFiles } from '../support/sourceFiles.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -245,24 +246,6 @@ describe('configuration', () => {
   });
 
   describe('process.env', () => {
-    async function tsFiles(dir: string): Promise<string[]> {
-      let entries: import('node:fs').Dirent[];
-      try {
-        entries = await readdir(dir, { withFileTypes: true });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-        throw error;
-      }
-      const nested = await Promise.all(
-        entries.map((entry) => {
-          const path = join(dir, entry.name);
-          if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : tsFiles(path);
-          return entry.name.endsWith('.ts') ? [path] : [];
-        }),
-      );
-      return nested.flat();
-    }
-
     it('should be read only by config/', async () => {
       const dirs = ['machines', 'runtime', 'adapters', 'server', 'db', 'domain'];
       const files = [...(await Promise.all(dirs.map((dir) => tsFiles(join(root, dir))))).flat(), join(root, 'main.ts')];

@@ -1,5 +1,5 @@
 import { todayIn } from '../../../domain/dates.ts';
-import type { DocumentType } from '../../../machines/document.events.ts';
+import type { DocumentType } from '../../../domain/documentType.ts';
 import type { DefectKind } from '../../../synthetic/defects.ts';
 import { generateCard, generateSet } from '../../../synthetic/generate.ts';
 

@@ -9,7 +9,7 @@ import { createPiiCipher } from '../../../adapters/postgres/piiCipher.ts';
 import { createDatabasePool } from '../../../adapters/postgres/pool.ts';
 import { loadConfig } from '../../../config/index.ts';
 import { createDocumentMachine } from '../../../machines/document.machine.ts';
-import { createDocuments } from '../../../runtime/documents.ts';
+import { createDocuments } from '../../../runtime/documents/documents.ts';
 import type { NewDocument } from '../../../runtime/ports.ts';
 
 const settings = JSON.parse(process.env.FILOT_TEST_CRASH ?? '{}') as {
@@ -25,7 +25,7 @@ const documents = createDocuments({
   effects: {
     deliver: async () => {
       process.kill(process.pid, 'SIGKILL');
-      return [];
+      return { delivered: [], failed: new Map() };
     },
     deliverAndMark: async () => {
       process.kill(process.pid, 'SIGKILL');

@@ -1,6 +1,6 @@
 /**
  * A process for the last-resort tests: installs the last resort with the real logger, then fails in
- * the way FILOT_TEST_CRASH names. Its shutdown logs `shutdown.ran`, or hangs when
+ * the way FILOT_TEST_CRASH names. Its shutdown logs `shutdown.done`, or hangs when
  * FILOT_TEST_SHUTDOWN=hang.
  */
 import { EventEmitter } from 'node:events';
@@ -13,7 +13,7 @@ installLastResort({
   graceMs: 500,
   shutdown: async () => {
     if (process.env.FILOT_TEST_SHUTDOWN === 'hang') return new Promise(() => setInterval(() => {}, 1000));
-    logger.info('shutdown.ran');
+    logger.info('shutdown.done');
   },
 });
 // Keeps the process alive, as a server would, so only the last resort can end it.

@@ -5,33 +5,25 @@
  * line as JSON on stdout.
  */
 import { createLogger } from '../../../adapters/logging/logger.ts';
-import { createDatabasePool } from '../../../adapters/postgres/pool.ts';
-import { createRedis } from '../../../adapters/redis/client.ts';
+import { openEngine } from '../../../composition/runtime.ts';
 import { loadConfig } from '../../../config/index.ts';
-import { createRuntime } from '../../../runtime/index.ts';
 import { createScriptedEngine, createScriptedEvaluator, type EngineStep } from '../scriptedEngine.ts';
 
 const settings = JSON.parse(process.env.FILOT_TEST_WORKER ?? '{}') as { env: Record<string, string>; step: EngineStep };
 const config = loadConfig(settings.env);
 const logger = createLogger({ level: 'debug' });
-const pool = await createDatabasePool({ databaseUrl: config.databaseUrl, poolSize: 4 });
-const onError = (error: Error) => logger.warn('redis.error', { error: error.message });
-const redis = createRedis(config.redisUrl, { name: 'filot-test-worker', onError });
-const blockingRedis = createRedis(config.redisUrl, { name: 'filot-test-worker-blocking', use: 'blocking', onError });
-const runtime = createRuntime({
-  config,
-  pool,
-  redis,
+const engine = await openEngine(config, {
   logger,
-  ocr: { engine: createScriptedEngine(() => settings.step), evaluator: createScriptedEvaluator(), blockingRedis },
+  name: 'filot-test-worker',
+  poolSize: 4,
+  ocr: { engine: createScriptedEngine(() => settings.step), evaluator: createScriptedEvaluator() },
 });
-await runtime.start();
+await engine.runtime.start();
 console.log('ready');
 
 process.once('SIGTERM', async () => {
-  await runtime.stop();
-  await pool.end();
-  redis.disconnect();
+  await engine.runtime.stop();
+  await engine.close();
   console.log('stopped');
   process.exit(0);
 });

@@ -1,11 +1,11 @@
 /**
- * A stand-in for adapters/ocr/laneThread.ts that speaks the same protocol without a model, for
+ * A stand-in for adapters/ocr/engine/laneThread.ts that speaks the same protocol without a model, for
  * testing thread lanes. Each input is sent back as its output. An input's first value says what to
  * do: -1 ends the thread, -2 takes 200 ms (a long model call), -3 fails the run.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parentPort } from 'node:worker_threads';
-import type { FromLane, LaneTensor, ToLane } from '../../../adapters/ocr/recognitionLanes.ts';
+import type { FromLane, LaneTensor, ToLane } from '../../../adapters/ocr/engine/recognitionLanes.ts';
 
 if (!parentPort) throw new Error('runs as a worker thread');
 const port = parentPort;

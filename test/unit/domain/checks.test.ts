@@ -7,7 +7,7 @@ import {
   MINIMUM_AGE,
   REQUIRED_KTP_FIELDS,
   REQUIRED_NPWP_FIELDS,
-} from '../../../domain/checks.ts';
+} from '../../../domain/checks/checks.ts';
 import {
   MAX_BRIGHTNESS,
   MIN_BRIGHTNESS,
@@ -15,8 +15,8 @@ import {
   MIN_SHARPNESS,
   MIN_SHORT_SIDE_PX,
   MIN_TEXT_COVERAGE,
-} from '../../../domain/imageQuality.ts';
-import type { ImageQuality } from '../../../machines/document.events.ts';
+} from '../../../domain/checks/imageQuality.ts';
+import type { ImageQuality } from '../../../domain/ocrResult.ts';
 import { codes, KTP_FIELDS, NPWP_FIELDS, regions, TODAY } from './support.ts';
 
 const context = { regions, today: TODAY };

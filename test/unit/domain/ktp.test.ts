@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { extractKtp, extractKtpDetailed, KTP_FIELDS as FIELD_NAMES } from '../../../domain/ktp.ts';
+import { extractKtp, extractKtpDetailed, KTP_FIELDS as FIELD_NAMES } from '../../../domain/extraction/ktp.ts';
 import { KTP_FIELDS, ktpLines, regions, TODAY } from './support.ts';
 
 const options = { regions, today: TODAY };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkNik, parseNik } from '../../../domain/nik.ts';
+import { checkNik, parseNik } from '../../../domain/identifiers/nik.ts';
 import { codes, regions, TODAY } from './support.ts';
 
 describe('parseNik', () => {

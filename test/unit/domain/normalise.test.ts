@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ageOn, isRealDate, todayIn } from '../../../domain/dates.ts';
-import { closest, editDistance, fuzzyContains, respaceLike } from '../../../domain/fuzzy.ts';
+import { closest, editDistance, fuzzyContains, respaceLike } from '../../../domain/text/fuzzy.ts';
 import {
   cleanValue,
   digitField,
@@ -11,7 +11,7 @@ import {
   parseDate,
   repairDigits,
   upperText,
-} from '../../../domain/normalise.ts';
+} from '../../../domain/text/normalise.ts';
 import { TODAY } from './support.ts';
 
 describe('text normalisation', () => {

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { luhnValid } from '../../../domain/luhn.ts';
-import { checkNpwpNumber, extractNpwp, NPWP_FIELDS as FIELD_NAMES, formatNpwp } from '../../../domain/npwp.ts';
+import {
+  checkNpwpNumber,
+  extractNpwp,
+  NPWP_FIELDS as FIELD_NAMES,
+  formatNpwp,
+} from '../../../domain/extraction/npwp.ts';
+import { luhnValid } from '../../../domain/identifiers/luhn.ts';
 import { codes, luhnDigit, NPWP_FIELDS, npwpLines, regions, TODAY, validNpwp } from './support.ts';
 
 const options = { regions, today: TODAY };

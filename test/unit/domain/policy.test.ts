@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KTP_FIELDS as KTP_FIELD_NAMES } from '../../../domain/ktp.ts';
-import { NPWP_FIELDS as NPWP_FIELD_NAMES } from '../../../domain/npwp.ts';
+import { REJECT_CAP, REVIEW_CAP, score } from '../../../domain/checks/score.ts';
+import type { DocumentType } from '../../../domain/documentType.ts';
+import { KTP_FIELDS as KTP_FIELD_NAMES } from '../../../domain/extraction/ktp.ts';
+import { NPWP_FIELDS as NPWP_FIELD_NAMES } from '../../../domain/extraction/npwp.ts';
+import type { OcrResult } from '../../../domain/ocrResult.ts';
 import { evaluateDocument, MIN_FIELD_CONFIDENCE, POLICY_VERSION } from '../../../domain/policy.ts';
-import { REJECT_CAP, REVIEW_CAP, score } from '../../../domain/score.ts';
-import type { DocumentType, OcrResult } from '../../../machines/document.events.ts';
 import { DEFAULT_MACHINE_SETTINGS, type DocumentStatus } from '../../../machines/document.machine.ts';
 import { codes, decide, KTP_FIELDS, ktpLines, NPWP_FIELDS, npwpLines, ocrOf, regions, TODAY } from './support.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadRegions } from '../../../adapters/regions/loadRegions.ts';
-import { createRegionIndex, dottedCode, regencyCoreName } from '../../../domain/regions.ts';
+import { createRegionIndex, dottedCode, regencyCoreName } from '../../../domain/identifiers/regions.ts';
 import { regions } from './support.ts';
 
 const small = createRegionIndex({

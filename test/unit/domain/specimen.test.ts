@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { checkKtp, checkNpwp } from '../../../domain/checks.ts';
+import { checkKtp, checkNpwp } from '../../../domain/checks/checks.ts';
+import { fieldShare, score } from '../../../domain/checks/score.ts';
 import { POLICY_VERSION } from '../../../domain/policy.ts';
-import { fieldShare, score } from '../../../domain/score.ts';
-import type { Reason } from '../../../machines/document.events.ts';
+import type { Reason } from '../../../domain/reasons.ts';
 import { decide, regions, TODAY } from './support.ts';
 
 /** The shared folder sits next to the repository checkout; FILOT_SPECIMEN_DIR points elsewhere. */

@@ -4,12 +4,10 @@
  */
 import { initialTransition, transition } from 'xstate';
 import { loadRegions } from '../../../adapters/regions/loadRegions.ts';
-import {
-  aiEvaluatedSchema,
-  type DocumentType,
-  type OcrResult,
-  type Reason,
-} from '../../../machines/document.events.ts';
+import type { DocumentType } from '../../../domain/documentType.ts';
+import type { OcrResult } from '../../../domain/ocrResult.ts';
+import type { Reason } from '../../../domain/reasons.ts';
+import { aiEvaluatedSchema } from '../../../machines/document.events.ts';
 import { createDocumentMachine, type DocumentStatus } from '../../../machines/document.machine.ts';
 
 export const TODAY = '2026-11-25';
@@ -18,7 +16,7 @@ export const TODAY = '2026-11-25';
 export const regions = await loadRegions();
 
 /**
- * Luhn check digit of `payload`, written here independently of domain/luhn.ts so the NPWP tests do
+ * Luhn check digit of `payload`, written here independently of domain/identifiers/luhn.ts so the NPWP tests do
  * not check the implementation against itself.
  */
 export function luhnDigit(payload: string): string {

@@ -1,0 +1,134 @@
+/**
+ * Greedy CTC decoding of the PP-OCR recogniser's output.
+ *
+ * PaddleOCR's convention for ppocr_keys_v1 with `use_space_char`: class 0 is the CTC blank,
+ * classes 1..n are the lines of the keys file, and class n+1 is a space (6625 classes in all).
+ *
+ * Indonesian identity cards are printed in ASCII, but the Chinese recogniser knows full-width
+ * twins of most ASCII characters (`：`, `１`, `Ａ`) and thousands of CJK characters. In `latin`
+ * mode every class is folded onto its NFKC form and only printable ASCII survives; the
+ * probabilities of twins are added, so `:` and `：` vote together instead of splitting the vote.
+ *
+ * Spaces: the recogniser was trained mostly on Chinese, which has none, and between Latin words
+ * it usually lets the blank win over the space (`BUDISANTOSO`), although the space probability
+ * rises clearly in the gap. Measured on rendered cards (plain, JPEG q60, blurred, noisy, 0.7× and
+ * 1.6× scale): the highest space probability between two letters of one word was 0.001; between
+ * two words it was 0.023 at the least and 0.53 in the median. So a space is written between two
+ * characters when the space probability anywhere in the gap reaches `spaceThreshold`. Spaces do
+ * not count towards the confidence.
+ */
+export type Charset = 'latin' | 'all';
+
+export type DecodedText = { text: string; confidence: number };
+
+export type CtcDecoder = {
+  /** Number of classes the recogniser's output must have. */
+  readonly classes: number;
+  /**
+   * The recogniser's classes the decoding looks at, ascending (the blank first). The others (CJK
+   * characters, in `latin` mode) only ever lose the vote.
+   */
+  readonly classesRead: readonly number[];
+  /** Decodes `frames` time steps of softmax output starting at `offset` (frame-major, `classes` wide). */
+  decode(probabilities: Float32Array, offset: number, frames: number): DecodedText;
+  /**
+   * The same decoding of an output cut down to `classesRead` (in that order) after the softmax:
+   * its `classes` is their count. See models/outputClasses.ts.
+   */
+  narrowed(): CtcDecoder;
+};
+
+export type CtcOptions = { charset: Charset; spaceThreshold: number };
+
+export const DEFAULT_CTC_OPTIONS: CtcOptions = { charset: 'latin', spaceThreshold: 0.02 };
+
+export function createCtcDecoder(keys: readonly string[], options: CtcOptions = DEFAULT_CTC_OPTIONS): CtcDecoder {
+  const labels = ['', ...keys, ' '];
+  const classes = labels.length;
+
+  // Output alphabet: symbol 0 is the blank, then one symbol per distinct character kept, and the
+  // table of which model classes feed which symbol.
+  const symbols: string[] = [''];
+  const symbolOf = new Map<string, number>();
+  const sources: number[] = [0];
+  const targets: number[] = [0];
+  for (let c = 1; c < classes; c++) {
+    let label = labels[c] as string;
+    if (options.charset === 'latin') {
+      label = label.normalize('NFKC');
+      if (label.length !== 1) continue;
+      const code = label.charCodeAt(0);
+      if (code < 0x20 || code > 0x7e) continue;
+    }
+    let symbol = symbolOf.get(label);
+    if (symbol === undefined) {
+      symbol = symbols.length;
+      symbols.push(label);
+      symbolOf.set(label, symbol);
+    }
+    sources.push(c);
+    targets.push(symbol);
+  }
+  const targetSymbol = Int32Array.from(targets);
+  const space = symbolOf.get(' ') ?? -1;
+
+  /** Decoding of frames `width` wide whose column `sourceColumn[k]` votes for symbol `targetSymbol[k]`. */
+  const decoderOver = (width: number, sourceColumn: Int32Array): Omit<CtcDecoder, 'narrowed'> => {
+    const votes = new Float32Array(symbols.length);
+    return {
+      classes: width,
+      classesRead: sources,
+      decode(probabilities, offset, frames) {
+        let text = '';
+        let sum = 0;
+        let kept = 0;
+        let previous = 0;
+        let gapSpace = 0;
+        for (let t = 0; t < frames; t++) {
+          const base = offset + t * width;
+          votes.fill(0);
+          for (let k = 0; k < sourceColumn.length; k++) {
+            const target = targetSymbol[k] as number;
+            votes[target] = (votes[target] as number) + (probabilities[base + (sourceColumn[k] as number)] as number);
+          }
+          let best = 0;
+          let bestValue = votes[0] as number;
+          for (let s = 1; s < votes.length; s++) {
+            const value = votes[s] as number;
+            if (value > bestValue) {
+              bestValue = value;
+              best = s;
+            }
+          }
+          if (best === 0 || best === space) {
+            // A gap between characters: remember how much it looked like a space.
+            if (space > 0 && (votes[space] as number) > gapSpace) gapSpace = votes[space] as number;
+            previous = 0;
+            continue;
+          }
+          if (best !== previous) {
+            if (kept > 0 && gapSpace >= options.spaceThreshold) text += ' ';
+            text += symbols[best];
+            sum += bestValue;
+            kept++;
+            gapSpace = 0;
+          }
+          previous = best;
+        }
+        if (kept === 0) return { text: '', confidence: 0 };
+        return { text, confidence: Math.min(1, sum / kept) };
+      },
+    };
+  };
+
+  // Model classes are visited in ascending order, so `sources` is ascending and an output cut down
+  // to them holds them at columns 0, 1, 2, …
+  const narrowed: CtcDecoder = {
+    ...decoderOver(
+      sources.length,
+      Int32Array.from(sources, (_, column) => column),
+    ),
+    narrowed: () => narrowed,
+  };
+  return { ...decoderOver(classes, Int32Array.from(sources)), narrowed: () => narrowed };
+}

@@ -1,0 +1,16 @@
+import type { DatabasePool } from 'slonik';
+import { createDocumentQueries, createReviewQueue } from '../adapters/postgres/documentQueries.ts';
+import { createIdempotencyKeys } from '../adapters/postgres/idempotencyKeys.ts';
+import type { PiiCipher } from '../adapters/postgres/piiCipher.ts';
+
+/**
+ * The API's read models and idempotency keys over the process's pool. They decrypt with the
+ * runtime's cipher (`runtime.adapters.cipher`), so a process holds one set of PII keys.
+ */
+export function createApiAdapters(pool: DatabasePool, cipher: PiiCipher) {
+  return {
+    queries: createDocumentQueries(pool, cipher),
+    reviewQueue: createReviewQueue(pool),
+    idempotency: createIdempotencyKeys(pool),
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * Image-quality checks on the measurements the OCR adapter takes (ImageQuality in
+ * domain/ocrResult.ts). Each threshold is a named constant with the reason for its value;
+ * they are starting points to calibrate on the evaluation set, not measured optima.
+ */
+import type { ImageQuality } from '../ocrResult.ts';
+import { type Reason, reason } from '../reasons.ts';
+
+/**
+ * Shorter side below 300 px: a KTP's 8-pt label text is then under about 10 px high, where the
+ * recogniser starts confusing digits. The IdentifAI KTP-OCR guideline asks for at least 300×400.
+ */
+export const MIN_SHORT_SIDE_PX = 300;
+/** Fewer than 0.1 megapixels (e.g. 250×400) cannot carry 17 lines of text legibly, whatever the shape. */
+export const MIN_PIXELS = 100_000;
+/**
+ * Variance of the Laplacian (grey image at 640 px wide) under 100: the usual cut-off for "blurred"
+ * with this measure; a sharp card full of text scores several hundred.
+ */
+export const MIN_SHARPNESS = 100;
+/** Mean grey level under 50 of 255: a card photographed in the dark, text and background merge. */
+export const MIN_BRIGHTNESS = 50;
+/**
+ * Mean grey level over 235: washed out by flash or glare. A well-lit scan of a light-blue KTP on
+ * white paper sits around 180–220, so the limit is kept high.
+ */
+export const MAX_BRIGHTNESS = 235;
+/**
+ * Text bounding box covering under 10% of the frame: the card spans less than about a third of the
+ * picture in each direction, so it is small, far away, or one part of a larger photo.
+ */
+export const MIN_TEXT_COVERAGE = 0.1;
+
+/** The image-quality reasons for `quality`; none when the OCR adapter did not measure it. */
+export function checkImageQuality(quality: ImageQuality | undefined): Reason[] {
+  if (quality === undefined) return [];
+  const reasons: Reason[] = [];
+  const shortSide = Math.min(quality.width, quality.height);
+  if (shortSide < MIN_SHORT_SIDE_PX || quality.width * quality.height < MIN_PIXELS) {
+    reasons.push(reason('IMAGE_RESOLUTION_LOW'));
+  }
+  if (quality.sharpness < MIN_SHARPNESS) reasons.push(reason('IMAGE_BLURRY'));
+  if (quality.brightness < MIN_BRIGHTNESS) reasons.push(reason('IMAGE_TOO_DARK'));
+  if (quality.brightness > MAX_BRIGHTNESS) reasons.push(reason('IMAGE_TOO_BRIGHT'));
+  if (quality.textCoverage < MIN_TEXT_COVERAGE) reasons.push(reason('CARD_TOO_SMALL'));
+  return reasons;
+}

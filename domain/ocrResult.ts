@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/**
+ * What the OCR engine hands the policy: the text it read and measurements of the image. A zod schema
+ * because it crosses process boundaries (OCR threads, the OCR_COMPLETED event, the encrypted column)
+ * and is checked wherever it comes in.
+ */
+
+/** Measurements of the input image, for the image-quality checks. */
+export const imageQualitySchema = z.strictObject({
+  width: z.number().int().min(1),
+  height: z.number().int().min(1),
+  /** Variance of the Laplacian of the grey image scaled to 640 px wide: low means blurred. */
+  sharpness: z.number().min(0),
+  /** Mean grey level, 0..255. */
+  brightness: z.number().min(0).max(255),
+  /** Share of the frame covered by the bounding box of the detected text, 0..1. */
+  textCoverage: z.number().min(0).max(1),
+});
+export type ImageQuality = z.infer<typeof imageQualitySchema>;
+
+/** The OCR output. It is PII: the runtime stores it encrypted, never in the snapshot or the event log. */
+export const ocrResultSchema = z.strictObject({
+  text: z.string().max(100_000),
+  lines: z
+    .array(
+      z.strictObject({
+        text: z.string().max(2000),
+        confidence: z.number().min(0).max(1),
+        /** [x, y, width, height] in pixels of the upright image. */
+        box: z.tuple([z.number(), z.number(), z.number(), z.number()]).optional(),
+      }),
+    )
+    .max(2000),
+  /** Clockwise rotation, in degrees, that was undone before reading. */
+  rotation: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]).optional(),
+  quality: imageQualitySchema.optional(),
+});
+export type OcrResult = z.infer<typeof ocrResultSchema>;

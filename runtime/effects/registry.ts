@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { EFFECT_KINDS, type EffectKind } from '../../names/index.ts';
+import type { Effect, OcrQueue } from '../ports.ts';
+
+/**
+ * Every outside effect a transition can ask for, with the machine action that raises it, the schema
+ * of its payload and how it is delivered. A new effect is one entry here (and its name in
+ * names/index.ts); the `satisfies` below refuses a kind without an entry or an entry without a kind.
+ */
+
+/** What deliveries may use; an effect that reaches another system adds that system's port. */
+export type EffectPorts = { queue: OcrQueue };
+
+type EffectDefinition<Payload extends Record<string, unknown>> = {
+  /** The machine's custom action (machines/document.machine.ts) that this effect carries out. */
+  action: string;
+  payload: z.ZodType<Payload>;
+  /** Must be idempotent: delivery is at least once. */
+  deliver(ports: EffectPorts, entry: { id: string; documentId: string; payload: Payload }): Promise<void>;
+};
+
+const define = <Payload extends Record<string, unknown>>(definition: EffectDefinition<Payload>) => definition;
+
+/** Any entry, whatever its payload: what the exhaustiveness check below needs to know. */
+type SomeEffectDefinition = {
+  action: string;
+  payload: z.ZodType<Record<string, unknown>>;
+  deliver(ports: EffectPorts, entry: never): Promise<void>;
+};
+
+export const EFFECTS = {
+  enqueue_ocr: define({
+    action: 'requestOcr',
+    payload: z.object({}).strict(),
+    // The job only names the document; the worker reads what is due from its stored status.
+    deliver: (ports, entry) => ports.queue.enqueue(entry.documentId, `outbox:${entry.id}`),
+  }),
+} satisfies Record<EffectKind, SomeEffectDefinition>;
+
+const KIND_OF_ACTION = new Map<string, EffectKind>(EFFECT_KINDS.map((kind) => [EFFECTS[kind].action, kind]));
+
+/**
+ * The effects of the actions a transition returned. A custom action with no effect is a programming
+ * error: failing here keeps the transition from committing with an effect that would never happen.
+ */
+export function effectsFromActions(actions: readonly { type: string }[]): Effect[] {
+  return actions.map((action) => {
+    const kind = KIND_OF_ACTION.get(action.type);
+    if (!kind) throw new Error(`Machine action "${action.type}" has no effect in runtime/effects/registry.ts`);
+    return { kind, payload: {} };
+  });
+}
+
+export function isEffectKind(kind: string): kind is EffectKind {
+  return (EFFECT_KINDS as readonly string[]).includes(kind);
+}
+
+/** Delivers one outbox entry; an unknown kind (a row written by a newer build) or a bad payload throws. */
+export async function deliverEffect(
+  ports: EffectPorts,
+  entry: { id: string; documentId: string; kind: string; payload: unknown },
+): Promise<void> {
+  if (!isEffectKind(entry.kind)) throw new Error(`Unknown effect kind "${entry.kind}"`);
+  const definition: EffectDefinition<Record<string, unknown>> = EFFECTS[entry.kind];
+  const payload = definition.payload.parse(entry.payload);
+  await definition.deliver(ports, { id: entry.id, documentId: entry.documentId, payload });
+}

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Documents } from '../../../runtime/documents/documents.ts';
+import type { Coordination, DocumentStore } from '../../../runtime/ports.ts';
+import { createSweeper } from '../../../runtime/recovery/sweeper.ts';
+import { recordingLogger } from '../../support/recordingLogger.ts';
+
+/** Coordination keys in memory; TTLs are not needed within one test. */
+function memoryCoordination() {
+  const keys = new Set<string>();
+  const coordination: Coordination = {
+    async claim(name) {
+      if (keys.has(name)) return false;
+      keys.add(name);
+      return true;
+    },
+    isSet: async (name) => keys.has(name),
+    release: async (name) => void keys.delete(name),
+  };
+  return { keys, coordination };
+}
+
+function sweeperOver(due: string[], enqueue: (documentId: string) => Promise<void>) {
+  const { keys, coordination } = memoryCoordination();
+  const staleness: number[] = [];
+  const store = {
+    async dueWork(staleMs: number) {
+      staleness.push(staleMs);
+      return due.map((id) => ({ id, status: 'uploaded' as const }));
+    },
+  } as unknown as DocumentStore;
+  const sweep = createSweeper({
+    documents: {} as Documents,
+    store,
+    queue: { enqueue },
+    coordination,
+    staleMs: 60_000,
+    intervalMs: 15_000,
+    logger: recordingLogger().logger,
+  });
+  return { sweep, keys, staleness };
+}
+
+describe('the sweeper', () => {
+  it('should take everything due once Redis lost its data, and set the marker only after it re-sent all of it', async () => {
+    const sent: string[] = [];
+    let failNext = true;
+    const { sweep, keys, staleness } = sweeperOver(['a', 'b', 'c'], async (id) => {
+      if (id === 'b' && failNext) {
+        failNext = false;
+        throw new Error('Command timed out');
+      }
+      sent.push(id);
+    });
+
+    await assert.rejects(sweep(), /Command timed out/);
+    assert.equal(keys.has('runtime:marker'), false, 'a sweep that failed half-way leaves Redis marked as lost');
+    assert.equal(keys.has('runtime:requeued:b'), false, 'the document whose message failed is not marked as re-sent');
+
+    const second = await sweep();
+    assert.deepEqual(second, { requeued: 2, decided: 0, redisLost: true });
+    assert.deepEqual(staleness, [0, 0], 'both sweeps took everything due, stale or not');
+    assert.deepEqual(
+      sent,
+      ['a', 'b', 'c'],
+      'a by the first sweep (its marker holds it back after), b and c by the second',
+    );
+    assert.equal(keys.has('runtime:marker'), true);
+
+    const third = await sweep();
+    assert.deepEqual(third, { requeued: 0, decided: 0, redisLost: false });
+    assert.deepEqual(staleness, [0, 0, 60_000], 'with the marker back, only stale documents are swept');
+  });
+});
