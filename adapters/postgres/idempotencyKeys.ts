@@ -41,6 +41,3 @@ export function createIdempotencyKeys(pool: DatabasePool): IdempotencyKeys {
     },
   };
 }
-
-/** Still exported from here for callers that name it by its adapter (test/unit/server/pdfUpload.test.ts). */
-export type { IdempotencyKeys } from '../../server/ports.ts';
