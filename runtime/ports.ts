@@ -26,7 +26,12 @@ export type StoredDocument = {
 
 /** The outside effects a transition can ask for, each delivered by its entry in runtime/effects/registry.ts. */
 export type Effect = { kind: EffectKind; payload: Record<string, unknown> };
-export type OutboxEntry = Effect & { id: string; documentId: string };
+/**
+ * An effect as the outbox holds it. Its kind is a string: a row may have been written by another
+ * build (a newer one, during a rolling deploy), and delivery refuses a kind this build does not know
+ * instead of the claim failing for every row it took.
+ */
+export type OutboxEntry = { id: string; documentId: string; kind: string; payload: Record<string, unknown> };
 
 /** The columns a transition writes besides status and snapshot; PII arrives in plain text and is encrypted by the store. */
 export type TransitionProjection = {

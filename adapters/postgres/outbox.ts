@@ -1,12 +1,11 @@
 import { type DatabasePool, sql } from 'slonik';
 import { z } from 'zod';
-import { EFFECT_KINDS } from '../../names/index.ts';
 import type { Outbox } from '../../runtime/ports.ts';
 
 const claimedRow = z.object({
   id: z.coerce.string(),
   documentId: z.string(),
-  kind: z.enum(EFFECT_KINDS),
+  kind: z.string(),
   payload: z.record(z.string(), z.unknown()),
   attempts: z.number().int(),
 });

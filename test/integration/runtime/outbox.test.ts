@@ -132,6 +132,30 @@ describe('the outbox in Postgres: dead letters, redelivery and pruning', () => {
     const all = await outboxCommand(world, ['redeliver', '--all']);
     assert.match(all.stdout, /^1 outbox entry put back/);
     assert.deepEqual(await outbox.listDead(10), []);
+    await outbox.markDelivered([first, second]);
+  });
+
+  it('should deliver the rest of a batch past an effect this build does not know, and give that one up', async () => {
+    const runtime = await world.runtime(undefined, { start: false, overrides: { OUTBOX_MAX_ATTEMPTS: '1' } });
+    const [known] = await newEntries(1);
+    assert.ok(known);
+    const documentId = await world.pool.oneFirst(sql.type(z.object({ documentId: z.string() }))`
+      SELECT document_id::text AS "documentId" FROM outbox WHERE id = ${known}`);
+    // As a newer build would write it during a rolling deploy.
+    const unknown = await world.pool.oneFirst(sql.type(z.object({ id: z.string() }))`
+      INSERT INTO outbox (document_id, kind, payload) VALUES (${documentId}, 'send_postcard', '{}')
+      RETURNING id::text AS id`);
+
+    assert.equal(await runtime.relay(), 1);
+    assert.equal((await row(world, known)).delivered, true);
+    assert.deepEqual(await row(world, unknown), {
+      attempts: 1,
+      dead: true,
+      delivered: false,
+      lastError: 'Error: Unknown effect kind "send_postcard"',
+    });
+    assert.equal(await outbox.redeliverDead([unknown]), 1);
+    await outbox.markDelivered([unknown]);
   });
 
   it('should prune only delivered entries past their retention, in batches', async () => {

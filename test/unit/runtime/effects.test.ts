@@ -7,8 +7,7 @@ import { EFFECTS, effectsFromActions } from '../../../runtime/effects/registry.t
 import type { DeadOutboxEntry, Outbox, OutboxEntry } from '../../../runtime/ports.ts';
 import { recordingLogger } from '../../support/recordingLogger.ts';
 
-const entry = (id: string, kind = 'enqueue_ocr'): OutboxEntry =>
-  ({ id, documentId: `doc-${id}`, kind, payload: {} }) as OutboxEntry;
+const entry = (id: string, kind = 'enqueue_ocr'): OutboxEntry => ({ id, documentId: `doc-${id}`, kind, payload: {} });
 /** Lets promises started by the code under test settle (setImmediate is not among the mocked timers). */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
