@@ -53,7 +53,7 @@ export type Config = {
         forcePathStyle: boolean;
         credentials?: { accessKeyId: string; secretAccessKey: string };
       };
-  machine: { maxAttempts: number; approveThreshold: number; rejectThreshold: number };
+  machine: { maxAttempts: number; approveThreshold: number };
   intervals: { outboxPollMs: number; reaperMs: number; sweeperMs: number; sweeperStaleMs: number };
   /** Failed deliveries before an outbox entry is dead, and how long delivered entries are kept. */
   outbox: { maxAttempts: number; retentionMs: number; pruneIntervalMs: number };
@@ -137,7 +137,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     machine: {
       maxAttempts: env.OCR_MAX_ATTEMPTS,
       approveThreshold: env.DECISION_APPROVE_THRESHOLD,
-      rejectThreshold: env.DECISION_REJECT_THRESHOLD,
     },
     intervals: {
       outboxPollMs: env.OUTBOX_POLL_MS,

@@ -128,7 +128,6 @@ export const environmentSchema = z
     S3_ACCESS_KEY_ID: z.string().min(1).optional(),
     S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
     DECISION_APPROVE_THRESHOLD: ratio.default(0.85),
-    DECISION_REJECT_THRESHOLD: ratio.default(0.3),
 
     OUTBOX_POLL_MS: integer(10).default(1000),
     // With the backoff doubling from 1 s to 5 min, 20 attempts span about an hour of failures.
@@ -201,12 +200,6 @@ export const environmentSchema = z
         code: 'custom',
         path: ['S3_SECRET_ACCESS_KEY'],
         message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together (or neither, for the default credential chain)',
-      });
-    if (env.DECISION_REJECT_THRESHOLD >= env.DECISION_APPROVE_THRESHOLD)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['DECISION_REJECT_THRESHOLD'],
-        message: 'must be lower than DECISION_APPROVE_THRESHOLD',
       });
   });
 

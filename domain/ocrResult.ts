@@ -27,6 +27,11 @@ export const ocrResultSchema = z.strictObject({
       z.strictObject({
         text: z.string().max(2000),
         confidence: z.number().min(0).max(1),
+        /**
+         * One probability per character of `text` (a space counts 1): how sure the recogniser was of
+         * each. Absent from results read before it was recorded.
+         */
+        chars: z.array(z.number().min(0).max(1)).max(2000).optional(),
         /** [x, y, width, height] in pixels of the upright image. */
         box: z.tuple([z.number(), z.number(), z.number(), z.number()]).optional(),
       }),

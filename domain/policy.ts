@@ -5,6 +5,7 @@
  * is stored with each evaluation so a decision can be traced to the rules that made it.
  */
 import { checkKtp, checkNpwp } from './checks/checks.ts';
+import { weighEvidence } from './checks/evidence.ts';
 import { checkImageQuality } from './checks/imageQuality.ts';
 import { fieldShare, score } from './checks/score.ts';
 import { assertToday } from './dates.ts';
@@ -15,7 +16,7 @@ import type { RegionIndex } from './identifiers/regions.ts';
 import type { OcrResult } from './ocrResult.ts';
 import { type Reason, reason } from './reasons.ts';
 
-export const POLICY_VERSION = '2026-11-25.1';
+export const POLICY_VERSION = '2026-12-05.1';
 
 /**
  * Mean recogniser confidence of the lines the fields came from below 0.7: PP-OCR reads clean card
@@ -105,7 +106,8 @@ export function evaluateDocument(input: EvaluationInput): Evaluation & { detecte
   if (duplicateIdentity) reasons.push(reason('DUPLICATE_IDENTITY'));
   reasons.push(...checkImageQuality(ocr.quality));
 
-  const final = ordered(reasons);
+  // A check rejects only on what was read confidently (checks/evidence.ts).
+  const final = ordered(weighEvidence(reasons, { ocr, fieldLines: extraction.fieldLines }));
   return {
     score: score({ share: fieldShare(type, fields), confidence, reasons: final }),
     reasons: final,

@@ -23,6 +23,18 @@ export type Reason = z.infer<typeof reasonSchema>;
 export const REASONS = {
   // Document and image
   DOCUMENT_TYPE_UNKNOWN: { severity: 'reject', message: 'The image does not show a KTP or an NPWP card.' },
+  // Too little was read confidently to say what the document is: a card small in the frame, blurred
+  // or covered; a person looks (checks/evidence.ts).
+  DOCUMENT_TYPE_UNREADABLE: {
+    severity: 'review',
+    message: 'Too little of the image could be read with confidence to recognise a KTP or an NPWP card.',
+  },
+  // A check that would reject the card failed on characters read with low confidence: more likely a
+  // misread than a false card (checks/evidence.ts).
+  UNCERTAIN_CHECK_FAILED: {
+    severity: 'review',
+    message: 'A check that would reject the card failed on characters that were read with low confidence.',
+  },
   DOCUMENT_TYPE_MISMATCH: {
     severity: 'review',
     message: 'The card in the image is not the document type that was uploaded.',

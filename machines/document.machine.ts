@@ -49,14 +49,11 @@ export type DocumentMachineSettings = {
   maxAttempts: number;
   /** Score at or above which a clean evaluation is approved automatically. */
   approveThreshold: number;
-  /** Score below which an evaluation is rejected automatically. */
-  rejectThreshold: number;
 };
 
 export const DEFAULT_MACHINE_SETTINGS: DocumentMachineSettings = {
   maxAttempts: 3,
   approveThreshold: 0.85,
-  rejectThreshold: 0.3,
 };
 
 type Evaluation = NonNullable<DocumentContext['evaluation']>;
@@ -78,8 +75,6 @@ export function createDocumentMachine(settings: DocumentMachineSettings = DEFAUL
       attemptsExhausted: ({ context }) => context.attempts >= settings.maxAttempts,
       failureIsPermanent: ({ event }) => event.type === 'OCR_FAILED' && event.error.permanent === true,
       hasHardFailure: ({ context }) => hasSeverity(context.evaluation, 'reject'),
-      scoreBelowRejectThreshold: ({ context }) =>
-        context.evaluation !== null && context.evaluation.score < settings.rejectThreshold,
       hasReviewReason: ({ context }) => hasSeverity(context.evaluation, 'review'),
       scoreMeetsApproveThreshold: ({ context }) =>
         context.evaluation !== null && context.evaluation.score >= settings.approveThreshold,
@@ -165,11 +160,12 @@ export function createDocumentMachine(settings: DocumentMachineSettings = DEFAUL
       },
       ai_evaluated: {
         // Order matters: a hard failure is never approved, doubt goes to a human, and only a clean,
-        // high-scoring evaluation is approved automatically.
+        // high-scoring evaluation is approved automatically. Only a reason of severity `reject`
+        // rejects: a low score alone says the card was read poorly, not that it is false, so it goes
+        // to a person (issue 13: legitimate cards were rejected for being hard to read).
         on: {
           DECIDE: [
             { guard: 'hasHardFailure', target: 'auto_reject' },
-            { guard: 'scoreBelowRejectThreshold', target: 'auto_reject' },
             { guard: 'hasReviewReason', target: 'needs_review', actions: 'markReviewForPolicy' },
             { guard: 'scoreMeetsApproveThreshold', target: 'auto_approve' },
             { target: 'needs_review', actions: 'markReviewForPolicy' },

@@ -2,7 +2,7 @@
  * The evaluation score, 0..1: how completely and confidently the card was read, lowered by what the
  * checks found. Routing is decided by the reasons' severities first (machines/document.machine.ts);
  * the caps below only keep the number consistent with that routing, so a reader of the score alone is
- * not misled: a hard failure never scores above the reject threshold, doubt never reaches approval.
+ * not misled: a hard failure scores under REJECT_CAP, doubt never reaches approval.
  */
 
 import { isRealDate } from '../dates.ts';
@@ -20,7 +20,7 @@ export const INFO_PENALTY = 0.05;
 /** Each `review` reason costs this much, and the score stays under the default approve threshold (0.85). */
 export const REVIEW_PENALTY = 0.1;
 export const REVIEW_CAP = 0.8;
-/** With a `reject` reason the score stays under the default reject threshold (0.3). */
+/** With a `reject` reason the score stays at or under this, far from any score that approves. */
 export const REJECT_CAP = 0.2;
 
 const isIn = (values: readonly string[]) => (value: string) => values.includes(value);

@@ -59,7 +59,11 @@ export type KtpFields = Record<KtpField, string | null>;
 export type ExtractOptions = { regions?: RegionIndex; today?: string };
 
 /** The fields and the indexes of the lines they were read from (for the OCR-confidence check). */
-export type Extraction<F> = { fields: F; sourceLines: number[] };
+/**
+ * The fields, the lines they were read from, and for each field the first line it came from: the
+ * policy weighs a check by how surely the characters it rests on were read.
+ */
+export type Extraction<F> = { fields: F; sourceLines: number[]; fieldLines: Partial<Record<keyof F, number>> };
 
 type Key = Exclude<KtpField, 'tempat_lahir' | 'tanggal_lahir' | 'kabupaten_kota'> | 'ttl' | 'kabupaten' | 'kota';
 
@@ -112,6 +116,7 @@ const BLOOD_LABEL = /G\s*[O0]\s*L|DARAH/i;
 export function extractKtpDetailed(lines: readonly string[], options: ExtractOptions = {}): Extraction<KtpFields> {
   const fields = Object.fromEntries(KTP_FIELDS.map((field) => [field, null])) as KtpFields;
   const sources = new Set<number>();
+  const fieldLines: Partial<Record<KtpField, number>> = {};
   const dates: DateOptions = options.today ? { today: options.today } : {};
   const pending: Key[] = [];
   let previous: Key | 'header-province' | null = null;
@@ -120,6 +125,7 @@ export function extractKtpDetailed(lines: readonly string[], options: ExtractOpt
   const set = (field: KtpField, value: string | null, line: number): boolean => {
     if (value === null || fields[field] !== null) return false;
     fields[field] = value;
+    fieldLines[field] = line;
     sources.add(line);
     return true;
   };
@@ -239,7 +245,7 @@ export function extractKtpDetailed(lines: readonly string[], options: ExtractOpt
 
   // A blood-group label with nothing readable after it: the card prints `-` there.
   if (pending.includes('golongan_darah') && fields.golongan_darah === null) fields.golongan_darah = '-';
-  return { fields, sourceLines: [...sources].sort((a, b) => a - b) };
+  return { fields, sourceLines: [...sources].sort((a, b) => a - b), fieldLines };
 }
 
 /** The 17 KTP fields read from OCR lines; a field not found is null. */

@@ -57,6 +57,7 @@ function npwpValue(text: string): string | null {
 export function extractNpwpDetailed(lines: readonly string[], options: ExtractOptions = {}): Extraction<NpwpFields> {
   const fields = Object.fromEntries(NPWP_FIELDS.map((field) => [field, null])) as NpwpFields;
   const sources = new Set<number>();
+  const fieldLines: Partial<Record<NpwpField, number>> = {};
   const pending: Key[] = [];
   // Where the unlabelled lines are: before the number, the name after it, then the address.
   let zone: 'top' | 'name' | 'address' | 'end' = 'top';
@@ -65,6 +66,7 @@ export function extractNpwpDetailed(lines: readonly string[], options: ExtractOp
   const set = (field: NpwpField, value: string | null, line: number): boolean => {
     if (value === null || fields[field] !== null) return false;
     fields[field] = value;
+    fieldLines[field] = line;
     sources.add(line);
     return true;
   };
@@ -143,7 +145,7 @@ export function extractNpwpDetailed(lines: readonly string[], options: ExtractOp
     else if (zone === 'address') assign('alamat', line, index);
   });
 
-  return { fields, sourceLines: [...sources].sort((a, b) => a - b) };
+  return { fields, sourceLines: [...sources].sort((a, b) => a - b), fieldLines };
 }
 
 /** The five NPWP fields read from OCR lines; a field not found is null. */

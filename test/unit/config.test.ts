@@ -88,7 +88,7 @@ describe('configuration', () => {
       // Without a user name in the URL, the operating-system user is meant (as libpq reads it).
       assert.equal(config.databaseUrl, `postgres://${userInfo().username}@localhost:5432/filot`);
       assert.equal(config.redisUrl, 'redis://127.0.0.1:6379');
-      assert.deepEqual(config.machine, { maxAttempts: 3, approveThreshold: 0.85, rejectThreshold: 0.3 });
+      assert.deepEqual(config.machine, { maxAttempts: 3, approveThreshold: 0.85 });
       assert.equal(config.pii.keys.get(config.pii.activeKeyId)?.length, 32);
       assert.ok(config.pii.nikHashKey.length >= 32);
     });
@@ -137,16 +137,10 @@ describe('configuration', () => {
         assert.deepEqual(namedIn(configErrorFor({ REDIS_URL: url })), new Set(['REDIS_URL']), url);
     });
 
-    it('should refuse a reject threshold at or above the approve threshold', () => {
-      for (const reject of ['0.6', '0.7'])
-        assert.ok(
-          namedIn(configErrorFor({ DECISION_APPROVE_THRESHOLD: '0.6', DECISION_REJECT_THRESHOLD: reject })).has(
-            'DECISION_REJECT_THRESHOLD',
-          ),
-          reject,
-        );
-      const config = loadConfig({ DECISION_APPROVE_THRESHOLD: '0.6', DECISION_REJECT_THRESHOLD: '0.5' });
-      assert.deepEqual(config.machine, { maxAttempts: 3, approveThreshold: 0.6, rejectThreshold: 0.5 });
+    it('should take the approve threshold as a ratio', () => {
+      assert.ok(namedIn(configErrorFor({ DECISION_APPROVE_THRESHOLD: '1.5' })).has('DECISION_APPROVE_THRESHOLD'));
+      const config = loadConfig({ DECISION_APPROVE_THRESHOLD: '0.6' });
+      assert.deepEqual(config.machine, { maxAttempts: 3, approveThreshold: 0.6 });
     });
   });
 

@@ -19,7 +19,12 @@
  */
 export type Charset = 'latin' | 'all';
 
-export type DecodedText = { text: string; confidence: number };
+/**
+ * `chars` holds one probability per character of `text`: the highest the recogniser gave that
+ * character over the frames that emitted it (1 for a space, which says nothing about the card). The
+ * policy uses it to tell a check failed on a confidently read character from one failed on a guess.
+ */
+export type DecodedText = { text: string; confidence: number; chars: number[] };
 
 export type CtcDecoder = {
   /** Number of classes the recogniser's output must have. */
@@ -80,6 +85,7 @@ export function createCtcDecoder(keys: readonly string[], options: CtcOptions = 
       classesRead: sources,
       decode(probabilities, offset, frames) {
         let text = '';
+        const chars: number[] = [];
         let sum = 0;
         let kept = 0;
         let previous = 0;
@@ -107,16 +113,22 @@ export function createCtcDecoder(keys: readonly string[], options: CtcOptions = 
             continue;
           }
           if (best !== previous) {
-            if (kept > 0 && gapSpace >= options.spaceThreshold) text += ' ';
+            if (kept > 0 && gapSpace >= options.spaceThreshold) {
+              text += ' ';
+              chars.push(1);
+            }
             text += symbols[best];
+            chars.push(Math.min(1, bestValue));
             sum += bestValue;
             kept++;
             gapSpace = 0;
+          } else if (bestValue > (chars[chars.length - 1] as number)) {
+            chars[chars.length - 1] = Math.min(1, bestValue);
           }
           previous = best;
         }
-        if (kept === 0) return { text: '', confidence: 0 };
-        return { text, confidence: Math.min(1, sum / kept) };
+        if (kept === 0) return { text: '', confidence: 0, chars: [] };
+        return { text, confidence: Math.min(1, sum / kept), chars };
       },
     };
   };

@@ -123,6 +123,7 @@ export async function runPipeline(
     regions.push({
       text: reading.text,
       confidence: reading.confidence,
+      chars: reading.chars,
       rect: [left * scaleX, top * scaleY, (right - left) * scaleX, (bottom - top) * scaleY],
       centre: [box.cx * scaleX, box.cy * scaleY],
       thickness: box.thickness * scaleY,
@@ -133,6 +134,10 @@ export async function runPipeline(
     .map((line) => ({
       text: line.text.slice(0, MAX_LINE_LENGTH),
       confidence: Math.min(1, Math.max(0, line.confidence)),
+      // Three decimals are all the policy compares; they keep the stored result small.
+      ...(line.chars
+        ? { chars: line.chars.slice(0, MAX_LINE_LENGTH).map((value) => Math.round(value * 1000) / 1000) }
+        : {}),
       box: line.box.map((value) => Math.round(value)) as Rect,
     }));
 

@@ -15,6 +15,8 @@ export type Rect = [x: number, y: number, width: number, height: number];
 export type RecognizedRegion = {
   text: string;
   confidence: number;
+  /** One probability per character of `text` (ctc.ts). */
+  chars?: readonly number[];
   /** Axis-aligned rectangle, reported with the line. */
   rect: Rect;
   /** Centre and thickness (across the text) of the region's own, possibly tilted, box; default: from `rect`. */
@@ -22,7 +24,8 @@ export type RecognizedRegion = {
   thickness?: number;
 };
 
-export type OcrLine = { text: string; confidence: number; box: Rect };
+/** `chars`: one probability per character of `text`, when every region of the line had them. */
+export type OcrLine = { text: string; confidence: number; chars?: number[]; box: Rect };
 
 export type ReadingOrderOptions = {
   /** Two regions share a line when their vertical overlap is at least this share of the thinner one. */
@@ -112,15 +115,20 @@ function joinLine(regions: RecognizedRegion[], options: ReadingOrderOptions): Oc
   const ordered = [...regions].sort((a, b) => a.rect[0] - b.rect[0]);
   const height = ordered.reduce((sum, region) => sum + (region.thickness ?? region.rect[3]), 0) / ordered.length;
   let text = '';
+  let chars: number[] | undefined = [];
   let weighted = 0;
   let characters = 0;
   let previousRight = Number.NEGATIVE_INFINITY;
   for (const region of ordered) {
     if (text.length > 0) {
       const gap = region.rect[0] - previousRight;
-      text += gap > -options.joinOverlap * height ? ' ' : '';
+      if (gap > -options.joinOverlap * height) {
+        text += ' ';
+        chars?.push(1);
+      }
     }
     text += region.text;
+    chars = region.chars?.length === region.text.length ? chars?.concat(region.chars) : undefined;
     weighted += region.confidence * region.text.length;
     characters += region.text.length;
     previousRight = Math.max(previousRight, region.rect[0] + region.rect[2]);
@@ -132,6 +140,7 @@ function joinLine(regions: RecognizedRegion[], options: ReadingOrderOptions): Oc
   return {
     text,
     confidence: characters > 0 ? weighted / characters : 0,
+    ...(chars ? { chars } : {}),
     box: [left, top, right - left, bottom - top],
   };
 }

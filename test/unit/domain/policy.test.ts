@@ -79,11 +79,11 @@ describe('evaluateDocument', () => {
 });
 
 describe('score', () => {
-  it('should keep a reject under the reject threshold and a review under the approve threshold', () => {
+  it('should keep a reject far under and a review under the approve threshold', () => {
     const reject = { code: 'X', severity: 'reject', message: 'x' } as const;
     const review = { code: 'Y', severity: 'review', message: 'y' } as const;
     assert.ok(score({ share: 1, confidence: 1, reasons: [reject] }) <= REJECT_CAP);
-    assert.ok(REJECT_CAP < DEFAULT_MACHINE_SETTINGS.rejectThreshold);
+    assert.ok(REJECT_CAP < REVIEW_CAP);
     assert.ok(score({ share: 1, confidence: 1, reasons: [review] }) <= REVIEW_CAP);
     assert.ok(REVIEW_CAP < DEFAULT_MACHINE_SETTINGS.approveThreshold);
     assert.equal(score({ share: 1, confidence: 1, reasons: [] }), 1);
@@ -214,18 +214,47 @@ describe('decisionTable', () => {
       reasons: ['FIELD_MISSING'],
     },
     {
-      name: 'a picture of something else',
+      name: 'a picture of something else, clearly read',
       type: 'KTP',
-      ocr: ocrOf(['STRUK BELANJA', 'TOTAL 125.000', 'TERIMA KASIH']),
+      ocr: ocrOf([
+        'SURAT IZIN MENGEMUDI',
+        'POLISI REPUBLIK INDONESIA',
+        'BUDI SANTOSO',
+        'JAKARTA 17-08-1990',
+        'JL. MERDEKA NO. 1',
+        'PEGAWAI SWASTA',
+        'BERLAKU S/D 17-08-2030',
+      ]),
       status: 'auto_reject',
       reasons: ['DOCUMENT_TYPE_UNKNOWN'],
+    },
+    {
+      name: 'a picture of which little could be read',
+      type: 'KTP',
+      ocr: ocrOf(['STRUK BELANJA', 'TOTAL 125.000', 'TERIMA KASIH']),
+      status: 'needs_review',
+      reasons: ['DOCUMENT_TYPE_UNREADABLE'],
     },
     {
       name: 'an image where nothing was read',
       type: 'NPWP',
       ocr: { text: '', lines: [] },
-      status: 'auto_reject',
-      reasons: ['DOCUMENT_TYPE_UNKNOWN'],
+      status: 'needs_review',
+      reasons: ['DOCUMENT_TYPE_UNREADABLE'],
+    },
+    {
+      name: 'a KTP whose NIK sex differs from the printed one, read uncertainly',
+      type: 'KTP',
+      ocr: ocrOf(ktpWith({ jenis_kelamin: 'LAKI-LAKI' }), 0.85),
+      status: 'needs_review',
+      reasons: ['UNCERTAIN_CHECK_FAILED'],
+    },
+    {
+      name: 'a KTP whose NIK lost digits',
+      type: 'KTP',
+      ocr: ocrOf(ktpWith({ nik: '317101410190' })),
+      status: 'needs_review',
+      reasons: ['UNCERTAIN_CHECK_FAILED'],
     },
   ];
 

@@ -27,7 +27,7 @@ type Snapshot = ReturnType<DocumentMachine['resolveState']>;
 
 // A small maxAttempts keeps the generated state space small while still reaching "attempts < max"
 // and "attempts == max" in processing.
-const SETTINGS: DocumentMachineSettings = { maxAttempts: 2, approveThreshold: 0.85, rejectThreshold: 0.3 };
+const SETTINGS: DocumentMachineSettings = { maxAttempts: 2, approveThreshold: 0.85 };
 const INPUT = { documentType: 'KTP' } as const;
 
 const leaseFor = (attempt: number) => `00000000-0000-4000-8000-${String(attempt).padStart(12, '0')}`;
@@ -47,7 +47,7 @@ const REASON_SETS: Reason[][] = [
   [reason('reject')],
   [reason('info'), reason('review'), reason('reject')],
 ];
-// Below the reject threshold, between the thresholds, exactly the approve threshold, above it, the maximum.
+// Very low, middling, exactly the approve threshold, above it, the maximum.
 const SCORES = [0.1, 0.5, 0.85, 0.9, 1];
 
 /**
@@ -131,11 +131,11 @@ const ocrFailure =
       : { target: 'uploaded' as const, context: { ...common, reviewReason: null } };
   };
 
-/** DESIGN §2 and §5: a hard failure or a low score rejects, doubt goes to a human, only a clean high score approves. */
+/** A hard failure rejects; doubt, a low score included, goes to a human; only a clean high score approves (issue 13). */
 function decide(evaluation: DocumentContext['evaluation'], settings: DocumentMachineSettings): DocumentStatus {
   assert.ok(evaluation, 'ai_evaluated always carries an evaluation');
   const severities = new Set(evaluation.reasons.map((entry) => entry.severity));
-  if (severities.has('reject') || evaluation.score < settings.rejectThreshold) return 'auto_reject';
+  if (severities.has('reject')) return 'auto_reject';
   if (severities.has('review') || evaluation.score < settings.approveThreshold) return 'needs_review';
   return 'auto_approve';
 }
@@ -379,10 +379,10 @@ describe('the document machine', () => {
     });
 
     it('should honour the thresholds from the settings', () => {
-      const lenient = createDocumentMachine({ maxAttempts: 1, approveThreshold: 0.6, rejectThreshold: 0.5 });
+      const lenient = createDocumentMachine({ maxAttempts: 1, approveThreshold: 0.6 });
       const cases: [score: number, defaults: DocumentStatus, lenient: DocumentStatus][] = [
-        [0.2, 'auto_reject', 'auto_reject'],
-        [0.45, 'needs_review', 'auto_reject'],
+        [0.05, 'needs_review', 'needs_review'],
+        [0.45, 'needs_review', 'needs_review'],
         [0.55, 'needs_review', 'needs_review'],
         [0.65, 'needs_review', 'auto_approve'],
         [0.9, 'auto_approve', 'auto_approve'],

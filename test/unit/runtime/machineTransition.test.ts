@@ -42,7 +42,7 @@ function sampleEvents(maxAttempts: number): DocumentEvent[] {
 
 describe('the machine transition with a shared scope', () => {
   it("should give xstate's transition() result for every reachable state and every event, calls interleaved", () => {
-    const machine = createDocumentMachine({ maxAttempts: 2, approveThreshold: 0.85, rejectThreshold: 0.3 });
+    const machine = createDocumentMachine({ maxAttempts: 2, approveThreshold: 0.85 });
     const events = sampleEvents(2);
     const states = getShortestPaths(machine, { events, input: { documentType: 'KTP' } }).map((path) => path.state);
     assert.ok(states.length >= 9);

@@ -35,6 +35,20 @@ describe('CTC decoding', () => {
     assert.ok(Math.abs(confidence - (0.9 + 0.7 + 0.9) / 3) < 1e-6);
   });
 
+  it('should give each character the best probability of the frames that emitted it, and a space 1', () => {
+    const a = indexOf('A');
+    const one = indexOf('1');
+    const data = frames([a, 0.6], [a, 0.8], [BLANK, 1], [BLANK, 1], [one, 0.55]);
+    data[3 * CLASSES + SPACE] = 0.4;
+    data[3 * CLASSES + BLANK] = 0.6;
+    const { text, chars } = decoder.decode(data, 0, 5);
+    assert.equal(text, 'A 1');
+    assert.deepEqual(
+      chars.map((value) => Math.round(value * 100) / 100),
+      [0.8, 1, 0.55],
+    );
+  });
+
   it('should fold full-width twins onto ASCII and drop characters outside ASCII', () => {
     const data = frames([indexOf('：'), 0.9], [BLANK, 1], [indexOf('Ｂ'), 0.9], [BLANK, 1], [indexOf('中'), 0.95]);
     assert.equal(decoder.decode(data, 0, 5).text, ':B');
@@ -74,7 +88,7 @@ describe('CTC decoding', () => {
     data[BLANK] = 1;
     data[CLASSES + BLANK] = 1;
     data[2 * CLASSES + indexOf('1')] = 0.8;
-    assert.deepEqual(decoder.decode(data, 0, 2), { text: '', confidence: 0 });
+    assert.deepEqual(decoder.decode(data, 0, 2), { text: '', confidence: 0, chars: [] });
     assert.equal(decoder.decode(data, CLASSES, 2).text, '1');
   });
 

@@ -36,6 +36,17 @@ describe('reading order', () => {
     assert.ok(Math.abs(line.confidence - (2 * 0.5 + 6 * 1) / 8) < 1e-9);
   });
 
+  it("should carry each character's probability into the line, a joining space counting 1", () => {
+    const [line] = orderLines([
+      { ...region('NIK', 0, 0, 60), chars: [0.9, 0.8, 0.95] },
+      { ...region('3171', 120, 0, 80), chars: [0.99, 0.5, 0.98, 0.97] },
+    ]);
+    assert.equal(line?.text, 'NIK 3171');
+    assert.deepEqual(line?.chars, [0.9, 0.8, 0.95, 1, 0.99, 0.5, 0.98, 0.97]);
+    const [partial] = orderLines([{ ...region('NIK', 0, 0, 60), chars: [0.9, 0.8, 0.95] }, region('3171', 120, 0, 80)]);
+    assert.equal(partial?.chars, undefined, 'a line with a part that has none has none');
+  });
+
   it('should join fragments of one word directly and separate words with a space', () => {
     const [line] = orderLines([region('KEBAY', 0, 0, 80), region('ORAN', 50, 0, 70), region('LAMA', 125, 0, 60)]);
     assert.equal(line?.text, 'KEBAYORAN LAMA');
