@@ -16,6 +16,11 @@ export const imageQualitySchema = z.strictObject({
   brightness: z.number().min(0).max(255),
   /** Share of the frame covered by the bounding box of the detected text, 0..1. */
   textCoverage: z.number().min(0).max(1),
+  /**
+   * Colourfulness (Hasler–Süsstrunk) of the text area: near 0 for a greyscale scan or a photocopy.
+   * Absent from results read before it was measured.
+   */
+  colourfulness: z.number().min(0).optional(),
 });
 export type ImageQuality = z.infer<typeof imageQualitySchema>;
 

@@ -16,7 +16,7 @@ import type { RegionIndex } from './identifiers/regions.ts';
 import type { OcrResult } from './ocrResult.ts';
 import { type Reason, reason } from './reasons.ts';
 
-export const POLICY_VERSION = '2026-12-05.1';
+export const POLICY_VERSION = '2026-12-05.2';
 
 /**
  * Mean recogniser confidence of the lines the fields came from below 0.7: PP-OCR reads clean card
@@ -104,7 +104,7 @@ export function evaluateDocument(input: EvaluationInput): Evaluation & { detecte
   const confidence = meanConfidence(ocr, extraction.sourceLines);
   if (ocr.lines.length > 0 && confidence < MIN_FIELD_CONFIDENCE) reasons.push(reason('OCR_LOW_CONFIDENCE'));
   if (duplicateIdentity) reasons.push(reason('DUPLICATE_IDENTITY'));
-  reasons.push(...checkImageQuality(ocr.quality));
+  reasons.push(...checkImageQuality(ocr.quality, detectedType));
 
   // A check rejects only on what was read confidently (checks/evidence.ts).
   const final = ordered(weighEvidence(reasons, { ocr, fieldLines: extraction.fieldLines }));

@@ -44,6 +44,11 @@ export const REASONS = {
   IMAGE_TOO_DARK: { severity: 'review', message: 'The image is too dark.' },
   IMAGE_TOO_BRIGHT: { severity: 'review', message: 'The image is overexposed.' },
   CARD_TOO_SMALL: { severity: 'review', message: 'The card fills too little of the picture.' },
+  // KYC vendors treat a copy as a risk signal: it hides a photo swap or an edit that colour shows.
+  IMAGE_NOT_IN_COLOUR: {
+    severity: 'review',
+    message: 'The card shows no colour: a photocopy or a greyscale scan, which a person should check.',
+  },
   OCR_LOW_CONFIDENCE: { severity: 'review', message: 'Parts of the card could only be read with low confidence.' },
   FIELD_MISSING: { severity: 'review', message: 'A required field could not be read.' },
   FIELD_VALUE_UNKNOWN: { severity: 'review', message: 'A field holds a value outside its allowed list.' },

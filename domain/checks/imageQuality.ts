@@ -3,6 +3,7 @@
  * domain/ocrResult.ts). Each threshold is a named constant with the reason for its value;
  * they are starting points to calibrate on the evaluation set, not measured optima.
  */
+import type { DetectedType } from '../documentType.ts';
 import type { ImageQuality } from '../ocrResult.ts';
 import { type Reason, reason } from '../reasons.ts';
 
@@ -31,8 +32,20 @@ export const MAX_BRIGHTNESS = 235;
  */
 export const MIN_TEXT_COVERAGE = 0.1;
 
-/** The image-quality reasons for `quality`; none when the OCR adapter did not measure it. */
-export function checkImageQuality(quality: ImageQuality | undefined): Reason[] {
+/**
+ * Colourfulness (Hasler–Süsstrunk) of the text area below which no document is in colour: a
+ * greyscale scan measures 0. A white NPWP photographed in colour measures 1.8 and more on our cards,
+ * so for an NPWP this is all colour can tell.
+ */
+export const MIN_COLOURFULNESS = 1;
+/**
+ * A KTP's light-blue ground measures 23 and more (generated cards and specimens alike); a photocopy
+ * or a greyscale scan of one stays near 0, and a faded or colour-cast photo well above this.
+ */
+export const MIN_KTP_COLOURFULNESS = 8;
+
+/** The image-quality reasons for `quality` of a card read as `type`; none when the OCR adapter did not measure it. */
+export function checkImageQuality(quality: ImageQuality | undefined, type: DetectedType = 'UNKNOWN'): Reason[] {
   if (quality === undefined) return [];
   const reasons: Reason[] = [];
   const shortSide = Math.min(quality.width, quality.height);
@@ -43,5 +56,8 @@ export function checkImageQuality(quality: ImageQuality | undefined): Reason[] {
   if (quality.brightness < MIN_BRIGHTNESS) reasons.push(reason('IMAGE_TOO_DARK'));
   if (quality.brightness > MAX_BRIGHTNESS) reasons.push(reason('IMAGE_TOO_BRIGHT'));
   if (quality.textCoverage < MIN_TEXT_COVERAGE) reasons.push(reason('CARD_TOO_SMALL'));
+  const colour = quality.colourfulness;
+  if (colour !== undefined && (colour < MIN_COLOURFULNESS || (type === 'KTP' && colour < MIN_KTP_COLOURFULNESS)))
+    reasons.push(reason('IMAGE_NOT_IN_COLOUR'));
   return reasons;
 }

@@ -6,7 +6,7 @@ import { upsideDownProbabilities } from './classify.ts';
 import type { CtcDecoder } from './ctc.ts';
 import { type DetectOptions, detectText } from './detect.ts';
 import { findRotation, type OrientationOptions } from './orientation.ts';
-import { measureQuality } from './quality.ts';
+import { colourfulness, measureQuality } from './quality.ts';
 import { orderLines, type ReadingOrderOptions, type RecognizedRegion, type Rect } from './readingOrder.ts';
 import { type RecognizeOptions, type RecognizeTimings, recognizeBoxes } from './recognize.ts';
 import { axisAligned, boundingRect, isElongated, readingForward, type TextBox, turnedHalf } from './textBox.ts';
@@ -146,7 +146,14 @@ export async function runPipeline(
     text: lines.map((line) => line.text).join('\n'),
     lines,
     rotation,
-    quality: { width, height, sharpness, brightness, textCoverage: textCoverage(lines, width, height) },
+    quality: {
+      width,
+      height,
+      sharpness,
+      brightness,
+      textCoverage: textCoverage(lines, width, height),
+      colourfulness: Math.round(colourfulness(upright, textArea(lines, scaleX, scaleY)) * 10) / 10,
+    },
   };
 }
 
@@ -159,6 +166,16 @@ function textCoverage(lines: readonly { box: Rect }[], width: number, height: nu
   const bottom = Math.min(height, Math.max(...lines.map((line) => line.box[1] + line.box[3])));
   const covered = Math.max(0, right - left) * Math.max(0, bottom - top);
   return Math.min(1, covered / (width * height));
+}
+
+/** The bounding box of the lines, in the pixels of the raster they were read on (`scale`: its size to the image's). */
+function textArea(lines: readonly { box: Rect }[], scaleX: number, scaleY: number): Rect {
+  if (lines.length === 0) return [0, 0, 0, 0];
+  const left = Math.min(...lines.map((line) => line.box[0]));
+  const top = Math.min(...lines.map((line) => line.box[1]));
+  const right = Math.max(...lines.map((line) => line.box[0] + line.box[2]));
+  const bottom = Math.max(...lines.map((line) => line.box[1] + line.box[3]));
+  return [left / scaleX, top / scaleY, (right - left) / scaleX, (bottom - top) / scaleY];
 }
 
 /** The page's text slope (dy/dx): the median over the clearly horizontal lines. */

@@ -11,6 +11,8 @@ import {
 import {
   MAX_BRIGHTNESS,
   MIN_BRIGHTNESS,
+  MIN_COLOURFULNESS,
+  MIN_KTP_COLOURFULNESS,
   MIN_PIXELS,
   MIN_SHARPNESS,
   MIN_SHORT_SIDE_PX,
@@ -174,6 +176,16 @@ describe('checkImageQuality', () => {
     assert.deepEqual(quality({ brightness: MAX_BRIGHTNESS + 1 }), ['IMAGE_TOO_BRIGHT']);
     assert.deepEqual(quality({ brightness: MAX_BRIGHTNESS }), []);
     assert.deepEqual(quality({ textCoverage: MIN_TEXT_COVERAGE - 0.01 }), ['CARD_TOO_SMALL']);
+  });
+
+  it('should flag a card without colour: any greyscale image, and a KTP whose blue ground is gone', () => {
+    const typed = (colour: number, type: 'KTP' | 'NPWP') =>
+      codes(checkImageQuality({ ...good, colourfulness: colour }, type));
+    assert.deepEqual(typed(MIN_COLOURFULNESS - 0.5, 'NPWP'), ['IMAGE_NOT_IN_COLOUR']);
+    assert.deepEqual(typed(MIN_COLOURFULNESS, 'NPWP'), [], 'a white NPWP in colour measures little more');
+    assert.deepEqual(typed(MIN_KTP_COLOURFULNESS - 0.5, 'KTP'), ['IMAGE_NOT_IN_COLOUR']);
+    assert.deepEqual(typed(MIN_KTP_COLOURFULNESS, 'KTP'), []);
+    assert.deepEqual(quality({}), [], 'not measured: nothing said');
   });
 
   it('should report every problem of a bad image', () => {

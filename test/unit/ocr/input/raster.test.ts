@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { greyStatistics } from '../../../../adapters/ocr/pipeline/quality.ts';
+import { colourfulness, greyStatistics } from '../../../../adapters/ocr/pipeline/quality.ts';
 import { type Raster, rotateRaster } from '../../../../adapters/ocr/raster.ts';
 
 /** A 3 × 2 image whose red channel numbers the pixels 1..6, row by row. */
@@ -54,5 +54,30 @@ describe('grey statistics', () => {
     const { sharpness, brightness } = greyStatistics(stripes, 20, 10);
     assert.ok(sharpness > 10_000);
     assert.equal(brightness, 127.5);
+  });
+});
+
+describe('colourfulness', () => {
+  /** `width` × 10 pixels: the left half in `left`, the right half in `right` (RGB). */
+  const halves = (width: number, left: [number, number, number], right: [number, number, number]): Raster => {
+    const data = new Uint8Array(width * 10 * 3);
+    for (let i = 0; i < width * 10; i++) data.set(i % width < width / 2 ? left : right, i * 3);
+    return { data, width, height: 10 };
+  };
+
+  it('should give a grey image 0 and a light-blue card ground well above the KTP threshold', () => {
+    assert.equal(colourfulness(halves(40, [200, 200, 200], [30, 30, 30]), [0, 0, 40, 10]), 0);
+    assert.ok(
+      colourfulness(halves(40, [170, 205, 235], [20, 30, 60]), [0, 0, 40, 10]) > 20,
+      'dark text on the blue ground',
+    );
+  });
+
+  it('should measure only the given area, clipped to the image', () => {
+    const greyCardOnGreenTable = halves(40, [160, 160, 160], [40, 160, 40]);
+    assert.equal(colourfulness(greyCardOnGreenTable, [0, 0, 20, 10]), 0);
+    assert.ok(colourfulness(greyCardOnGreenTable, [0, 0, 40, 10]) > 20);
+    assert.equal(colourfulness(greyCardOnGreenTable, [-5, -5, 15, 30]), 0);
+    assert.equal(colourfulness(greyCardOnGreenTable, [50, 0, 10, 10]), 0, 'an empty area');
   });
 });
