@@ -12,8 +12,11 @@ import { type Reason, type ReasonCode, reason } from '../reasons.ts';
  */
 
 /**
- * The lowest probability the recogniser may give a character a rejecting check rests on. PP-OCR
- * reads the digits of a clean card at 0.97 and above; a misread digit rarely gets past 0.9.
+ * The lowest probability the recogniser may give a character a rejecting check rests on. Measured
+ * here: every NIK digit of 80 generated KTPs read at 0.966 or more (1% under 0.992); on copies
+ * degraded to 40% size, blurred and saved at JPEG quality 25, 8 of 864 digits fell under 0.9, and
+ * the two NIKs misread had lost or gained a digit. A misread digit's own probability was never
+ * observed here (none was substituted): this is a starting point for the held-out real set.
  */
 export const MIN_EVIDENCE_CONFIDENCE = 0.9;
 

@@ -51,9 +51,9 @@ const COLOUR_SAMPLES = 40_000;
 
 /**
  * Hasler and Süsstrunk's colourfulness (2003) of `rect` of `raster`: the spread and mean of the
- * red–green and yellow–blue opponent channels. A greyscale scan or a photocopy measures near 0,
- * a printed KTP or NPWP in colour 20 and more. Measured over the card's text area only, so a
- * photocopy photographed on a coloured table still measures grey.
+ * red–green and yellow–blue opponent channels. A greyscale scan or a photocopy measures near 0, a
+ * KTP's light-blue ground 20 and more, a white NPWP in colour only a little above 0. Measured over
+ * the card's text area only, so a photocopy photographed on a coloured table still measures grey.
  */
 export function colourfulness(
   raster: Raster,
