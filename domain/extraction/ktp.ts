@@ -77,8 +77,10 @@ const LABELS: readonly LabelSpec<Key>[] = [
   { key: 'jenis_kelamin', names: ['JENISKELAMIN'] },
   { key: 'golongan_darah', names: ['GOLDARAH', 'GOLONGANDARAH', 'DARAH'] },
   { key: 'alamat', names: ['ALAMAT'] },
-  { key: 'rt_rw', names: ['RTRW'] },
-  { key: 'kel_desa', names: ['KELDESA', 'KELURAHANDESA', 'KELURAHAN'] },
+  // The slash of `RT/RW` and `Kel/Desa` is often read as I or l, which short labels without a colon
+  // would not forgive (labels.ts: prefix tolerance).
+  { key: 'rt_rw', names: ['RTRW', 'RTIRW', 'RTLRW'] },
+  { key: 'kel_desa', names: ['KELDESA', 'KELIDESA', 'KELLDESA', 'KELURAHANDESA', 'KELURAHAN'] },
   { key: 'kecamatan', names: ['KECAMATAN'] },
   { key: 'agama', names: ['AGAMA'] },
   { key: 'status_perkawinan', names: ['STATUSPERKAWINAN'] },
@@ -109,6 +111,23 @@ const FITS: Readonly<Record<Key, (text: string) => boolean>> = {
 };
 
 const CONTENT_ENUMS: readonly EnumField[] = ['jenis_kelamin', 'agama', 'status_perkawinan', 'kewarganegaraan'];
+
+/** A line that is nothing but an RT/RW number pair (`004/009`, `OO4/OO9` as read): its label was lost. */
+const RT_RW_ALONE = /^(?=.*\d)[\s:;.]*[0-9OoIl|]{1,3}\s*[/\\]\s*[0-9OoIl|]{1,3}[\s.]*$/;
+/**
+ * `Kel Dssa : value`: up to three words of letters, then a colon: a labelled line whose label was not
+ * recognised. An address line has no colon after its first words.
+ */
+const UNRECOGNISED_LABEL = /^\s*[A-Za-z][A-Za-z./]*(?:\s+[A-Za-z./]+){0,2}\s*[:;]/;
+
+/**
+ * Whether an unlabelled line after the address continues it. The address stops at a NIK, at an RT/RW
+ * pair whose label was lost, and at a labelled line whose label was misread: on real cards the
+ * address swallowed the RT/RW and Kel/Desa lines, which then came out empty.
+ */
+function continuesAddress(line: string): boolean {
+  return digitField(line)?.length !== 16 && !RT_RW_ALONE.test(line) && !UNRECOGNISED_LABEL.test(line);
+}
 
 /** Where `Gol. Darah` starts when the recogniser put it on the same line as the sex. */
 const BLOOD_LABEL = /G\s*[O0]\s*L|DARAH/i;
@@ -204,6 +223,7 @@ export function extractKtpDetailed(lines: readonly string[], options: ExtractOpt
     if (fields.nik === null && digits.length === 16 && (text.match(/[0-9]/g) ?? []).length >= 12) {
       return set('nik', digits, line);
     }
+    if (fields.rt_rw === null && RT_RW_ALONE.test(text)) return set('rt_rw', rtRwValue(text), line);
     if (fields.berlaku_hingga === null && isLifetime(text))
       return set('berlaku_hingga', expiryValue(text, dates), line);
     for (const field of CONTENT_ENUMS) {
@@ -233,7 +253,7 @@ export function extractKtpDetailed(lines: readonly string[], options: ExtractOpt
         return;
       }
     }
-    if (previous === 'alamat' && digitField(line)?.length !== 16 && assign('alamat', line, index)) return;
+    if (previous === 'alamat' && continuesAddress(line) && assign('alamat', line, index)) return;
     if (previous === 'header-province' && fields.kabupaten_kota === null && looksLike.words(line)) {
       assign('kabupaten', line, index);
       previous = 'kabupaten';

@@ -55,6 +55,29 @@ describe('extractKtp', () => {
     assert.deepEqual(fields, { ...KTP_FIELDS, alamat: 'JL. PERCOBAAN', status_perkawinan: 'BELUM KAWIN' });
   });
 
+  it('should end the address at an RT/RW pair or a labelled line whose label it could not read', () => {
+    const withoutRtRwLabel = NOISY.map((line) => (line === 'RT/RW:OO1/OO2' ? 'OO1/OO2' : line));
+    assert.deepEqual(extractKtp(withoutRtRwLabel, options), {
+      ...KTP_FIELDS,
+      alamat: 'JL. PERCOBAAN NO. 12 BLOK C',
+      status_perkawinan: 'BELUM KAWIN',
+    });
+    const misreadLabels = NOISY.map((line) =>
+      line === 'RT/RW:OO1/OO2' ? 'RT RVV : OO1/OO2' : line === 'Kel/Desa GAMBIR' ? 'Kcl Dcsx : GAMBIR' : line,
+    );
+    const fields = extractKtp(misreadLabels, options);
+    assert.equal(fields.alamat, 'JL. PERCOBAAN NO. 12 BLOK C', 'neither line is taken into the address');
+  });
+
+  it('should read the RT/RW and Kel/Desa labels with their slash read as a letter', () => {
+    const slashAsLetter = NOISY.map((line) =>
+      line === 'RT/RW:OO1/OO2' ? 'RTlRW OO1/OO2' : line === 'Kel/Desa GAMBIR' ? 'KelIDesa GAMBIR' : line,
+    );
+    const fields = extractKtp(slashAsLetter, options);
+    assert.equal(fields.rt_rw, KTP_FIELDS.rt_rw);
+    assert.equal(fields.kel_desa, KTP_FIELDS.kel_desa);
+  });
+
   it('should take a value from the line after a label-only line', () => {
     const lines = [
       'PROVINSI',
