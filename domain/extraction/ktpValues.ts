@@ -23,9 +23,16 @@ export function nikValue(text: string): string | null {
   return digitField(text);
 }
 
+/**
+ * The comma between place and date read as `1`, `|` or `!` (`JAKARTA117-08-1990`, `JAKARTA1 17-08-1990`).
+ * A KTP prints the day with two digits, which tells this from a place glued to its date
+ * (`JAKARTA17-08-1990`); and no place name ends in a digit.
+ */
+const MISREAD_COMMA = /([A-Za-z])[1|!]\s*(?=\d{2}\s*[-./]\s*\d{2}\s*[-./]\s*\d{4})/;
+
 /** `KOTA, DD-MM-YYYY` → place and ISO date; either may be null. */
 export function birthValue(text: string, options: DateOptions): { place: string | null; date: string | null } {
-  const value = cleanValue(text);
+  const value = cleanValue(text).replace(MISREAD_COMMA, '$1, ');
   const found = findDate(value, { ...options, twoDigitYear: 'past' });
   if (found) {
     const place = lettersForDigits(cleanValue(value.slice(0, found.index).replace(/[\s,.]+$/, '')));

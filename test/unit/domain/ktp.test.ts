@@ -162,6 +162,23 @@ describe('extractKtp', () => {
       assert.equal(read('Tempat/Tgl Lahir : G0WA, 01-02-1990').tempat_lahir, 'GOWA');
     });
 
+    it('should split place and date of birth whether the comma was lost, glued or read as 1', () => {
+      const birth = (value: string) => {
+        const fields = read(`Tempat/Tgl Lahir : ${value}`);
+        return [fields.tempat_lahir, fields.tanggal_lahir];
+      };
+      for (const value of [
+        'JAKARTA 17-08-1990',
+        'JAKARTA. 17-08-1990',
+        'JAKARTA17-08-1990',
+        'JAKARTA1 17-08-1990',
+        'JAKARTA117-08-1990',
+        'JAKARTA| 17-08-1990',
+      ])
+        assert.deepEqual(birth(value), ['JAKARTA', '1990-08-17'], value);
+      assert.deepEqual(birth('JAKARTA17-08-1990'), ['JAKARTA', '1990-08-17'], 'a glued two-digit day stays whole');
+    });
+
     it('should write an address in the printed convention', () => {
       assert.equal(
         read('Alamat : JL.MAWAR N0.57 RT 001 RW 002 DUKUH,CIBODAS').alamat,
