@@ -37,6 +37,14 @@ export const ocrResultSchema = z.strictObject({
          * each. Absent from results read before it was recorded.
          */
         chars: z.array(z.number().min(0).max(1)).max(2000).optional(),
+        /**
+         * The recogniser's second choice for each doubtful character: `[index in text, character,
+         * probability]`. Tried only where a number fails its checks (domain/checks/alternatives.ts).
+         */
+        alternatives: z
+          .array(z.tuple([z.number().int().min(0), z.string().length(1), z.number().min(0).max(1)]))
+          .max(200)
+          .optional(),
         /** [x, y, width, height] in pixels of the upright image. */
         box: z.tuple([z.number(), z.number(), z.number(), z.number()]).optional(),
       }),

@@ -4,6 +4,7 @@
  * POLICY_VERSION whenever a change could turn the same input into a different evaluation: the version
  * is stored with each evaluation so a decision can be traced to the rules that made it.
  */
+import { onlyPassingReading } from './checks/alternatives.ts';
 import { checkKtp, checkNpwp } from './checks/checks.ts';
 import { weighEvidence } from './checks/evidence.ts';
 import { checkImageQuality } from './checks/imageQuality.ts';
@@ -16,7 +17,7 @@ import type { RegionIndex } from './identifiers/regions.ts';
 import type { OcrResult } from './ocrResult.ts';
 import { type Reason, reason } from './reasons.ts';
 
-export const POLICY_VERSION = '2026-12-05.4';
+export const POLICY_VERSION = '2026-12-05.5';
 
 /**
  * Mean recogniser confidence of the lines the fields came from below 0.7: PP-OCR reads clean card
@@ -78,6 +79,56 @@ function meanConfidence(ocr: OcrResult, lineIndexes: readonly number[]): number 
   return confidences.length === 0 ? 0 : confidences.reduce((sum, value) => sum + value, 0) / confidences.length;
 }
 
+const NIK_FAILURES: ReadonlySet<string> = new Set([
+  'NIK_REGION_UNKNOWN',
+  'NIK_DATE_INVALID',
+  'NIK_SERIAL_INVALID',
+  'NIK_BIRTHDATE_MISMATCH',
+  'NIK_SEX_MISMATCH',
+]);
+const NPWP_FAILURES: ReadonlySet<string> = new Set(['NPWP_CHECK_DIGIT_INVALID']);
+
+/**
+ * The fields with a NIK or NPWP that fails its checks replaced by the only reading, among the
+ * recogniser's second choices for its doubtful digits, that passes them (checks/alternatives.ts):
+ * the region table, the printed birth date and sex for a NIK, the check digit for an NPWP.
+ */
+function withSecondChoices(
+  type: DocumentType,
+  fields: Record<string, string | null>,
+  ocr: OcrResult,
+  fieldLines: Readonly<Record<string, number | undefined>>,
+  options: { regions: RegionIndex; today: string },
+): { fields: Record<string, string | null>; corrected: string[] } {
+  const failures = (candidate: Record<string, string | null>) =>
+    type === 'KTP' ? checkKtp(candidate, options) : checkNpwp(candidate, options);
+  const numbers: [string, ReadonlySet<string>][] =
+    type === 'KTP'
+      ? [['nik', NIK_FAILURES]]
+      : [
+          ['npwp', NPWP_FAILURES],
+          ['nik', NIK_FAILURES],
+        ];
+  let current = fields;
+  const corrected: string[] = [];
+  for (const [field, codes] of numbers) {
+    const value = current[field];
+    const fails = (candidate: Record<string, string | null>) =>
+      failures(candidate).some((item) => codes.has(item.code));
+    if (!value || !fails(current)) continue;
+    const at = fieldLines[field];
+    const reading = onlyPassingReading(
+      value,
+      at === undefined ? undefined : ocr.lines[at],
+      (candidate) => !fails({ ...current, [field]: candidate }),
+    );
+    if (reading === null) continue;
+    current = { ...current, [field]: reading };
+    corrected.push(field);
+  }
+  return { fields: current, corrected };
+}
+
 /**
  * The evaluation, plus the card type the image was read as: tools and tests look at it; the event
  * leaves it out (its schema is strict).
@@ -93,9 +144,12 @@ export function evaluateDocument(input: EvaluationInput): Evaluation & { detecte
   const options = { regions, today };
   const extraction: Extraction<Record<string, string | null>> =
     type === 'KTP' ? extractKtpDetailed(texts, options) : extractNpwpDetailed(texts, options);
-  const { fields } = extraction;
+  const { fields, corrected } =
+    detectedType === 'UNKNOWN'
+      ? { fields: extraction.fields, corrected: [] }
+      : withSecondChoices(type, extraction.fields, ocr, extraction.fieldLines, options);
 
-  const reasons: Reason[] = [];
+  const reasons: Reason[] = corrected.map((field) => reason('NUMBER_READ_CORRECTED', `Field: ${field}.`));
   if (detectedType === 'UNKNOWN') reasons.push(reason('DOCUMENT_TYPE_UNKNOWN'));
   else {
     if (detectedType !== uploadedType) reasons.push(reason('DOCUMENT_TYPE_MISMATCH'));

@@ -69,6 +69,12 @@ export const REASONS = {
     severity: 'reject',
     message: 'The sex encoded in the NIK (day + 40 for women) differs from the printed sex.',
   },
+  // checks/alternatives.ts: the correction is shown, never silent.
+  NUMBER_READ_CORRECTED: {
+    severity: 'info',
+    message:
+      "A doubtful digit was taken as the recogniser's second choice: the only reading of the number that passes its checks.",
+  },
   NIK_PROVINCE_MISMATCH: {
     severity: 'info',
     message: 'The NIK was first registered in another province than the one printed (people who moved keep their NIK).',

@@ -1,5 +1,6 @@
 import type { OcrResult } from '../ocrResult.ts';
 import { type Reason, type ReasonCode, reason } from '../reasons.ts';
+import { DIGITISH } from '../text/normalise.ts';
 
 /**
  * Whether a failed check may reject the card. A check that rejects says the card is false: the NIK
@@ -44,7 +45,7 @@ const NEVER_REJECTS: ReadonlySet<string> = new Set<ReasonCode>(['NIK_FORMAT_INVA
 
 /** Fields whose evidence is their digits (a letter there is a repaired digit, and counts too). */
 const DIGIT_FIELDS: ReadonlySet<string> = new Set(['nik', 'npwp', 'tanggal_lahir']);
-const DIGIT_LIKE = /[0-9OoQDIl|SsBZzGg]/;
+const DIGIT_LIKE = new RegExp(DIGITISH);
 const LETTER_OR_DIGIT = /[A-Za-z0-9]/;
 
 /**

@@ -24,7 +24,19 @@ export type Charset = 'latin' | 'all';
  * character over the frames that emitted it (1 for a space, which says nothing about the card). The
  * policy uses it to tell a check failed on a confidently read character from one failed on a guess.
  */
-export type DecodedText = { text: string; confidence: number; chars: number[] };
+export type DecodedText = {
+  text: string;
+  confidence: number;
+  chars: number[];
+  /**
+   * For each character read below ALTERNATIVE_BELOW: `[index in text, the recogniser's second choice
+   * there, its probability]`. The policy tries them where a number fails its checks (domain/checks/alternatives.ts).
+   */
+  alternatives: [number, string, number][];
+};
+
+/** Characters read less surely than this keep their second choice. */
+export const ALTERNATIVE_BELOW = 0.9;
 
 export type CtcDecoder = {
   /** Number of classes the recogniser's output must have. */
@@ -86,6 +98,9 @@ export function createCtcDecoder(keys: readonly string[], options: CtcOptions = 
       decode(probabilities, offset, frames) {
         let text = '';
         const chars: number[] = [];
+        // The second choice at the frame each character was read best, as symbol and probability.
+        const seconds: number[] = [];
+        const secondValues: number[] = [];
         let sum = 0;
         let kept = 0;
         let previous = 0;
@@ -99,11 +114,20 @@ export function createCtcDecoder(keys: readonly string[], options: CtcOptions = 
           }
           let best = 0;
           let bestValue = votes[0] as number;
+          let second = 0;
+          let secondValue = 0;
           for (let s = 1; s < votes.length; s++) {
             const value = votes[s] as number;
             if (value > bestValue) {
+              if (best !== 0 && best !== space && bestValue > secondValue) {
+                second = best;
+                secondValue = bestValue;
+              }
               bestValue = value;
               best = s;
+            } else if (s !== space && value > secondValue) {
+              second = s;
+              secondValue = value;
             }
           }
           if (best === 0 || best === space) {
@@ -119,16 +143,26 @@ export function createCtcDecoder(keys: readonly string[], options: CtcOptions = 
             }
             text += symbols[best];
             chars.push(Math.min(1, bestValue));
+            seconds[chars.length - 1] = second;
+            secondValues[chars.length - 1] = secondValue;
             sum += bestValue;
             kept++;
             gapSpace = 0;
           } else if (bestValue > (chars[chars.length - 1] as number)) {
             chars[chars.length - 1] = Math.min(1, bestValue);
+            seconds[chars.length - 1] = second;
+            secondValues[chars.length - 1] = secondValue;
           }
           previous = best;
         }
-        if (kept === 0) return { text: '', confidence: 0, chars: [] };
-        return { text, confidence: Math.min(1, sum / kept), chars };
+        if (kept === 0) return { text: '', confidence: 0, chars: [], alternatives: [] };
+        const alternatives: [number, string, number][] = [];
+        chars.forEach((probability, index) => {
+          const symbol = seconds[index] ?? 0;
+          if (probability < ALTERNATIVE_BELOW && symbol !== 0)
+            alternatives.push([index, symbols[symbol] as string, Math.min(1, secondValues[index] ?? 0)]);
+        });
+        return { text, confidence: Math.min(1, sum / kept), chars, alternatives };
       },
     };
   };

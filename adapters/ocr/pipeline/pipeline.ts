@@ -28,6 +28,8 @@ export type PipelineSettings = {
 /** Schema limits of OcrResult. */
 const MAX_LINES = 2000;
 const MAX_LINE_LENGTH = 2000;
+// The OCR result's schema takes at most this many second choices per line.
+const MAX_ALTERNATIVES = 200;
 
 export async function runPipeline(
   models: Models,
@@ -124,6 +126,7 @@ export async function runPipeline(
       text: reading.text,
       confidence: reading.confidence,
       chars: reading.chars,
+      alternatives: reading.alternatives,
       rect: [left * scaleX, top * scaleY, (right - left) * scaleX, (bottom - top) * scaleY],
       centre: [box.cx * scaleX, box.cy * scaleY],
       thickness: box.thickness * scaleY,
@@ -137,6 +140,18 @@ export async function runPipeline(
       // Three decimals are all the policy compares; they keep the stored result small.
       ...(line.chars
         ? { chars: line.chars.slice(0, MAX_LINE_LENGTH).map((value) => Math.round(value * 1000) / 1000) }
+        : {}),
+      ...(line.alternatives
+        ? {
+            alternatives: line.alternatives
+              .filter(([index]) => index < MAX_LINE_LENGTH)
+              .slice(0, MAX_ALTERNATIVES)
+              .map(([index, character, value]): [number, string, number] => [
+                index,
+                character,
+                Math.round(value * 1000) / 1000,
+              ]),
+          }
         : {}),
       box: line.box.map((value) => Math.round(value)) as Rect,
     }));

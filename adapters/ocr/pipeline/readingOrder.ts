@@ -17,6 +17,8 @@ export type RecognizedRegion = {
   confidence: number;
   /** One probability per character of `text` (ctc.ts). */
   chars?: readonly number[];
+  /** Second choices of the doubtful characters, `[index in text, character, probability]` (ctc.ts). */
+  alternatives?: readonly (readonly [number, string, number])[];
   /** Axis-aligned rectangle, reported with the line. */
   rect: Rect;
   /** Centre and thickness (across the text) of the region's own, possibly tilted, box; default: from `rect`. */
@@ -25,7 +27,13 @@ export type RecognizedRegion = {
 };
 
 /** `chars`: one probability per character of `text`, when every region of the line had them. */
-export type OcrLine = { text: string; confidence: number; chars?: number[]; box: Rect };
+export type OcrLine = {
+  text: string;
+  confidence: number;
+  chars?: number[];
+  alternatives?: [number, string, number][];
+  box: Rect;
+};
 
 export type ReadingOrderOptions = {
   /** Two regions share a line when their vertical overlap is at least this share of the thinner one. */
@@ -116,6 +124,7 @@ function joinLine(regions: RecognizedRegion[], options: ReadingOrderOptions): Oc
   const height = ordered.reduce((sum, region) => sum + (region.thickness ?? region.rect[3]), 0) / ordered.length;
   let text = '';
   let chars: number[] | undefined = [];
+  const alternatives: [number, string, number][] = [];
   let weighted = 0;
   let characters = 0;
   let previousRight = Number.NEGATIVE_INFINITY;
@@ -127,6 +136,8 @@ function joinLine(regions: RecognizedRegion[], options: ReadingOrderOptions): Oc
         chars?.push(1);
       }
     }
+    for (const [index, character, probability] of region.alternatives ?? [])
+      alternatives.push([text.length + index, character, probability]);
     text += region.text;
     chars = region.chars?.length === region.text.length ? chars?.concat(region.chars) : undefined;
     weighted += region.confidence * region.text.length;
@@ -141,6 +152,7 @@ function joinLine(regions: RecognizedRegion[], options: ReadingOrderOptions): Oc
     text,
     confidence: characters > 0 ? weighted / characters : 0,
     ...(chars ? { chars } : {}),
+    ...(alternatives.length > 0 ? { alternatives } : {}),
     box: [left, top, right - left, bottom - top],
   };
 }

@@ -49,6 +49,26 @@ describe('CTC decoding', () => {
     );
   });
 
+  it('should keep the second choice of a doubtful character, never the blank, and none for a sure one', () => {
+    const a = indexOf('A');
+    const one = indexOf('1');
+    const b = indexOf('B');
+    const data = new Float32Array(CLASSES * 3);
+    // Frame 0: "1" at 0.55, "A" at 0.3, blank 0.15. Frame 1: blank. Frame 2: "B" at 0.95.
+    data[one] = 0.55;
+    data[a] = 0.3;
+    data[BLANK] = 0.15;
+    data[CLASSES + BLANK] = 1;
+    data[2 * CLASSES + b] = 0.95;
+    data[2 * CLASSES + BLANK] = 0.05;
+    const { text, alternatives } = decoder.decode(data, 0, 3);
+    assert.equal(text, '1B');
+    assert.deepEqual(
+      alternatives.map(([index, character, probability]) => [index, character, Math.round(probability * 100) / 100]),
+      [[0, 'A', 0.3]],
+    );
+  });
+
   it('should fold full-width twins onto ASCII and drop characters outside ASCII', () => {
     const data = frames([indexOf('：'), 0.9], [BLANK, 1], [indexOf('Ｂ'), 0.9], [BLANK, 1], [indexOf('中'), 0.95]);
     assert.equal(decoder.decode(data, 0, 5).text, ':B');
@@ -88,7 +108,7 @@ describe('CTC decoding', () => {
     data[BLANK] = 1;
     data[CLASSES + BLANK] = 1;
     data[2 * CLASSES + indexOf('1')] = 0.8;
-    assert.deepEqual(decoder.decode(data, 0, 2), { text: '', confidence: 0, chars: [] });
+    assert.deepEqual(decoder.decode(data, 0, 2), { text: '', confidence: 0, chars: [], alternatives: [] });
     assert.equal(decoder.decode(data, CLASSES, 2).text, '1');
   });
 

@@ -43,6 +43,11 @@ describe('reading order', () => {
     ]);
     assert.equal(line?.text, 'NIK 3171');
     assert.deepEqual(line?.chars, [0.9, 0.8, 0.95, 1, 0.99, 0.5, 0.98, 0.97]);
+    const [withSecondChoice] = orderLines([
+      { ...region('NIK', 0, 0, 60), chars: [0.9, 0.8, 0.95] },
+      { ...region('3171', 120, 0, 80), chars: [0.99, 0.5, 0.98, 0.97], alternatives: [[1, '7', 0.4]] },
+    ]);
+    assert.deepEqual(withSecondChoice?.alternatives, [[5, '7', 0.4]], 'indexes move with the part');
     const [partial] = orderLines([{ ...region('NIK', 0, 0, 60), chars: [0.9, 0.8, 0.95] }, region('3171', 120, 0, 80)]);
     assert.equal(partial?.chars, undefined, 'a line with a part that has none has none');
   });

@@ -1,0 +1,66 @@
+import type { OcrResult } from '../ocrResult.ts';
+import { DIGITISH, repairDigits } from '../text/normalise.ts';
+
+/**
+ * Constrained reading of a number. A NIK or an NPWP that fails its checks is often one misread digit
+ * (a "1" read as "7" under a watermark). The OCR keeps the recogniser's second choice for each
+ * doubtful character; where the number fails, the readings that take second choices at its
+ * doubtful digits are tried, and one is used only when it is the only reading that passes. Only a
+ * digit the recogniser itself offered is ever used: nothing is invented.
+ */
+
+/** At most this many doubtful digits are tried (2⁴ − 1 readings); more doubt is a person's to resolve. */
+export const MAX_DOUBTFUL_DIGITS = 4;
+
+type OcrLine = OcrResult['lines'][number];
+const DIGIT_LIKE = new RegExp(DIGITISH);
+
+/**
+ * The positions in the line of the number's digits: the digit-like characters after the label's
+ * colon. Null unless there are exactly as many as the value has digits, so each maps to one.
+ */
+function digitPositions(line: OcrLine, digits: number): number[] | null {
+  const positions: number[] = [];
+  for (let index = line.text.indexOf(':') + 1; index < line.text.length; index++)
+    if (DIGIT_LIKE.test(line.text[index] as string)) positions.push(index);
+  return positions.length === digits ? positions : null;
+}
+
+/**
+ * The only other reading of `value` (a field read from `line`) that `passes`, built from the
+ * recogniser's second choices at its doubtful digits; null when none or several pass. The value's
+ * digits are replaced in place, so its printed separators (`12.345.678.9-…`) stay.
+ */
+export function onlyPassingReading(
+  value: string,
+  line: OcrLine | undefined,
+  passes: (candidate: string) => boolean,
+): string | null {
+  if (!line?.alternatives?.length) return null;
+  const digitCount = value.replace(/\D/g, '').length;
+  const positions = digitPositions(line, digitCount);
+  if (!positions) return null;
+  const secondChoice = new Map(
+    line.alternatives.map(([index, character, probability]) => [index, { character, probability }]),
+  );
+  // [digit index in the value, the digit to try], the least sure first.
+  const doubtful = positions
+    .flatMap((position, digit) => {
+      const second = secondChoice.get(position);
+      const replacement = second ? repairDigits(second.character) : '';
+      return /^\d$/.test(replacement) ? [{ digit, replacement, probability: line.chars?.[position] ?? 0 }] : [];
+    })
+    .sort((a, b) => a.probability - b.probability)
+    .slice(0, MAX_DOUBTFUL_DIGITS);
+  const digitOffsets = [...value].flatMap((character, offset) => (/\d/.test(character) ? [offset] : []));
+  const passing: string[] = [];
+  for (let subset = 1; subset < 1 << doubtful.length; subset++) {
+    const candidate = [...value];
+    doubtful.forEach((choice, bit) => {
+      if (subset & (1 << bit)) candidate[digitOffsets[choice.digit] as number] = choice.replacement;
+    });
+    const reading = candidate.join('');
+    if (reading !== value && passes(reading) && !passing.includes(reading)) passing.push(reading);
+  }
+  return passing.length === 1 ? (passing[0] as string) : null;
+}
