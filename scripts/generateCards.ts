@@ -2,7 +2,10 @@
  * Writes a synthetic evaluation set: `<stem>.jpg|png` + `<stem>.json` (eval label) pairs.
  *
  *   node scripts/generateCards.ts DIR [--count 300] [--seed 1] [--defect-rate 0.3]
- *                                     [--today YYYY-MM-DD] [--concurrency 4]
+ *                                     [--today YYYY-MM-DD] [--concurrency 4] [--preset real]
+ *
+ * `--preset real` photographs every card as real clients do (synthetic/variation.ts): small in a
+ * cluttered frame, turned, some photocopied, watermarked, colour-cast or re-sent through a chat app.
  *
  * `--today` defaults to the current UTC date: ages, expiry and the underage cases are relative to
  * it, so generate with the date the evaluation runs on (it is recorded as `expect.as_of`).
@@ -15,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { type CardDescriptor, type CardLabel, generateCard, generateSet } from '../synthetic/generate.ts';
 
 const USAGE =
-  'usage: node scripts/generateCards.ts DIR [--count 300] [--seed 1] [--defect-rate 0.3] [--today YYYY-MM-DD] [--concurrency 4]';
+  'usage: node scripts/generateCards.ts DIR [--count 300] [--seed 1] [--defect-rate 0.3] [--today YYYY-MM-DD] [--concurrency 4] [--preset real]';
 
 function integer(name: string, value: string, min: number): number {
   const n = Number(value);
@@ -32,6 +35,7 @@ async function main(): Promise<void> {
       'defect-rate': { type: 'string', default: '0.3' },
       today: { type: 'string', default: new Date().toISOString().slice(0, 10) },
       concurrency: { type: 'string', default: String(Math.min(4, availableParallelism())) },
+      preset: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -44,12 +48,15 @@ async function main(): Promise<void> {
   const defectRate = Number(values['defect-rate']);
   if (!(defectRate >= 0 && defectRate <= 1)) throw new Error(`--defect-rate must be within 0–1\n${USAGE}`);
 
+  if (values.preset !== undefined && values.preset !== 'real') throw new Error(`--preset must be real\n${USAGE}`);
+
   const dir = resolve(dirArg);
   const set = generateSet({
     count: integer('count', values.count, 0),
     seed: integer('seed', values.seed, 0),
     defectRate,
     today: values.today,
+    ...(values.preset ? { preset: 'real' as const } : {}),
   });
   const concurrency = integer('concurrency', values.concurrency, 1);
   await mkdir(dir, { recursive: true });
@@ -88,9 +95,23 @@ function summary(labels: readonly CardLabel[], dir: string, seconds: number, tod
     `  defect:        ${count((l) => l.expect.defect ?? 'none')}`,
     `  difficulty:    ${count((l) => l.expect.variation.difficulty)}`,
     `  format:        ${count((l) => l.expect.variation.format)}`,
+    `  real world:    ${count((l) => realWorldOf(l))}`,
     `  quarter turn:  ${count((l) => String(l.expect.variation.quarter_turn))}`,
     `  font:          ${count((l) => l.expect.variation.font)}`,
   ].join('\n');
+}
+
+/** The `real` preset's treatments of a card, e.g. `photocopy+resent`; `camera` for none, `-` outside the preset. */
+function realWorldOf(label: CardLabel): string {
+  const world = label.expect.variation.real;
+  if (!world) return '-';
+  const parts = [
+    world.photocopy ? 'photocopy' : '',
+    world.watermark ? 'watermark' : '',
+    world.cast ? 'cast' : '',
+    world.resent ? (world.resent.square ? 'resent-square' : 'resent') : '',
+  ].filter(Boolean);
+  return parts.length > 0 ? parts.join('+') : 'camera';
 }
 
 main().catch((error: unknown) => {

@@ -92,7 +92,8 @@ export function planCard(seed: number, options: CardOptions, regions: RegionData
       }
     : variation.difficulty === 'mild'
       ? { decision: 'auto_approve', as_of: today, variation }
-      : { not_decision: ['auto_reject'], as_of: today, variation };
+      : // A legitimate card that is hard to read may go to review, never be rejected.
+        { not_decision: ['auto_reject'], as_of: today, variation };
 
   return {
     card: applied.card,
@@ -125,6 +126,8 @@ export type SetOptions = {
   today: IsoDate;
   /** Uploaded types to mix; default both, KTP:NPWP 70:30. */
   types?: readonly DocumentType[];
+  /** `real`: every card photographed as real clients do (variation.ts); default the mild/hard mix. */
+  preset?: 'real';
 };
 
 export type CardDescriptor = {
@@ -171,7 +174,12 @@ export function generateSet(options: SetOptions): CardDescriptor[] {
       index,
       stem: `syn-${String(index + 1).padStart(width, '0')}-${type.toLowerCase()}`,
       seed: deriveSeed('card', seed, index),
-      options: { type, today, ...(defect ? { defect } : {}) },
+      options: {
+        type,
+        today,
+        ...(defect ? { defect } : {}),
+        ...(options.preset ? { difficulty: 'real' as const } : {}),
+      },
     };
   });
 }

@@ -31,9 +31,24 @@ export async function renderCard(card: Card, variation: Variation, seed: number)
     throw new Error(`rendered ${info.width}×${info.height}, expected the frame size`);
   }
   addNoise(data, variation.noise, deriveSeed(seed, 'noise'));
+  const world = variation.real;
+  const raw = { raw: { width: info.width, height: info.height, channels: info.channels } } as const;
+  let camera = data;
+  if (world?.cast) {
+    // A coloured light: each channel scaled by its own gain.
+    camera = await sharp(camera, raw).linear(world.cast, [0, 0, 0]).raw().toBuffer();
+  }
+  if (world?.photocopy) {
+    // A copier: toner specks, then everything grey (specks included: toner has no colour), the
+    // contrast pushed until light tones go white.
+    addNoise(camera, 10, deriveSeed(seed, 'toner'));
+    photocopy(camera, info.channels);
+  }
 
-  let out = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+  let out = sharp(camera, raw);
   if (variation.quarter_turn !== 0) out = out.rotate(variation.quarter_turn);
+  // A chat app's copy: `fill` stretches to the square it made of it; otherwise the aspect is kept.
+  if (world?.resent) out = out.resize({ width: variation.width, height: variation.height, fit: 'fill' });
   if (variation.format === 'jpeg') {
     return { image: await out.jpeg({ quality: variation.quality ?? 90 }).toBuffer(), mime: 'image/jpeg' };
   }
@@ -55,9 +70,27 @@ export function frameSvg(card: Card, variation: Variation, seed: number): string
     `<g transform="translate(${cx} ${cy}) rotate(${variation.rotation}) scale(${scale}) translate(${-CARD_BASE.width / 2} ${-CARD_BASE.height / 2})">`,
     `<rect x="5" y="8" width="${CARD_BASE.width}" height="${CARD_BASE.height}" rx="26" fill="#000" fill-opacity="0.22"/>`,
     content,
+    variation.real?.watermark ? watermark(variation.real.watermark) : '',
     '</g>',
     '</svg>',
   ].join('\n');
+}
+
+/** In place: each pixel grey (Rec. 601 luma), its contrast raised as a copier's (×1.6, −70). */
+function photocopy(data: Buffer, channels: number): void {
+  for (let i = 0; i + 2 < data.length; i += channels) {
+    const luma = 0.299 * (data[i] as number) + 0.587 * (data[i + 1] as number) + 0.114 * (data[i + 2] as number);
+    const value = Math.max(0, Math.min(255, Math.round(1.6 * luma - 70)));
+    data[i] = value;
+    data[i + 1] = value;
+    data[i + 2] = value;
+  }
+}
+
+/** Text across the card from corner to corner, grey and half transparent, over the fields. */
+function watermark(text: string): string {
+  const size = Math.round((CARD_BASE.width * 1.05) / Math.max(8, text.length * 0.62));
+  return `<text x="${CARD_BASE.width / 2}" y="${CARD_BASE.height / 2}" text-anchor="middle" dominant-baseline="middle" transform="rotate(-28 ${CARD_BASE.width / 2} ${CARD_BASE.height / 2})" font-family="DejaVu Sans" font-weight="bold" font-size="${size}" fill="#5a5a5a" fill-opacity="0.38">${escapeXml(text)}</text>`;
 }
 
 export function escapeXml(text: string): string {

@@ -6,7 +6,10 @@ import { type Rng, round } from './random.ts';
  * exactly what `render.ts` applies.
  *
  * Most cards are `mild` (legible for a good OCR: ≥ 900 px wide, card ≥ 80% of the frame, ≤ 1.5°,
- * little blur and noise); a minority are `hard` and use the full ranges.
+ * little blur and noise); a minority are `hard` and use the full ranges. `real` (npm run cards --
+ * --preset real) looks like the photos and scans that real clients send: the card at 25–60% of a
+ * cluttered frame and turned up to 12°, and some of photocopies, watermarks, colour casts and
+ * images re-sent through a chat app (down-scaled, re-compressed, some stretched to a square).
  */
 
 export const FONTS = ['DejaVu Sans', 'DejaVu Sans Condensed', 'DejaVu Serif', 'DejaVu Sans Mono'] as const;
@@ -15,7 +18,7 @@ export type FontFamily = (typeof FONTS)[number];
 export const BACKGROUND_KINDS = ['plain', 'gradient', 'stripes', 'checker', 'speckle'] as const;
 export type BackgroundKind = (typeof BACKGROUND_KINDS)[number];
 
-export type Difficulty = 'mild' | 'hard';
+export type Difficulty = 'mild' | 'hard' | 'real';
 export type QuarterTurn = 0 | 90 | 180 | 270;
 
 /** The card's design size; the renderer draws in these units and scales. */
@@ -51,7 +54,22 @@ export type Variation = {
   format: 'jpeg' | 'png';
   /** JPEG quality; null for PNG. */
   quality: number | null;
+  /** What a `real` card went through besides the camera; null for the other tiers. */
+  real: RealWorld | null;
 };
+
+export type RealWorld = {
+  /** Greyscale with hard contrast and toner noise. */
+  photocopy: boolean;
+  /** Semi-transparent text drawn across the card, as people mark copies they send. */
+  watermark: string | null;
+  /** Per-channel gains of a coloured light (warm lamp, daylight). */
+  cast: [number, number, number] | null;
+  /** Sent again through a chat app: longest side down-scaled to `max_side`, JPEG at the variation's quality, maybe stretched square. */
+  resent: { max_side: number; square: boolean } | null;
+};
+
+const WATERMARKS = ['HANYA UNTUK VERIFIKASI', 'COPY', 'UNTUK PINJAMAN ONLINE', 'BUKAN UNTUK DIPERJUALBELIKAN'] as const;
 
 export type VariationOptions = {
   /** Share of `hard` cards when `difficulty` is not forced; default 0.2. */
@@ -64,13 +82,15 @@ export type VariationOptions = {
 export function sampleVariation(rng: Rng, options: VariationOptions = {}): Variation {
   const { hardRate = 0.2, quarterTurnRate = 0.1 } = options;
   const difficulty: Difficulty = options.difficulty ?? (rng.chance(hardRate) ? 'hard' : 'mild');
-  const hard = difficulty === 'hard';
+  const real = difficulty === 'real';
+  // A real photo is at least as hard as a hard card in every respect the tiers share.
+  const hard = difficulty === 'hard' || real;
 
   const font = rng.pick(FONTS);
   const fontScale = round(rng.float(0.9, 1.1), 3);
-  const frameWidth = hard ? rng.int(700, 1400) : rng.int(900, 1400);
-  const fill = round(hard ? rng.float(0.6, 1) : rng.float(0.8, 1), 3);
-  const maxAngle = hard ? 4 : 1.5;
+  const frameWidth = real ? rng.int(1000, 1600) : hard ? rng.int(700, 1400) : rng.int(900, 1400);
+  const fill = round(real ? rng.float(0.25, 0.6) : hard ? rng.float(0.6, 1) : rng.float(0.8, 1), 3);
+  const maxAngle = real ? 12 : hard ? 4 : 1.5;
   const rotation = round(rng.float(-maxAngle, maxAngle), 1);
   const quarterTurn: QuarterTurn = rng.chance(quarterTurnRate) ? rng.pick([90, 180, 270] as const) : 0;
 
@@ -81,7 +101,8 @@ export function sampleVariation(rng: Rng, options: VariationOptions = {}): Varia
   const cardHeight = cardWidth * aspect;
   const boxWidth = cardWidth * Math.cos(rad) + cardHeight * Math.sin(rad);
   const boxHeight = cardWidth * Math.sin(rad) + cardHeight * Math.cos(rad);
-  const verticalFill = Math.min(1, Math.max(0.6, fill + rng.float(-0.1, 0.1)));
+  // A small card stays small both ways: the frame around it is a table or a room, not a strip.
+  const verticalFill = Math.min(1, Math.max(real ? 0.25 : 0.6, fill + rng.float(-0.1, 0.1)));
   const frameHeight = Math.ceil(boxHeight / verticalFill);
   const x = round(rng.float(0, Math.max(0, frameWidth - boxWidth)), 1);
   const y = round(rng.float(0, Math.max(0, frameHeight - boxHeight)), 1);
@@ -91,16 +112,18 @@ export function sampleVariation(rng: Rng, options: VariationOptions = {}): Varia
   const blur = blurSigma < 0.3 ? 0 : round(blurSigma, 2);
   const brightness = round(hard ? rng.float(0.75, 1.25) : rng.float(0.9, 1.1), 3);
   const noise = round(hard ? rng.float(2, 8) : rng.float(0, 3), 1);
-  const jpeg = rng.chance(hard ? 0.85 : 0.8);
-  const quality = jpeg ? (hard ? rng.int(55, 95) : rng.int(75, 95)) : null;
+  const world = real ? sampleRealWorld(rng) : null;
+  const jpeg = world?.resent ? true : rng.chance(hard ? 0.85 : 0.8);
+  const quality = world?.resent ? rng.int(40, 75) : jpeg ? (hard ? rng.int(55, 95) : rng.int(75, 95)) : null;
 
   const turned = quarterTurn === 90 || quarterTurn === 270;
+  const [width, height] = finalSize(turned ? frameHeight : frameWidth, turned ? frameWidth : frameHeight, world);
   return {
     difficulty,
     font,
     font_scale: fontScale,
-    width: turned ? frameHeight : frameWidth,
-    height: turned ? frameWidth : frameHeight,
+    width,
+    height,
     frame: { width: frameWidth, height: frameHeight },
     card_width: cardWidth,
     card_box: { x, y, width: round(boxWidth, 1), height: round(boxHeight, 1) },
@@ -113,7 +136,28 @@ export function sampleVariation(rng: Rng, options: VariationOptions = {}): Varia
     background: { kind: rng.pick(BACKGROUND_KINDS), color: randomColour(rng) },
     format: jpeg ? 'jpeg' : 'png',
     quality,
+    real: world,
   };
+}
+
+function sampleRealWorld(rng: Rng): RealWorld {
+  return {
+    photocopy: rng.chance(0.15),
+    watermark: rng.chance(0.2) ? rng.pick(WATERMARKS) : null,
+    cast: rng.chance(0.3)
+      ? [round(rng.float(0.85, 1.15), 3), round(rng.float(0.9, 1.1), 3), round(rng.float(0.8, 1.15), 3)]
+      : null,
+    resent: rng.chance(0.5) ? { max_side: rng.int(640, 1280), square: rng.chance(0.3) } : null,
+  };
+}
+
+/** The image's size after a chat app re-sent it: longest side at most `max_side`, or a square of it. */
+function finalSize(width: number, height: number, world: RealWorld | null): [number, number] {
+  const resent = world?.resent;
+  if (!resent) return [width, height];
+  if (resent.square) return [resent.max_side, resent.max_side];
+  const scale = Math.min(1, resent.max_side / Math.max(width, height));
+  return [Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))];
 }
 
 /** A muted colour (a table, a sheet of paper, a hand) as `#rrggbb`. */
