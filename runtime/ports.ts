@@ -19,6 +19,8 @@ export type StoredDocument = {
   version: number;
   attempts: number;
   leaseToken: string | null;
+  /** The worker the lease was given to (PROCESSING_STARTED's workerId); null with no lease. */
+  leaseOwner: string | null;
   storageKey: string;
   mime: string;
   correlationId: string;

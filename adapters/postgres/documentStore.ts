@@ -25,6 +25,7 @@ const storedDocumentRow = z.object({
   version: z.number().int(),
   attempts: z.number().int(),
   leaseToken: z.string().nullable(),
+  leaseOwner: z.string().nullable(),
   storageKey: z.string(),
   mime: z.string(),
   correlationId: z.string(),
@@ -169,7 +170,7 @@ export function createDocumentStore(
     async load(documentId) {
       return pool.maybeOne(sql.prepared('filot_load_document', storedDocumentRow)`
         SELECT id, owner_id AS "ownerId", type, status, machine_version AS "machineVersion", snapshot, version,
-               attempts, lease_token AS "leaseToken", storage_key AS "storageKey", mime,
+               attempts, lease_token AS "leaseToken", lease_owner AS "leaseOwner", storage_key AS "storageKey", mime,
                correlation_id AS "correlationId"
         FROM documents WHERE id = ${documentId}`);
     },

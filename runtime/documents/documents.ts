@@ -114,6 +114,7 @@ export function createDocuments(deps: DocumentsDeps) {
         version: 1,
         attempts: 0,
         leaseToken: null,
+        leaseOwner: null,
         storageKey: document.storageKey,
         mime: document.mime,
         correlationId: document.correlationId,
@@ -217,6 +218,7 @@ export function createDocuments(deps: DocumentsDeps) {
         version: result.version,
         attempts: next.context.attempts,
         leaseToken: next.context.leaseToken,
+        leaseOwner: leaseOwnerAfter(write, entry.document.leaseOwner),
       },
       snapshot: next,
     });
@@ -256,6 +258,12 @@ export type Documents = ReturnType<typeof createDocuments>;
 function withMaskedReasons(event: DocumentEvent): DocumentEvent {
   if (event.type !== 'AI_EVALUATED') return event;
   return { ...event, reasons: event.reasons.map((reason) => ({ ...reason, message: maskDigitRuns(reason.message) })) };
+}
+
+/** Who holds the lease once `write` is applied, as the store's lease columns will say. */
+function leaseOwnerAfter(write: TransitionWrite, before: string | null): string | null {
+  const { lease } = write.projection;
+  return lease.action === 'set' ? lease.owner : lease.action === 'clear' ? null : before;
 }
 
 /** The columns besides status and snapshot that a transition writes. */

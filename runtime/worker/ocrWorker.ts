@@ -170,12 +170,18 @@ export function createOcrWorker(deps: OcrWorkerDeps, options: OcrWorkerOptions) 
     // worker after our lease ran out: the point of fencing), or an earlier try of this same write
     // committed although its answer was lost with the connection, and we acted on the state before
     // it. While the document's lock is still ours, what is due now is taken up from the stored
-    // status: evaluating and deciding only, since a new OCR attempt comes with its own message.
+    // status: evaluating and deciding, or the attempt under a lease of ours whose PROCESSING_STARTED
+    // was that lost write. A new attempt otherwise comes with its own message.
     const current = lockSignal.aborted ? null : await store.load(documentId);
-    if (current && (current.status === 'ocr_completed' || current.status === 'ai_evaluated')) {
+    if (current && (current.status === 'ocr_completed' || current.status === 'ai_evaluated' || isOwnLease(current))) {
       logger.info('processing.resumed', { documentId, status: current.status });
       try {
-        await step(current, lockSignal);
+        // A lease of this worker that no attempt holds: PROCESSING_STARTED committed, its answer was
+        // lost, and the job failed. The document's lock is ours, so no attempt of ours runs on it:
+        // the attempt goes on under that lease rather than leaving it to expire.
+        if (current.status === 'processing' && current.leaseToken) {
+          await attemptUnderLease(current, current.leaseToken, lockSignal);
+        } else await step(current, lockSignal);
         return;
       } catch (again) {
         if (!(again instanceof IllegalTransitionError)) throw again;
@@ -218,9 +224,19 @@ export function createOcrWorker(deps: OcrWorkerDeps, options: OcrWorkerOptions) 
       },
       actor,
     );
+    await attemptUnderLease(document, leaseToken, lockSignal);
+  }
+
+  /** The OCR of an attempt whose lease is `leaseToken`, and what came of it. */
+  async function attemptUnderLease(document: StoredDocument, leaseToken: string, lockSignal: AbortSignal) {
     const outcome = await recognizeUnderLease(document, leaseToken, lockSignal);
     if ('result' in outcome) await reportSuccess(document, leaseToken, outcome.result, outcome.durationMs);
     else await reportFailure(document.id, leaseToken, outcome.failure, outcome.durationMs);
+  }
+
+  /** A processing lease given to this worker (by its WORKER_ID, which is one process's). */
+  function isOwnLease(document: StoredDocument): boolean {
+    return document.status === 'processing' && document.leaseToken !== null && document.leaseOwner === options.workerId;
   }
 
   /**

@@ -199,6 +199,57 @@ describe('OCR workers, reaper and sweeper', () => {
     assert.equal(await world.redis.xlen(stream), before + 1);
   });
 
+  it('should go on with an attempt whose PROCESSING_STARTED committed while its answer was lost, instead of leaving the lease to expire', async () => {
+    const long = { OCR_LEASE_MS: '60000' };
+    const worker = await world.runtime(
+      { engine: createScriptedEngine(), evaluator: createScriptedEvaluator() },
+      { workerId: 'w-own-lease', start: false, overrides: long },
+    );
+    const document = newDocument();
+    // The worker's copy says `uploaded`, and its job is queued.
+    await worker.documents.create(document, USER);
+    // What the lost answer hid: the worker's own PROCESSING_STARTED, committed.
+    const elsewhere = await world.runtime(undefined, { start: false, overrides: long });
+    await elsewhere.documents.send(
+      document.id,
+      { type: 'PROCESSING_STARTED', workerId: 'w-own-lease', attempt: 1, leaseToken: randomUUID(), device: 'cpu' },
+      SYSTEM,
+    );
+    await worker.start();
+    await waitFor(
+      async () => (await rowOf(world, document.id)).status === 'auto_approve',
+      10_000,
+      'the attempt to go on under its lease (it would otherwise wait 60 s for the reaper)',
+    );
+    const history = await worker.store.history(document.id);
+    assert.deepEqual(
+      history.map((entry) => entry.eventType),
+      ['DOCUMENT_UPLOADED', 'PROCESSING_STARTED', 'OCR_COMPLETED', 'AI_EVALUATED', 'DECIDE'],
+      'one attempt, no expired lease',
+    );
+  });
+
+  it('should leave a lease of another worker to the reaper', async () => {
+    const long = { OCR_LEASE_MS: '60000' };
+    const worker = await world.runtime(
+      { engine: createScriptedEngine(), evaluator: createScriptedEvaluator() },
+      { workerId: 'w-mine', start: false, overrides: long },
+    );
+    const document = newDocument();
+    await worker.documents.create(document, USER);
+    const elsewhere = await world.runtime(undefined, { start: false, overrides: long });
+    await elsewhere.documents.send(
+      document.id,
+      { type: 'PROCESSING_STARTED', workerId: 'w-someone-else', attempt: 1, leaseToken: randomUUID(), device: 'cpu' },
+      SYSTEM,
+    );
+    await worker.start();
+    // A handled job is acknowledged and deleted from the stream.
+    await waitFor(async () => (await world.redis.xlen(`${world.prefix}ocr:jobs`)) === 0, 5000, 'the job to be handled');
+    assert.equal((await rowOf(world, document.id)).status, 'processing', "the other worker's lease stands");
+    assert.equal((await worker.store.history(document.id)).length, 2);
+  });
+
   it('should expire a dead worker’s lease and send the document to review when it was the last attempt', async () => {
     const runtime = await world.runtime(undefined, { start: false, overrides: { OCR_MAX_ATTEMPTS: '1' } });
     const document = newDocument();
