@@ -32,6 +32,7 @@ const SCHEMATHESIS_VERSION = '4.32.5';
 const SCHEMATHESIS = process.env.SCHEMATHESIS_BIN ?? 'st';
 /** What a JSON Schema cannot say about the API (which answers to well-formed data are acceptance). */
 const CONFIG_FILE = fileURLToPath(new URL('./schemathesis.toml', import.meta.url));
+const HOOKS_FILE = fileURLToPath(new URL('./schemathesisHooks.py', import.meta.url));
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -147,7 +148,11 @@ function schemathesis(
     ...(process.stdout.isTTY ? [] : ['--no-color']),
   ];
   // Its own directory: schemathesis writes reports and caches where it runs.
-  const child = spawn(SCHEMATHESIS, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(SCHEMATHESIS, args, {
+    cwd,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, SCHEMATHESIS_HOOKS: HOOKS_FILE },
+  });
   return new Promise<number>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => resolve(code ?? 1));
