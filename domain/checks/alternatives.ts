@@ -1,5 +1,6 @@
 import type { OcrResult } from '../ocrResult.ts';
-import { DIGITISH, repairDigits } from '../text/normalise.ts';
+import { repairDigits } from '../text/normalise.ts';
+import { DIGIT_LIKE, valuePositions } from './evidence.ts';
 
 /**
  * Constrained reading of a number. A NIK or an NPWP that fails its checks is often one misread digit
@@ -13,16 +14,13 @@ import { DIGITISH, repairDigits } from '../text/normalise.ts';
 export const MAX_DOUBTFUL_DIGITS = 4;
 
 type OcrLine = OcrResult['lines'][number];
-const DIGIT_LIKE = new RegExp(DIGITISH);
 
 /**
  * The positions in the line of the number's digits: the digit-like characters after the label's
  * colon. Null unless there are exactly as many as the value has digits, so each maps to one.
  */
 function digitPositions(line: OcrLine, digits: number): number[] | null {
-  const positions: number[] = [];
-  for (let index = line.text.indexOf(':') + 1; index < line.text.length; index++)
-    if (DIGIT_LIKE.test(line.text[index] as string)) positions.push(index);
+  const positions = valuePositions(line.text, DIGIT_LIKE);
   return positions.length === digits ? positions : null;
 }
 

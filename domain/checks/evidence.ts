@@ -45,8 +45,16 @@ const NEVER_REJECTS: ReadonlySet<string> = new Set<ReasonCode>(['NIK_FORMAT_INVA
 
 /** Fields whose evidence is their digits (a letter there is a repaired digit, and counts too). */
 const DIGIT_FIELDS: ReadonlySet<string> = new Set(['nik', 'npwp', 'tanggal_lahir']);
-const DIGIT_LIKE = new RegExp(DIGITISH);
+export const DIGIT_LIKE = new RegExp(DIGITISH);
 const LETTER_OR_DIGIT = /[A-Za-z0-9]/;
+
+/** The positions in `text` of the value's characters that match `pattern`: those after the label's colon, or all when there is none. */
+export function valuePositions(text: string, pattern: RegExp): number[] {
+  const positions: number[] = [];
+  for (let index = text.indexOf(':') + 1; index < text.length; index++)
+    if (pattern.test(text[index] as string)) positions.push(index);
+  return positions;
+}
 
 /**
  * How surely a field was read: the lowest probability among the characters of its value on the line
@@ -59,16 +67,9 @@ export function fieldConfidence(ocr: OcrResult, field: string, line: number | un
   if (!read) return 0;
   const chars = read.chars;
   if (!chars || chars.length !== read.text.length) return read.confidence;
-  const colon = read.text.indexOf(':');
-  const counts = DIGIT_FIELDS.has(field) ? DIGIT_LIKE : LETTER_OR_DIGIT;
-  let lowest = 1;
-  let counted = 0;
-  for (let index = colon + 1; index < read.text.length; index++) {
-    if (!counts.test(read.text[index] as string)) continue;
-    lowest = Math.min(lowest, chars[index] as number);
-    counted++;
-  }
-  return counted === 0 ? read.confidence : lowest;
+  const positions = valuePositions(read.text, DIGIT_FIELDS.has(field) ? DIGIT_LIKE : LETTER_OR_DIGIT);
+  if (positions.length === 0) return read.confidence;
+  return Math.min(...positions.map((index) => chars[index] as number));
 }
 
 /** Each rejecting reason kept when its evidence holds, or turned into a review reason that says why not. */
