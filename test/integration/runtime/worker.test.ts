@@ -199,22 +199,30 @@ describe('OCR workers, reaper and sweeper', () => {
     assert.equal(await world.redis.xlen(stream), before + 1);
   });
 
-  it('should go on with an attempt whose PROCESSING_STARTED committed while its answer was lost, instead of leaving the lease to expire', async () => {
+  /**
+   * A stopped worker `workerId` whose copy of a new document says `uploaded` (its job queued), while
+   * the stored document is in `processing` under a 60 s lease given to `leaseHolder`.
+   */
+  async function leasedBehindTheWorkersBack(workerId: string, leaseHolder: string) {
     const long = { OCR_LEASE_MS: '60000' };
     const worker = await world.runtime(
       { engine: createScriptedEngine(), evaluator: createScriptedEvaluator() },
-      { workerId: 'w-own-lease', start: false, overrides: long },
+      { workerId, start: false, overrides: long },
     );
     const document = newDocument();
-    // The worker's copy says `uploaded`, and its job is queued.
     await worker.documents.create(document, USER);
-    // What the lost answer hid: the worker's own PROCESSING_STARTED, committed.
     const elsewhere = await world.runtime(undefined, { start: false, overrides: long });
     await elsewhere.documents.send(
       document.id,
-      { type: 'PROCESSING_STARTED', workerId: 'w-own-lease', attempt: 1, leaseToken: randomUUID(), device: 'cpu' },
+      { type: 'PROCESSING_STARTED', workerId: leaseHolder, attempt: 1, leaseToken: randomUUID(), device: 'cpu' },
       SYSTEM,
     );
+    return { worker, document };
+  }
+
+  it('should go on with an attempt whose PROCESSING_STARTED committed while its answer was lost, instead of leaving the lease to expire', async () => {
+    // What the lost answer hid: the worker's own PROCESSING_STARTED, committed.
+    const { worker, document } = await leasedBehindTheWorkersBack('w-own-lease', 'w-own-lease');
     await worker.start();
     await waitFor(
       async () => (await rowOf(world, document.id)).status === 'auto_approve',
@@ -230,19 +238,7 @@ describe('OCR workers, reaper and sweeper', () => {
   });
 
   it('should leave a lease of another worker to the reaper', async () => {
-    const long = { OCR_LEASE_MS: '60000' };
-    const worker = await world.runtime(
-      { engine: createScriptedEngine(), evaluator: createScriptedEvaluator() },
-      { workerId: 'w-mine', start: false, overrides: long },
-    );
-    const document = newDocument();
-    await worker.documents.create(document, USER);
-    const elsewhere = await world.runtime(undefined, { start: false, overrides: long });
-    await elsewhere.documents.send(
-      document.id,
-      { type: 'PROCESSING_STARTED', workerId: 'w-someone-else', attempt: 1, leaseToken: randomUUID(), device: 'cpu' },
-      SYSTEM,
-    );
+    const { worker, document } = await leasedBehindTheWorkersBack('w-mine', 'w-someone-else');
     await worker.start();
     // A handled job is acknowledged and deleted from the stream.
     await waitFor(async () => (await world.redis.xlen(`${world.prefix}ocr:jobs`)) === 0, 5000, 'the job to be handled');
