@@ -27,7 +27,15 @@ const KTP_MARKERS = [
   'KEWARGANEGARAAN',
   'BERLAKUHINGGA',
 ];
-const NPWP_MARKERS = ['NPWP', 'DIREKTORATJENDERALPAJAK', 'TERDAFTAR', 'KPPPRATAMA', 'KEMENTERIANKEUANGAN'];
+/** `DEPARTEMEN KEUANGAN` heads the old DJP card (before the ministry was renamed in 2009). */
+const NPWP_MARKERS = [
+  'NPWP',
+  'DIREKTORATJENDERALPAJAK',
+  'TERDAFTAR',
+  'KPPPRATAMA',
+  'KEMENTERIANKEUANGAN',
+  'DEPARTEMENKEUANGAN',
+];
 /**
  * Other Indonesian documents that share KTP labels (a Kartu Keluarga lists NIK, agama, status
  * perkawinan… for every member): their title makes the image not a KTP.

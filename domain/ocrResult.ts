@@ -21,6 +21,11 @@ export const imageQualitySchema = z.strictObject({
    * Absent from results read before it was measured.
    */
   colourfulness: z.number().min(0).optional(),
+  /**
+   * Width in pixels of the image of the block of text read: how large the card was taken, wherever
+   * in the frame it lies. Absent from results read before it was measured.
+   */
+  textWidth: z.number().min(0).max(100_000).optional(),
 });
 export type ImageQuality = z.infer<typeof imageQualitySchema>;
 

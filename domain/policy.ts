@@ -17,7 +17,7 @@ import type { RegionIndex } from './identifiers/regions.ts';
 import type { OcrResult } from './ocrResult.ts';
 import { type Reason, reason } from './reasons.ts';
 
-export const POLICY_VERSION = '2026-12-05.5';
+export const POLICY_VERSION = '2026-12-05.6';
 
 /**
  * Mean recogniser confidence of the lines the fields came from below 0.7: PP-OCR reads clean card
@@ -86,7 +86,8 @@ const NIK_FAILURES: ReadonlySet<string> = new Set([
   'NIK_BIRTHDATE_MISMATCH',
   'NIK_SEX_MISMATCH',
 ]);
-const NPWP_FAILURES: ReadonlySet<string> = new Set(['NPWP_CHECK_DIGIT_INVALID']);
+// A 16-digit NPWP is a NIK, checked by the NIK's rules: one that fails them is unverifiable.
+const NPWP_FAILURES: ReadonlySet<string> = new Set(['NPWP_CHECK_DIGIT_INVALID', 'NPWP_CHECK_DIGIT_UNVERIFIABLE']);
 
 /**
  * The fields with a NIK or NPWP that fails its checks replaced by the only reading, among the
@@ -143,7 +144,7 @@ export function evaluateDocument(input: EvaluationInput): Evaluation & { detecte
   const type: DocumentType = detectedType === 'UNKNOWN' ? uploadedType : detectedType;
   const options = { regions, today };
   const extraction: Extraction<Record<string, string | null>> =
-    type === 'KTP' ? extractKtpDetailed(texts, options) : extractNpwpDetailed(texts, options);
+    type === 'KTP' ? extractKtpDetailed(ocr.lines, options) : extractNpwpDetailed(texts, options);
   const { fields, corrected } =
     detectedType === 'UNKNOWN'
       ? { fields: extraction.fields, corrected: [] }

@@ -4,7 +4,14 @@
  * null was not read. Messages name fields, never their values (they are PII).
  */
 import { ageOn, assertToday, isRealDate } from '../dates.ts';
-import { ENUMS, type EnumField, GOLONGAN_DARAH, isLifetime } from '../extraction/enums.ts';
+import {
+  ENUMS,
+  type EnumField,
+  GOLONGAN_DARAH,
+  isForeignNationality,
+  isLifetime,
+  meaningOf,
+} from '../extraction/enums.ts';
 import type { KtpField } from '../extraction/ktp.ts';
 import type { NpwpField } from '../extraction/npwp.ts';
 import { checkNik, type NikParts, parseNik } from '../identifiers/nik.ts';
@@ -72,7 +79,13 @@ function nikAgainstCard(nik: NikParts, fields: Fields<KtpField>, regions: Region
     if (nik.day !== day || nik.month !== month || nik.yy !== year % 100) reasons.push(reason('NIK_BIRTHDATE_MISMATCH'));
   }
   const sex = read(fields, 'jenis_kelamin');
-  if (nik.sex !== null && sex !== null && ENUMS.jenis_kelamin.includes(sex) && sex !== nik.sex) {
+  // A KTP WNA prints MALE/FEMALE; its NIK encodes sex as any other.
+  if (
+    nik.sex !== null &&
+    sex !== null &&
+    ENUMS.jenis_kelamin.includes(sex) &&
+    meaningOf('jenis_kelamin', sex) !== nik.sex
+  ) {
     reasons.push(reason('NIK_SEX_MISMATCH'));
   }
   const province = read(fields, 'provinsi');
@@ -90,13 +103,29 @@ function age(fields: Fields<KtpField>, nik: NikParts | null, today: string): Rea
   return birth !== null && ageOn(birth, today) < MINIMUM_AGE ? [reason('UNDERAGE')] : [];
 }
 
-/** DOCUMENT_EXPIRED when the validity date has passed; `SEUMUR HIDUP` (any spelling) never expires. */
+/**
+ * DOCUMENT_EXPIRED when the validity date has passed; `SEUMUR HIDUP` (any spelling) never expires;
+ * FIELD_MISSING when it could not be read.
+ * A foreign resident's card (a nationality under Kewarganegaraan) is valid until the residence
+ * permit (ITAP) ends: it prints a date, so `SEUMUR HIDUP` on it is a value outside its list, and its
+ * date is a real expiry.
+ */
 function validity(fields: Fields<KtpField>, today: string): Reason[] {
   const value = read(fields, 'berlaku_hingga');
-  if (value === null || isLifetime(value)) return [];
+  // Not among the required fields, whose weight in the score it would take, but a validity nobody
+  // could read may hide an expired card: a person looks.
+  if (value === null) return [reason('FIELD_MISSING', fieldDetail('berlaku_hingga'))];
+  const nationality = read(fields, 'kewarganegaraan');
+  const foreign = nationality !== null && isForeignNationality(nationality);
+  if (isLifetime(value)) {
+    return foreign ? [reason('FIELD_VALUE_UNKNOWN', `${fieldDetail('berlaku_hingga')} ${FOREIGN_VALIDITY}`)] : [];
+  }
   if (!isRealDate(value)) return [reason('FIELD_VALUE_UNKNOWN', fieldDetail('berlaku_hingga'))];
-  return value < today ? [reason('DOCUMENT_EXPIRED')] : [];
+  if (value >= today) return [];
+  return [foreign ? reason('DOCUMENT_EXPIRED', FOREIGN_VALIDITY) : reason('DOCUMENT_EXPIRED')];
 }
+
+const FOREIGN_VALIDITY = "A foreign resident's KTP (WNA) is valid until its residence permit ends.";
 
 export function checkKtp(fields: Fields<KtpField>, context: CheckContext): Reason[] {
   const { regions, today } = context;

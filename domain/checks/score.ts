@@ -40,12 +40,20 @@ const VALID: Readonly<Record<string, (value: string) => boolean>> = {
   berlaku_hingga: (value) => isLifetime(value) || isRealDate(value),
 };
 
+/**
+ * Fields that do not count in the read share: the place and date of issue under a KTP's photo say
+ * nothing about who holds the card, and are small and often faded; missing them must not keep a
+ * well-read card from approval, and reading them must not lift a poorly read one.
+ */
+export const UNSCORED_FIELDS: ReadonlySet<string> = new Set(['tempat_terbit', 'tanggal_terbit']);
+
 /** Weighted share (0..1) of the document's fields that hold a valid value. */
 export function fieldShare(type: DocumentType, fields: Readonly<Record<string, string | null>>): number {
   const required: readonly string[] = type === 'KTP' ? REQUIRED_KTP_FIELDS : REQUIRED_NPWP_FIELDS;
   let total = 0;
   let valid = 0;
   for (const [field, value] of Object.entries(fields)) {
+    if (UNSCORED_FIELDS.has(field)) continue;
     const weight = required.includes(field) ? REQUIRED_FIELD_WEIGHT : 1;
     total += weight;
     if (value !== null && value.trim() !== '' && (VALID[field]?.(value) ?? true)) valid += weight;

@@ -1,13 +1,16 @@
 /**
- * NPWP card field extraction. The card prints the ministry header, `NPWP : 01.234.567.8-901.000`
- * (or the number alone), the name on the next line without a label, often `NIK : …`, the address on
- * one to three lines, the tax office (`KPP PRATAMA …`) and `Tanggal Terdaftar : DD-MM-YYYY`. Labels
- * are matched fuzzily (labels.ts); the unlabelled name and address are found by where they stand
- * after the number, since nothing else marks them.
+ * NPWP card field extraction. The cards print a ministry header, `NPWP : 01.234.567.8-901.000` (or
+ * the number alone), the name on the next line without a label, the address on one to three lines,
+ * the tax office (`KPP PRATAMA …`) and `Tanggal Terdaftar : DD-MM-YYYY`. Three layouts are read the
+ * same way: the old DJP card (`DEPARTEMEN KEUANGAN` header, no NIK line), the current one with a
+ * `NIK : …` line, and the 16-digit NPWP (since 2024 a resident's NPWP is the NIK: 16 digits, no
+ * dots, kept as printed). Labels are matched fuzzily (labels.ts); the unlabelled name and address
+ * are found by where they stand after the number, since nothing else marks them, and header lines
+ * are never taken for them.
  */
 
 import { formatNpwp } from '../identifiers/npwpNumber.ts';
-import { compactOf, fuzzyContains } from '../text/fuzzy.ts';
+import { compactOf, editDistance, fuzzyContains, toleranceFor } from '../text/fuzzy.ts';
 import { type LabelSpec, matchLabel } from '../text/labels.ts';
 import { DIGITISH, digitField, findDate, normaliseLine, repairDigits } from '../text/normalise.ts';
 import type { Extraction, ExtractOptions } from './ktp.ts';
@@ -32,15 +35,58 @@ const LABELS: readonly LabelSpec<Key>[] = [
   { key: 'office', names: ['KPP', 'KPPPRATAMA', 'KPPMADYA', 'KANTORPELAYANANPAJAK', 'NITKU'] },
 ];
 
-/** Ministry and directorate header lines: never a name or an address. */
+/**
+ * Ministry and directorate header lines: never a name or an address. The old DJP card (before the
+ * ministry was renamed in 2009) prints `DEPARTEMEN KEUANGAN REPUBLIK INDONESIA`; on a real one its
+ * header lines were taken for the name and the address, read in pieces and misspelt.
+ */
 const HEADERS = [
   'KEMENTERIANKEUANGAN',
+  'DEPARTEMENKEUANGAN',
   'REPUBLIKINDONESIA',
   'DIREKTORATJENDERALPAJAK',
   'DIREKTORATJENDERAL',
+  'NOMORPOKOKWAJIBPAJAK',
+  // The regional office some cards print under the header (`KANWIL DJP JAKARTA PUSAT`).
+  'KANWILDJP',
+  'KANTORWILAYAH',
   'PAJAKGOID',
 ];
-const isHeader = (line: string) => HEADERS.some((header) => fuzzyContains(compactOf(line), header, 2));
+/** The words those headers are made of. */
+const HEADER_WORDS = [
+  'DEPARTEMEN',
+  'KEMENTERIAN',
+  'KEUANGAN',
+  'REPUBLIK',
+  'INDONESIA',
+  'DIREKTORAT',
+  'JENDERAL',
+  'PAJAK',
+  'NOMOR',
+  'POKOK',
+  'WAJIB',
+  'KANWIL',
+  'WILAYAH',
+  'DJP',
+];
+const isHeaderWord = (word: string) =>
+  HEADER_WORDS.some((header) => editDistance(word, header) <= toleranceFor(header.length));
+
+/**
+ * A header line: it contains a whole header, or every word of three letters or more is a header
+ * word (a piece of a header read apart, `JENDERAL PAJAK`). One short word alone counts only when
+ * exact (`PAJAK`): a one-word name could be one letter away from it.
+ */
+function isHeader(line: string): boolean {
+  const compact = compactOf(line);
+  if (HEADERS.some((header) => fuzzyContains(compact, header, 2))) return true;
+  const words = line
+    .split(/[\s.,:;/-]+/)
+    .map(compactOf)
+    .filter((word) => word.length >= 3);
+  if (words.length === 1 && (words[0] as string).length < 7) return HEADER_WORDS.includes(words[0] as string);
+  return words.length > 0 && words.every(isHeaderWord);
+}
 
 /** An NPWP printed with its separators (`01.234.567.8-901.000`), look-alike letters allowed. */
 const DOTTED = new RegExp(

@@ -1,8 +1,9 @@
 /**
  * Multi-word occupations printed under `Pekerjaan` (the Dukcapil occupation list, plus
- * `PEGAWAI SWASTA` from older cards). Used only to give back the spaces and slashes the recogniser
- * drops (`KARYAWANSWASTA` → `KARYAWAN SWASTA`): a value is replaced only when its letters are exactly
- * those of a listed occupation, so pekerjaan stays free text.
+ * `PEGAWAI SWASTA` from older cards and English ones from foreign residents' cards). Used only to
+ * give back the spaces and slashes the recogniser drops (`KARYAWANSWASTA` → `KARYAWAN SWASTA`): a
+ * value is replaced only when its letters are exactly those of a listed occupation, so pekerjaan
+ * stays free text.
  */
 import { compactOf } from '../text/fuzzy.ts';
 
@@ -50,6 +51,11 @@ const OCCUPATIONS = [
   'PERANGKAT DESA',
   'KEPALA DESA',
   'PEGAWAI SWASTA',
+  // Printed in English on some foreign residents' cards (KTP WNA).
+  'PRIVATE EMPLOYEE',
+  'BUSINESS OWNER',
+  'CIVIL SERVANT',
+  'NOT WORKING',
 ] as const;
 
 const BY_LETTERS = new Map<string, string>(OCCUPATIONS.map((occupation) => [compactOf(occupation), occupation]));

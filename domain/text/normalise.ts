@@ -127,18 +127,27 @@ export function parseDate(text: string, options: DateOptions = {}): string | nul
 export type FoundDate = { iso: string; index: number };
 
 // Sticky, so every start position can be tried: a place name ending in a look-alike letter
-// (`BANDUNG.01-01-1990`) must not hide the real date that starts one character later.
+// (`BANDUNG.01-01-1990`) must not hide the real date that starts one character later. A lone
+// space counts as a separator too (`29 06-2026`).
 const DATE_AT = new RegExp(
-  `(${DIGITISH}{1,2}) ?[-/.]{1,2} ?(${DIGITISH}{1,2}) ?[-/.]{1,2} ?(${DIGITISH}{4}|${DIGITISH}{2})(?![0-9])`,
+  `(${DIGITISH}{1,2})(?: ?[-/.]{1,2} ?| )(${DIGITISH}{1,2})(?: ?[-/.]{1,2} ?| )(${DIGITISH}{4}|${DIGITISH}{2})(?![0-9])`,
   'y',
 );
-const SPACED_DATE_AT = /(\d{2}) (\d{2}) (\d{4})(?!\d)/y;
+/**
+ * One separator lost (`17-121950`, `1310-2007`) or both (`15081976`): only with real digits, a
+ * two-digit day and month and a four-digit year, since the groups are told apart by length alone.
+ */
+const PACKED_DATE_AT = /(\d{2})[-/.]?(\d{2})[-/.]?(\d{4})(?![0-9])/y;
 
-type DateCandidate = FoundDate & { digits: number; year: number; length: number };
+type DateCandidate = FoundDate & { digits: number; separators: number; year: number; length: number };
 
-/** More genuine digits, then a four-digit year, then the longer match (`O1-01-199O` over `1-01-199O`), then the later. */
+/**
+ * More genuine digits, then both separators read, then a four-digit year, then the longer match
+ * (`O1-01-199O` over `1-01-199O`), then the later.
+ */
 function preferDate(a: DateCandidate, b: DateCandidate): boolean {
   if (a.digits !== b.digits) return a.digits > b.digits;
+  if (a.separators !== b.separators) return a.separators > b.separators;
   if (a.year !== b.year) return a.year > b.year;
   if (a.length !== b.length) return a.length > b.length;
   return a.index > b.index;
@@ -153,7 +162,7 @@ export function findDate(text: string, options: DateOptions = {}): FoundDate | n
   let best: DateCandidate | null = null;
   for (let index = 0; index < value.length; index++) {
     if (index > 0 && /[0-9]/.test(value[index - 1] as string)) continue;
-    for (const pattern of [DATE_AT, SPACED_DATE_AT]) {
+    for (const pattern of [DATE_AT, PACKED_DATE_AT]) {
       pattern.lastIndex = index;
       const match = pattern.exec(value);
       if (!match) continue;
@@ -164,6 +173,7 @@ export function findDate(text: string, options: DateOptions = {}): FoundDate | n
         iso,
         index,
         digits: (whole.match(/[0-9]/g) ?? []).length,
+        separators: pattern === DATE_AT ? 2 : whole.length - 8,
         year: year.length,
         length: whole.length,
       };

@@ -96,4 +96,17 @@ describe('second choices for a failing number', () => {
     assert.equal(evaluation.fields.npwp, npwp);
     assert.deepEqual(codes(evaluation.reasons), ['NUMBER_READ_CORRECTED']);
   });
+
+  it('should fix a 16-digit NPWP, which is a NIK, the same way', () => {
+    const nik = KTP_FIELDS.nik;
+    const misreadNik = '3171014161900001'; // the month's 0 read as 6: month 61 does not exist
+    const npwpOcr = ocrOf(npwpLines({ ...NPWP_FIELDS, npwp: misreadNik }));
+    const lines = npwpOcr.lines.map((line) => {
+      if (!line.text.startsWith('NPWP')) return line;
+      return doubtfulLine(line.text, [{ at: line.text.indexOf(misreadNik) + misreadNik.indexOf('6'), second: '0' }]);
+    });
+    const evaluation = evaluate({ ...npwpOcr, lines }, 'NPWP');
+    assert.equal(evaluation.fields.npwp, nik);
+    assert.ok(codes(evaluation.reasons).includes('NUMBER_READ_CORRECTED'), `${codes(evaluation.reasons)}`);
+  });
 });

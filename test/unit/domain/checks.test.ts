@@ -17,6 +17,7 @@ import {
   MIN_SHARPNESS,
   MIN_SHORT_SIDE_PX,
   MIN_TEXT_COVERAGE,
+  MIN_TEXT_WIDTH_PX,
 } from '../../../domain/checks/imageQuality.ts';
 import type { ImageQuality } from '../../../domain/ocrResult.ts';
 import { codes, KTP_FIELDS, NPWP_FIELDS, regions, TODAY } from './support.ts';
@@ -43,7 +44,14 @@ describe('checkKtp', () => {
   });
 
   it('should not require the informative fields', () => {
-    assert.deepEqual(ktp({ alamat: null, pekerjaan: null, golongan_darah: null, berlaku_hingga: null }), []);
+    assert.deepEqual(ktp({ alamat: null, pekerjaan: null, golongan_darah: null }), []);
+  });
+
+  it('should send a card whose validity could not be read to a person: it may have expired', () => {
+    const reasons = ktp({ berlaku_hingga: null });
+    assert.deepEqual(codes(reasons), ['FIELD_MISSING']);
+    assert.equal(reasons[0]?.severity, 'review');
+    assert.match(reasons[0]?.message ?? '', /Field: berlaku_hingga\./);
   });
 
   it('should run the NIK structure checks', () => {
@@ -122,7 +130,9 @@ describe('checkKtp', () => {
     for (const status_perkawinan of ['BELUM KAWIN', 'CERAI HIDUP', 'CERAI MATI']) {
       assert.deepEqual(ktp({ status_perkawinan }), []);
     }
-    assert.deepEqual(ktp({ kewarganegaraan: 'WNA' }), []);
+    // A foreign resident's card is valid until a date (its permit's), never for life (wna.test.ts).
+    assert.deepEqual(ktp({ kewarganegaraan: 'WNA', berlaku_hingga: '2029-01-01' }), []);
+    assert.deepEqual(ktp({ kewarganegaraan: 'JAPAN', berlaku_hingga: '2029-01-01' }), []);
   });
 });
 
@@ -176,6 +186,16 @@ describe('checkImageQuality', () => {
     assert.deepEqual(quality({ brightness: MAX_BRIGHTNESS + 1 }), ['IMAGE_TOO_BRIGHT']);
     assert.deepEqual(quality({ brightness: MAX_BRIGHTNESS }), []);
     assert.deepEqual(quality({ textCoverage: MIN_TEXT_COVERAGE - 0.01 }), ['CARD_TOO_SMALL']);
+  });
+
+  it('should judge a card too small by the size of its text, not by its share of the frame', () => {
+    assert.deepEqual(quality({ textWidth: MIN_TEXT_WIDTH_PX - 1 }), ['CARD_TOO_SMALL']);
+    assert.deepEqual(quality({ textWidth: MIN_TEXT_WIDTH_PX }), []);
+    assert.deepEqual(
+      quality({ textWidth: 2 * MIN_TEXT_WIDTH_PX, textCoverage: MIN_TEXT_COVERAGE / 4 }),
+      [],
+      'a card small in a large, sharp photo is cut out and read at full size',
+    );
   });
 
   it('should flag a card without colour: any greyscale image, and a KTP whose blue ground is gone', () => {

@@ -23,6 +23,13 @@ describe('detectDocumentType', () => {
     assert.equal(detectDocumentType(['01.234.567.8-901.000', 'SITI CONTOH']), 'NPWP');
   });
 
+  it('should recognise the old DJP card and the 16-digit NPWP by their header alone', () => {
+    // The old card: the ministry's former name, the number read without its label or its dots.
+    assert.equal(detectDocumentType(['DEPARTEMEN KEUANGAN R.I.', '012345678901000', 'SITI CONTOH']), 'NPWP');
+    // The 16-digit NPWP has no dotted number to recognise.
+    assert.equal(detectDocumentType(['KEMENTERIAN KEUANGAN', '3171014101900001', 'SITI CONTOH']), 'NPWP');
+  });
+
   it('should not count the NIK label, which both cards print, for either', () => {
     assert.equal(detectDocumentType(['NIK : 3171014101900001', 'SITI CONTOH']), 'UNKNOWN');
   });

@@ -4,6 +4,9 @@ import { extractKtp, extractKtpDetailed, KTP_FIELDS as FIELD_NAMES } from '../..
 import { KTP_FIELDS, ktpLines, regions, TODAY } from './support.ts';
 
 const options = { regions, today: TODAY };
+/** The place and date of issue the support card prints under the photo. */
+const ISSUED = { tempat_terbit: 'JAKARTA PUSAT', tanggal_terbit: '2016-08-12' };
+const NOT_ISSUED = { tempat_terbit: null, tanggal_terbit: null };
 
 /**
  * A KTP as PP-OCR really returns it (shared/notes/ocr-facts.md): spaces between Latin words dropped,
@@ -30,10 +33,10 @@ const NOISY = [
 
 describe('extractKtp', () => {
   it('should read every field of a clean card as the labels write it', () => {
-    assert.deepEqual(extractKtp(ktpLines(), options), KTP_FIELDS);
+    assert.deepEqual(extractKtp(ktpLines(), options), { ...KTP_FIELDS, ...ISSUED });
   });
 
-  it('should return all 17 fields, null when not read', () => {
+  it('should return all 19 fields, null when not read', () => {
     const fields = extractKtp(['NIK : 3171014101900001'], options);
     assert.deepEqual(Object.keys(fields), [...FIELD_NAMES]);
     assert.equal(fields.nik, '3171014101900001');
@@ -44,6 +47,7 @@ describe('extractKtp', () => {
   it('should read a noisy card: dropped spaces, full-width and doubled colons, digit confusions, typos', () => {
     assert.deepEqual(extractKtp(NOISY, options), {
       ...KTP_FIELDS,
+      ...NOT_ISSUED,
       alamat: 'JL. PERCOBAAN NO. 12 BLOK C',
       status_perkawinan: 'BELUM KAWIN',
     });
@@ -52,13 +56,19 @@ describe('extractKtp', () => {
   it('should read the same fields whatever the line order, except the wrapped address line', () => {
     const shuffled = [...NOISY].reverse();
     const fields = extractKtp(shuffled, options);
-    assert.deepEqual(fields, { ...KTP_FIELDS, alamat: 'JL. PERCOBAAN', status_perkawinan: 'BELUM KAWIN' });
+    assert.deepEqual(fields, {
+      ...KTP_FIELDS,
+      ...NOT_ISSUED,
+      alamat: 'JL. PERCOBAAN',
+      status_perkawinan: 'BELUM KAWIN',
+    });
   });
 
   it('should end the address at an RT/RW pair or a labelled line whose label it could not read', () => {
     const withoutRtRwLabel = NOISY.map((line) => (line === 'RT/RW:OO1/OO2' ? 'OO1/OO2' : line));
     assert.deepEqual(extractKtp(withoutRtRwLabel, options), {
       ...KTP_FIELDS,
+      ...NOT_ISSUED,
       alamat: 'JL. PERCOBAAN NO. 12 BLOK C',
       status_perkawinan: 'BELUM KAWIN',
     });
@@ -203,6 +213,24 @@ describe('extractKtp', () => {
       assert.equal(read('Kewarganegaraan : WN1').kewarganegaraan, 'WNI');
       assert.equal(read('Jenis Kelamin : LAKILAKI').jenis_kelamin, 'LAKI-LAKI');
       assert.equal(read('Jenis Kelamin : PEREMPUAM').jenis_kelamin, 'PEREMPUAN');
+    });
+
+    it('should tell the sex from a garbled reading that is far closer to one value than the other', () => {
+      assert.equal(read('Jenis Kelamin : LAIG-LAIC').jenis_kelamin, 'LAKI-LAKI');
+      assert.equal(read('Jenis Kelamin : LAKT LAN').jenis_kelamin, 'LAKI-LAKI');
+      assert.equal(read('Jenis Kelamin : PERENPLIAN').jenis_kelamin, 'PEREMPUAN');
+      assert.equal(read('Jenis Kelamin : XQZ').jenis_kelamin, 'XQZ', 'close to neither');
+      assert.equal(read('Jenis Kelamin : LA').jenis_kelamin, 'LA', 'too little to tell');
+    });
+
+    it("should read a citizen's WNI whose I was lost, but only on a card printed in Indonesian", () => {
+      const card = (citizenship: string, sex: string) =>
+        extractKtp([`Jenis Kelamin : ${sex}`, `Kewarganegaraan : ${citizenship}`], options).kewarganegaraan;
+      assert.equal(card('WN', 'LAKI-LAKI'), 'WNI');
+      assert.equal(card('WNT', 'PEREMPUAN'), 'WNI');
+      assert.equal(card('WN', 'MALE'), 'WN', "a foreign resident's card prints the sex in English");
+      assert.equal(card('WNA', 'LAKI-LAKI'), 'WNA', 'a value in the list is kept');
+      assert.equal(card('WONOSOBO', 'LAKI-LAKI'), 'WONOSOBO', 'only a short W… token');
     });
 
     it('should keep values that are not close to any canonical value', () => {

@@ -89,6 +89,18 @@ describe('dates', () => {
     assert.equal(findDate('no date here'), null);
   });
 
+  it('should find a date with a separator lost or read as a space, but not inside a longer number', () => {
+    assert.deepEqual(findDate('SERUYAN 07-121946'), { iso: '1946-12-07', index: 8 });
+    assert.equal(findDate('TANGERANG 1310-2007')?.iso, '2007-10-13');
+    assert.equal(findDate('KAIMANA 15081976')?.iso, '1976-08-15');
+    assert.equal(findDate('TANGGA 29 06-2026')?.iso, '2026-06-29');
+    // Both separators read beat a packed reading of the same digits.
+    assert.equal(findDate('17-08-1990')?.iso, '1990-08-17');
+    // A NIK holds a packed date (day, month, year) but is no date.
+    assert.equal(findDate('NIK 3171014101900001'), null);
+    assert.equal(findDate('1508197612'), null);
+  });
+
   it('should tell real calendar dates and compute whole years of age', () => {
     assert.equal(isRealDate('2024-02-29'), true);
     assert.equal(isRealDate('2023-02-29'), false);

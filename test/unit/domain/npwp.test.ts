@@ -86,6 +86,102 @@ describe('extractNpwp', () => {
   });
 });
 
+describe('the NPWP layouts', () => {
+  const OLD_CARD = {
+    npwp: NPWP_FIELDS.npwp,
+    nama: 'SITI CONTOH',
+    alamat: 'JL. PERCOBAAN NO. 12 RT 001 RW 002 GAMBIR, GAMBIR, JAKARTA PUSAT',
+    tanggal_terdaftar: '2004-03-10',
+  };
+
+  it('should read the old DJP card: Departemen Keuangan header, no NIK line', () => {
+    const fields = extractNpwp(
+      [
+        'DEPARTEMEN KEUANGAN REPUBLIK INDONESIA',
+        'DIREKTORAT JENDERAL PAJAK',
+        `NPWP : ${OLD_CARD.npwp}`,
+        OLD_CARD.nama,
+        'JL. PERCOBAAN NO. 12 RT 001 RW 002',
+        'GAMBIR, GAMBIR, JAKARTA PUSAT',
+        'KPP PRATAMA JAKARTA GAMBIR SATU',
+        'Tanggal Terdaftar : 10-03-2004',
+      ],
+      options,
+    );
+    assert.deepEqual(fields, { ...OLD_CARD, nik: null });
+  });
+
+  it('should never take a header line for the name or the address, wherever the recogniser puts it', () => {
+    // On a real old card the header was read after the number, in pieces and misspelt, and was
+    // taken for the name and the address.
+    const headers = [
+      ['DEPARTEMEN KEUANGAN REPUBLIK INDONESIA', 'DIREKTORAT JENDERAL PAJAK'],
+      ['DEPARTEMEN KEUANGAN', 'REPUBLIK INDONESIA', 'DIREKTORAT JENDERAL', 'PAJAK'],
+      ['DEPARTEMEN KEUANGAN REPUBUK INDONESlA', 'DlREKTORAT JENDRAL PAJAK'],
+      ['DEPARTEMENKEUANGAN', 'JENDERAL PAJAK'],
+      ['KEMENTERIAN KEUANGAN REPUBLIK INDONESIA', 'DIREKTORAT JENDERAL PAJAK'],
+      ['NOMOR POKOK WAJIB PAJAK', 'KANWIL DJP JAKARTA PUSAT'],
+    ];
+    for (const header of headers) {
+      const body = [
+        `NPWP : ${OLD_CARD.npwp}`,
+        OLD_CARD.nama,
+        'JL. PERCOBAAN NO. 12 RT 001 RW 002',
+        'GAMBIR, GAMBIR, JAKARTA PUSAT',
+        'KPP PRATAMA JAKARTA GAMBIR SATU',
+        'Tanggal Terdaftar : 10-03-2004',
+      ];
+      // Before the number, between the number and the name, and between the name and the address.
+      for (const at of [0, 1, 2]) {
+        const lines = [...body.slice(0, at), ...header, ...body.slice(at)];
+        const fields = extractNpwp(lines, options);
+        assert.equal(fields.nama, OLD_CARD.nama, `${header.join(' / ')} at ${at}`);
+        assert.equal(fields.alamat, OLD_CARD.alamat, `${header.join(' / ')} at ${at}`);
+      }
+    }
+  });
+
+  it('should leave the name empty rather than take a header when the name line is lost', () => {
+    const fields = extractNpwp(
+      [`NPWP : ${OLD_CARD.npwp}`, 'DEPARTEMEN KEUANGAN', 'REPUBLIK INDONESIA', 'Tanggal Terdaftar : 10-03-2004'],
+      options,
+    );
+    assert.equal(fields.nama, null);
+    assert.equal(fields.alamat, null);
+  });
+
+  it('should still read names and addresses that share a word with the header', () => {
+    const fields = extractNpwp(
+      [`NPWP : ${OLD_CARD.npwp}`, 'PAJAR INDONESIANTO', 'JL. KEUANGAN RAYA NO. 3', 'Terdaftar : 10-03-2004'],
+      options,
+    );
+    assert.equal(fields.nama, 'PAJAR INDONESIANTO');
+    assert.equal(fields.alamat, 'JL. KEUANGAN RAYA NO. 3');
+  });
+
+  it('should read the 16-digit NPWP (the NIK) as printed, without a NIK line, and validate it as a NIK', () => {
+    const fields = extractNpwp(
+      [
+        'KEMENTERIAN KEUANGAN REPUBLIK INDONESIA',
+        'DIREKTORAT JENDERAL PAJAK',
+        'NPWP : 3171014101900001',
+        'SITI CONTOH',
+        'JL. PERCOBAAN NO. 12 RT 001 RW 002',
+        'GAMBIR, GAMBIR, JAKARTA PUSAT',
+        'KPP PRATAMA JAKARTA GAMBIR SATU',
+        'Terdaftar : 10-03-2015',
+      ],
+      options,
+    );
+    assert.equal(fields.npwp, '3171014101900001');
+    assert.equal(fields.nik, null);
+    assert.equal(fields.nama, 'SITI CONTOH');
+    assert.deepEqual(check(fields.npwp as string), []);
+    // Its serial 0000 breaks a NIK rule, not a check digit.
+    assert.deepEqual(check('3171014101900000'), ['NPWP_CHECK_DIGIT_UNVERIFIABLE']);
+  });
+});
+
 describe('the NPWP number', () => {
   it('should format 15 digits in the printed dotted form', () => {
     assert.equal(formatNpwp('012345678901000'), '01.234.567.8-901.000');

@@ -25,7 +25,11 @@ describe('evaluateDocument', () => {
     assert.ok(evaluation.score >= 0.9, String(evaluation.score));
     assert.equal(evaluation.detectedType, 'KTP');
     assert.equal(evaluation.policyVersion, POLICY_VERSION);
-    assert.deepEqual(evaluation.fields, KTP_FIELDS);
+    assert.deepEqual(evaluation.fields, {
+      ...KTP_FIELDS,
+      tempat_terbit: 'JAKARTA PUSAT',
+      tanggal_terbit: '2016-08-12',
+    });
   });
 
   it('should score a clean NPWP card at 0.9 or more, with no reasons', () => {
@@ -138,7 +142,7 @@ describe('decisionTable', () => {
     {
       name: 'a KTP with most informative fields unread',
       type: 'KTP',
-      ocr: ocrOf(ktpWithout('KOTA', 'Alamat', 'RT/RW', 'Kel/Desa', 'Kecamatan', 'Pekerjaan', 'Berlaku', 'Agama')),
+      ocr: ocrOf(ktpWithout('KOTA', 'Alamat', 'RT/RW', 'Kel/Desa', 'Kecamatan', 'Pekerjaan', 'Agama', 'Status')),
       status: 'needs_review',
       reasons: [],
     },
