@@ -17,6 +17,7 @@ import {
 } from '../models/models.ts';
 import { type Precision, type PrecisionSetting, resolvePrecision } from '../models/precision.ts';
 import { type PreparedModels, prepareModels } from '../models/prepare.ts';
+import { DEFAULT_CARD_REGION_OPTIONS } from '../pipeline/cardRegion.ts';
 import { type CtcOptions, createCtcDecoder, DEFAULT_CTC_OPTIONS } from '../pipeline/ctc.ts';
 import { DEFAULT_DETECT_OPTIONS } from '../pipeline/detect.ts';
 import { DEFAULT_ORIENTATION_OPTIONS } from '../pipeline/orientation.ts';
@@ -47,6 +48,7 @@ export type OcrTuning = {
   orientation: PipelineSettings['orientation'];
   readingOrder: PipelineSettings['readingOrder'];
   dropScore: number;
+  card: PipelineSettings['card'];
   ctc: CtcOptions;
 };
 
@@ -60,6 +62,7 @@ export const DEFAULT_OCR_TUNING: OcrTuning = {
   orientation: DEFAULT_ORIENTATION_OPTIONS,
   readingOrder: DEFAULT_READING_ORDER,
   dropScore: 0.5,
+  card: { region: DEFAULT_CARD_REGION_OPTIONS, enlarge: 1.5 },
   ctc: DEFAULT_CTC_OPTIONS,
 };
 
@@ -192,6 +195,7 @@ export async function createOnnxOcrEngine(options: OnnxOcrEngineOptions): Promis
     orientation: tuning.orientation,
     readingOrder: tuning.readingOrder,
     dropScore: tuning.dropScore,
+    card: tuning.card,
   });
 
   const recognizeImage = async (

@@ -26,15 +26,17 @@ export const DEFAULT_DETECT_OPTIONS: DetectOptions = { ...DEFAULT_DB_OPTIONS, si
 const MEAN_BGR = [0.485, 0.456, 0.406] as const;
 const STD_BGR = [0.229, 0.224, 0.225] as const;
 
+/** `enlarge`: how much a small image may be scaled up towards `side` (1: never). */
 export async function detectText(
   session: ModelSession,
   image: Raster,
   options: DetectOptions = DEFAULT_DETECT_OPTIONS,
+  enlarge = 1,
 ): Promise<TextBox[]> {
-  const scale = Math.min(1, options.side / Math.max(image.width, image.height));
+  const scale = Math.min(Math.max(1, enlarge), options.side / Math.max(image.width, image.height));
   const width = Math.max(1, Math.round(image.width * scale));
   const height = Math.max(1, Math.round(image.height * scale));
-  const resized = scale < 1 ? await resizeRaster(image, width, height) : image;
+  const resized = scale !== 1 ? await resizeRaster(image, width, height) : image;
 
   const paddedWidth = Math.max(32, Math.ceil(width / 32) * 32);
   const paddedHeight = Math.max(32, Math.ceil(height / 32) * 32);
@@ -71,6 +73,16 @@ export async function resizeRaster(image: Raster, width: number, height: number)
     .raw()
     .toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+}
+
+/** A copy of the `[x, y, width, height]` part of `image` (whole pixels, inside the image). */
+export function cropRaster(image: Raster, [x, y, width, height]: readonly [number, number, number, number]): Raster {
+  const out = new Uint8Array(width * height * 3);
+  for (let row = 0; row < height; row++) {
+    const start = ((y + row) * image.width + x) * 3;
+    out.set(image.data.subarray(start, start + width * 3), row * width * 3);
+  }
+  return { data: out, width, height };
 }
 
 /** NCHW float tensor, BGR planes, zero (the mean colour) in the padding. */

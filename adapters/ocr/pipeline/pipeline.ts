@@ -2,9 +2,10 @@ import type { OcrResult } from '../../../domain/ocrResult.ts';
 import type { LoadedImage } from '../input/image.ts';
 import type { Models } from '../models/models.ts';
 import { type QuarterTurn, type Raster, rotateRaster } from '../raster.ts';
+import { type CardRegionOptions, findCardRegion, widenedRegion } from './cardRegion.ts';
 import { upsideDownProbabilities } from './classify.ts';
 import type { CtcDecoder } from './ctc.ts';
-import { type DetectOptions, detectText } from './detect.ts';
+import { cropRaster, type DetectOptions, detectText } from './detect.ts';
 import { findRotation, type OrientationOptions } from './orientation.ts';
 import { colourfulness, measureQuality } from './quality.ts';
 import { orderLines, type ReadingOrderOptions, type RecognizedRegion, type Rect } from './readingOrder.ts';
@@ -23,6 +24,17 @@ export type PipelineSettings = {
   readingOrder: ReadingOrderOptions;
   /** Regions read with a lower confidence than this are dropped (PaddleOCR's drop_score). */
   dropScore: number;
+  /** Finding a card small in the frame and reading it again cut out; null reads the frame as it is. */
+  card: CardSettings | null;
+};
+
+export type CardSettings = {
+  region: CardRegionOptions;
+  /**
+   * The cut-out card is scaled up to at most this factor for detection, towards the detector's
+   * usual side: the detector misses text a few pixels high that it finds at twice the size.
+   */
+  enlarge: number;
 };
 
 /** Schema limits of OcrResult. */
@@ -51,10 +63,10 @@ export async function runPipeline(
   const read = (raster: Raster, boxes: readonly TextBox[]) =>
     recognizeBoxes(models.recognition, decoder, raster, boxes, settings.recognition, signal);
 
-  let raster = image.raster;
+  const frame = image.raster;
   // Measured while the detector runs, whose two threads leave part of the CPU idle, rather than
-  // beside recognition, which keeps every core busy. The measures are taken on the upright page,
-  // so a page found turned is measured again.
+  // beside recognition, which keeps every core busy. The measures are taken on the upright card,
+  // so a card cut out of the frame or found turned is measured again.
   const measure = (page: Raster) => {
     const started = performance.now();
     const measured = measureQuality(page).finally(() => {
@@ -63,8 +75,39 @@ export async function runPipeline(
     measured.catch(() => {}); // awaited below; avoid an unhandled rejection if a later stage throws first
     return measured;
   };
-  let quality = measure(raster);
-  let boxes = await time('detect', () => detectText(models.detection, raster, settings.detection));
+  let quality = measure(frame);
+  let boxes = await time('detect', () => detectText(models.detection, frame, settings.detection));
+
+  // A card small in a photo is cut out and detected again, scaled up: its text is then as large
+  // for the detector as a card filling the frame. Recognition reads from the same pixels either way.
+  let region = settings.card ? findCardRegion(boxes, frame.width, frame.height, settings.card.region) : null;
+  let raster = frame;
+  if (region && settings.card) {
+    const { enlarge } = settings.card;
+    const detectIn = async (part: Rect) => {
+      const card = cropRaster(frame, part);
+      return {
+        card,
+        boxes: await time('detect', () => detectText(models.detection, card, settings.detection, enlarge)),
+      };
+    };
+    let found = await detectIn(region);
+    // Once, where the card's text runs on past the cut: the first look missed part of it.
+    const wider = widenedRegion(region, found.boxes, frame.width, frame.height, settings.card.region);
+    if (wider) {
+      region = wider;
+      found = await detectIn(wider);
+    }
+    // A cut-out in which the closer look finds less text than the first look saw there was not
+    // the card after all (a patch of patterned table, say): the frame is read as it is.
+    const [x, y, w, h] = region;
+    const seen = boxes.filter((box) => box.cx >= x && box.cx <= x + w && box.cy >= y && box.cy <= y + h).length;
+    if (found.boxes.length > 0 && found.boxes.length >= seen / 2) {
+      raster = found.card;
+      boxes = found.boxes;
+      quality = measure(found.card);
+    } else region = null;
+  }
 
   const rotation = await time('orientation', () =>
     findRotation(
@@ -78,7 +121,8 @@ export async function runPipeline(
     // Undo the turn and detect again: the detector is more reliable on upright text.
     raster = rotateRaster(raster, (360 - rotation) as QuarterTurn);
     const upright = raster;
-    boxes = await time('detect', () => detectText(models.detection, upright, settings.detection));
+    const enlarge = region ? (settings.card?.enlarge ?? 1) : 1;
+    boxes = await time('detect', () => detectText(models.detection, upright, settings.detection, enlarge));
   } else if (rotation === 180) {
     const { width, height } = raster;
     boxes = boxes.map((box) => turnedHalf(box, width, height));
@@ -106,13 +150,21 @@ export async function runPipeline(
   timings.recognize = recognitionTimings.inference;
   timings.ctc = recognitionTimings.decode;
 
-  // Boxes refer to the upright image at its full resolution, not to the downscaled raster.
+  // Boxes refer to the upright image at its full resolution, not to the downscaled (and perhaps
+  // cut-out) raster they were found on.
   const swapped = rotation === 90 || rotation === 270;
   const width = swapped ? image.height : image.width;
   const height = swapped ? image.width : image.height;
-  const scaleX = width / upright.width;
-  const scaleY = height / upright.height;
+  const uprightFrameWidth = swapped ? frame.height : frame.width;
+  const uprightFrameHeight = swapped ? frame.width : frame.height;
+  const scaleX = width / uprightFrameWidth;
+  const scaleY = height / uprightFrameHeight;
+  const [offsetX, offsetY] = region ? uprightOffset(region, frame, rotation) : [0, 0];
   const regions: RecognizedRegion[] = [];
+  let textLeft = Number.POSITIVE_INFINITY;
+  let textTop = Number.POSITIVE_INFINITY;
+  let textRight = Number.NEGATIVE_INFINITY;
+  let textBottom = Number.NEGATIVE_INFINITY;
   readings.forEach((reading, index) => {
     if (reading.text.length === 0 || reading.confidence < settings.dropScore) return;
     const [x, y, w, h] = boundingRect(boxes[index] as TextBox);
@@ -121,14 +173,18 @@ export async function runPipeline(
     const right = Math.min(upright.width, x + w);
     const bottom = Math.min(upright.height, y + h);
     if (right <= left || bottom <= top) return;
+    textLeft = Math.min(textLeft, left);
+    textTop = Math.min(textTop, top);
+    textRight = Math.max(textRight, right);
+    textBottom = Math.max(textBottom, bottom);
     const box = boxes[index] as TextBox;
     regions.push({
       text: reading.text,
       confidence: reading.confidence,
       chars: reading.chars,
       alternatives: reading.alternatives,
-      rect: [left * scaleX, top * scaleY, (right - left) * scaleX, (bottom - top) * scaleY],
-      centre: [box.cx * scaleX, box.cy * scaleY],
+      rect: [(left + offsetX) * scaleX, (top + offsetY) * scaleY, (right - left) * scaleX, (bottom - top) * scaleY],
+      centre: [(box.cx + offsetX) * scaleX, (box.cy + offsetY) * scaleY],
       thickness: box.thickness * scaleY,
     });
   });
@@ -167,7 +223,14 @@ export async function runPipeline(
       sharpness,
       brightness,
       textCoverage: textCoverage(lines, width, height),
-      colourfulness: Math.round(colourfulness(upright, textArea(lines, scaleX, scaleY)) * 10) / 10,
+      colourfulness:
+        Math.round(
+          colourfulness(
+            upright,
+            regions.length > 0 ? [textLeft, textTop, textRight - textLeft, textBottom - textTop] : [0, 0, 0, 0],
+          ) * 10,
+        ) / 10,
+      ...(regions.length > 0 ? { textWidth: Math.round((textRight - textLeft) * scaleX) } : {}),
     },
   };
 }
@@ -183,16 +246,6 @@ function textCoverage(lines: readonly { box: Rect }[], width: number, height: nu
   return Math.min(1, covered / (width * height));
 }
 
-/** The bounding box of the lines, in the pixels of the raster they were read on (`scale`: its size to the image's). */
-function textArea(lines: readonly { box: Rect }[], scaleX: number, scaleY: number): Rect {
-  if (lines.length === 0) return [0, 0, 0, 0];
-  const left = Math.min(...lines.map((line) => line.box[0]));
-  const top = Math.min(...lines.map((line) => line.box[1]));
-  const right = Math.max(...lines.map((line) => line.box[0] + line.box[2]));
-  const bottom = Math.max(...lines.map((line) => line.box[1] + line.box[3]));
-  return [left / scaleX, top / scaleY, (right - left) / scaleX, (bottom - top) / scaleY];
-}
-
 /** The page's text slope (dy/dx): the median over the clearly horizontal lines. */
 function pageSkew(boxes: readonly TextBox[]): number {
   const slopes = boxes
@@ -200,4 +253,23 @@ function pageSkew(boxes: readonly TextBox[]): number {
     .map((box) => box.uy / box.ux)
     .sort((a, b) => a - b);
   return slopes[Math.floor(slopes.length / 2)] ?? 0;
+}
+
+/**
+ * Where the top-left corner of the cut-out `region` of `frame` lands once the frame is turned
+ * upright (`rotation` undone): the upright cut-out is that part of the upright frame.
+ */
+function uprightOffset(region: Rect, frame: Raster, rotation: QuarterTurn): [number, number] {
+  const [x, y, w, h] = region;
+  const turn = ((360 - rotation) % 360) as QuarterTurn;
+  const corner = (px: number, py: number): [number, number] => {
+    // Clockwise turns of a frame.width × frame.height image, in continuous coordinates.
+    if (turn === 90) return [frame.height - py, px];
+    if (turn === 180) return [frame.width - px, frame.height - py];
+    if (turn === 270) return [py, frame.width - px];
+    return [px, py];
+  };
+  const [ax, ay] = corner(x, y);
+  const [bx, by] = corner(x + w, y + h);
+  return [Math.min(ax, bx), Math.min(ay, by)];
 }

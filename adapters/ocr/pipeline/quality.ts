@@ -3,7 +3,7 @@ import type { Raster } from '../raster.ts';
 
 /**
  * Image-quality measures for the policy's blur and exposure checks. They are taken on a grey copy
- * scaled to a fixed width so the numbers compare across uploads of different resolutions.
+ * scaled down to a fixed width so the numbers compare across uploads of different resolutions.
  */
 export const QUALITY_WIDTH = 640;
 
@@ -11,7 +11,8 @@ export async function measureQuality(upright: Raster): Promise<{ sharpness: numb
   const { data, info } = await sharp(upright.data, {
     raw: { width: upright.width, height: upright.height, channels: 3 },
   })
-    .resize({ width: QUALITY_WIDTH })
+    // Never enlarged: interpolation would pass for blur on a small card cut out of a photo.
+    .resize({ width: QUALITY_WIDTH, withoutEnlargement: true })
     .greyscale()
     .raw()
     .toBuffer({ resolveWithObject: true });

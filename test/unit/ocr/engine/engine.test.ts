@@ -138,6 +138,57 @@ describe('the onnxruntime OCR engine', () => {
     assert.equal(result.rotation, 0);
   });
 
+  /** The card at 70% of its size on a 2000×1500 table, with a few printed words lying far from it. */
+  const CARD_ON_TABLE = { left: 1100, top: 760, width: 700, height: 441 } as const;
+  async function cardOnTable(): Promise<Buffer> {
+    const small = await sharp(card).resize(CARD_ON_TABLE.width, CARD_ON_TABLE.height).png().toBuffer();
+    const receipt = Buffer.from(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="420" height="120"><rect width="100%" height="100%" fill="#f4f4f0"/>' +
+        '<text x="20" y="50" font-family="DejaVu Sans" font-size="26">TOTAL BELANJA</text>' +
+        '<text x="20" y="95" font-family="DejaVu Sans" font-size="26">TERIMA KASIH</text></svg>',
+    );
+    return sharp({ create: { width: 2000, height: 1500, channels: 3, background: '#6b5a48' } })
+      .composite([
+        { input: receipt, left: 120, top: 140 },
+        { input: small, left: CARD_ON_TABLE.left, top: CARD_ON_TABLE.top },
+      ])
+      .jpeg({ quality: 90 })
+      .toBuffer();
+  }
+  function assertInsideCard(result: OcrResult) {
+    const nik = result.lines.find((line) => line.text.includes('3171014101900001'));
+    const [x, y, width, height] = nik?.box ?? [0, 0, 0, 0];
+    const { left, top, width: cardWidth, height: cardHeight } = CARD_ON_TABLE;
+    assert.ok(
+      x >= left && y >= top && x + width <= left + cardWidth && y + height <= top + cardHeight,
+      `NIK at ${nik?.box}`,
+    );
+  }
+
+  it('should find a card lying small in a large photo, read it cut out, and place its lines in the photo', async () => {
+    const { result } = await engine.recognizeImage(await cardOnTable(), 'image/jpeg');
+    assertReadsCard(result);
+    assertInsideCard(result);
+    assert.equal(result.quality?.width, 2000);
+    // The card's text measured in the photo's pixels, whatever share of the photo the card takes.
+    const textWidth = result.quality?.textWidth ?? 0;
+    assert.ok(textWidth > 0.6 * CARD_ON_TABLE.width && textWidth <= CARD_ON_TABLE.width, `text width ${textWidth}`);
+    assert.ok((result.quality?.textCoverage ?? 1) < 0.2);
+  });
+
+  for (const degrees of [90, 180, 270] as const) {
+    it(`should place the lines of a small card in a photo turned ${degrees}° in the upright photo`, async () => {
+      const turned = await sharp(await cardOnTable())
+        .rotate(degrees)
+        .jpeg({ quality: 90 })
+        .toBuffer();
+      const { result } = await engine.recognizeImage(turned, 'image/jpeg');
+      assertReadsCard(result);
+      assert.equal(result.rotation, degrees);
+      assertInsideCard(result);
+    });
+  }
+
   it('should honour the EXIF orientation of a JPEG', async () => {
     // Pixels stored turned a quarter counter-clockwise, with orientation 6 ("turn 90° clockwise to display").
     const stored = await sharp(card).rotate(270).jpeg({ quality: 92 }).withMetadata({ orientation: 6 }).toBuffer();
