@@ -3,8 +3,9 @@
  *
  * Runs the runtime's own path — the OCR engine, extraction and the policy, then the document
  * machine's DECIDE — on every image in DIR that has a label JSON beside it (format:
- * ../shared/eval/README.md), and prints per-field accuracy, the decisions, timings and, last, the line
- * `fields: C/T correct (P%), nik: C/N, not_auto_approved: C/N`.
+ * ../shared/eval/README.md), and prints per-field accuracy, the figures per category of card
+ * (evalCategories.ts: each treatment of the `real` preset, each layout, and all), the decisions,
+ * timings and, last, the line `fields: C/T correct (P%), nik: C/N, not_auto_approved: C/N`.
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
@@ -19,11 +20,17 @@ import { evaluateDocument } from '../domain/policy.ts';
 import { decisionFor } from '../machines/decide.ts';
 import { createDocumentMachine } from '../machines/document.machine.ts';
 import { coerceError } from '../runtime/errors.ts';
+import { type CategorisedLabel, categoryFigures, type EvaluatedCard, formatCategory } from './evalCategories.ts';
 
 type Label = {
   type: DocumentType;
   fields: Record<string, string>;
-  expect?: { not_decision?: string[]; decision?: string; reasons?: string[]; must_flag?: string[] };
+  expect?: {
+    not_decision?: string[];
+    decision?: string;
+    reasons?: string[];
+    must_flag?: string[];
+  } & CategorisedLabel['expect'];
 };
 
 const MIME: Record<string, string> = {
@@ -67,6 +74,7 @@ const quantile = (sorted: number[], q: number) =>
 
 const files = (await readdir(directory)).filter((name) => MIME[extname(name).toLowerCase()]).sort();
 const perField = new Map<string, { correct: number; loose: number; total: number }>();
+const evaluated: EvaluatedCard[] = [];
 const items: {
   file: string;
   type: DocumentType;
@@ -145,6 +153,13 @@ for (const file of files) {
       if (exact) totals.nikCorrect++;
     }
   }
+  evaluated.push({
+    label,
+    decision,
+    fieldsCorrect: Object.keys(label.fields).length - wrong.length,
+    fieldsTotal: Object.keys(label.fields).length,
+    nikCorrect: 'nik' in label.fields ? !wrong.includes('nik') : null,
+  });
   const expect = label.expect ?? {};
   if (expect.not_decision?.includes('auto_approve')) {
     totals.notApprove++;
@@ -179,6 +194,10 @@ for (const [field, score] of [...perField].sort(([a], [b]) => a.localeCompare(b)
   console.log(
     `  ${field.padEnd(18)} ${`${score.correct}/${score.total}`.padStart(9)} ${percent(score.correct, score.total).padStart(7)}   [${percent(score.loose, score.total)}]`,
   );
+const categories = categoryFigures(evaluated);
+console.log('\nper category (legitimate = no defect; their decisions; defective cards auto-approved)');
+const nameWidth = Math.max(16, ...categories.map((figures) => figures.category.length));
+for (const figures of categories) console.log(formatCategory(figures, nameWidth));
 const times = items.map((item) => item.ms).sort((a, b) => a - b);
 console.log(`\nitems: ${items.length} of ${files.length} images; device: ${engine.device}`);
 console.log(`ocr_ms_p50: ${quantile(times, 0.5).toFixed(0)}`);
@@ -200,7 +219,7 @@ if (totals.defective) {
 if (values.json)
   await writeFile(
     values.json,
-    `${JSON.stringify({ items: items.map((item) => ({ ...item, ms: Math.round(item.ms) })) }, null, 2)}\n`,
+    `${JSON.stringify({ items: items.map((item) => ({ ...item, ms: Math.round(item.ms) })), categories }, null, 2)}\n`,
   );
 
 console.log(

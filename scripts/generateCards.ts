@@ -16,6 +16,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type CardDescriptor, type CardLabel, generateCard, generateSet } from '../synthetic/generate.ts';
+import { PHOTO_RATES } from '../synthetic/photo/treatments.ts';
 
 const USAGE =
   'usage: node scripts/generateCards.ts DIR [--count 300] [--seed 1] [--defect-rate 0.3] [--today YYYY-MM-DD] [--concurrency 4] [--preset real]';
@@ -96,6 +97,7 @@ function summary(labels: readonly CardLabel[], dir: string, seconds: number, tod
     `  difficulty:    ${count((l) => l.expect.variation.difficulty)}`,
     `  format:        ${count((l) => l.expect.variation.format)}`,
     `  real world:    ${count((l) => realWorldOf(l))}`,
+    `  photo:         ${photoCounts(labels)}`,
     `  quarter turn:  ${count((l) => String(l.expect.variation.quarter_turn))}`,
     `  font:          ${count((l) => l.expect.variation.font)}`,
   ].join('\n');
@@ -112,6 +114,12 @@ function realWorldOf(label: CardLabel): string {
     world.resent ? (world.resent.square ? 'resent-square' : 'resent') : '',
   ].filter(Boolean);
   return parts.length > 0 ? parts.join('+') : 'camera';
+}
+
+/** How many cards went through each photo treatment (synthetic/photo/treatments.ts); a card counts in each of its own. */
+function photoCounts(labels: readonly CardLabel[]): string {
+  const names = Object.keys(PHOTO_RATES) as (keyof typeof PHOTO_RATES)[];
+  return names.map((name) => `${name} ${labels.filter((l) => l.expect.variation.real?.[name]).length}`).join(', ');
 }
 
 main().catch((error: unknown) => {

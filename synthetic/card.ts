@@ -1,5 +1,6 @@
 import type { IsoDate } from './dates.ts';
 import type { Identity } from './identity.ts';
+import type { KtpLayout, NikFont, NpwpLayout } from './layouts.ts';
 
 /**
  * What a card shows, as label fields (normalised the way the eval README says: upper case, single
@@ -26,12 +27,17 @@ export type KtpFields = {
   kewarganegaraan: string;
   /** ISO date or `SEUMUR HIDUP`. */
   berlaku_hingga: string;
+  /** Printed under the photo (`issuedIn`, `issuedOn` below), upper case and ISO as the labels write them. */
+  tempat_terbit: string;
+  tanggal_terbit: IsoDate;
 };
 
 export type NpwpFields = {
+  /** Dotted 15 digits, or the 16 digits of a NIK as printed (`npwp_16`). */
   npwp: string;
   nama: string;
-  nik: string;
+  /** Absent where the layout prints no NIK line (`npwp_old`, `npwp_16`). */
+  nik?: string;
   /** The two printed address lines joined by one space. */
   alamat: string;
   tanggal_terdaftar: IsoDate;
@@ -39,6 +45,9 @@ export type NpwpFields = {
 
 export type KtpCard = {
   kind: 'KTP';
+  layout: KtpLayout;
+  /** The typeface of the NIK digits. */
+  nikFont: NikFont;
   fields: KtpFields;
   /** `KABUPATEN` or `KOTA`: the header prints `<kind> <kabupaten_kota>`. */
   regencyKind: string;
@@ -49,6 +58,7 @@ export type KtpCard = {
 
 export type NpwpCard = {
   kind: 'NPWP';
+  layout: NpwpLayout;
   fields: NpwpFields;
   addressLines: readonly [string, string];
   /** `KPP PRATAMA <REGENCY>`, printed above the registration date. */
@@ -57,9 +67,13 @@ export type NpwpCard = {
 
 export type Card = KtpCard | NpwpCard;
 
-export function ktpCard(identity: Identity): KtpCard {
+/** A foreign resident's identity is printed as `ktp_wna`; `layout` picks between the citizens' prints. */
+export function ktpCard(identity: Identity, print: { layout?: KtpLayout; nikFont?: NikFont } = {}): KtpCard {
+  const foreign = identity.kewarganegaraan !== 'WNI';
   return {
     kind: 'KTP',
+    layout: foreign ? 'ktp_wna' : print.layout === 'ktp_old_blue' ? 'ktp_old_blue' : 'ktp_standard',
+    nikFont: print.nikFont ?? 'text',
     fields: {
       provinsi: identity.province.name,
       kabupaten_kota: identity.regency.name,
@@ -67,7 +81,7 @@ export function ktpCard(identity: Identity): KtpCard {
       nama: identity.nama,
       tempat_lahir: identity.tempatLahir,
       tanggal_lahir: identity.birthDate,
-      jenis_kelamin: identity.sex,
+      jenis_kelamin: identity.printedSex,
       golongan_darah: identity.golonganDarah,
       alamat: identity.alamat,
       rt_rw: identity.rtRw,
@@ -78,6 +92,8 @@ export function ktpCard(identity: Identity): KtpCard {
       pekerjaan: identity.pekerjaan,
       kewarganegaraan: identity.kewarganegaraan,
       berlaku_hingga: identity.berlakuHingga,
+      tempat_terbit: identity.issuedIn.toUpperCase(),
+      tanggal_terbit: identity.issuedOn,
     },
     regencyKind: identity.regency.kind,
     issuedIn: identity.issuedIn,
@@ -85,7 +101,8 @@ export function ktpCard(identity: Identity): KtpCard {
   };
 }
 
-export function npwpCard(identity: Identity): NpwpCard {
+/** `identity.npwp` as the layout prints it (layouts.ts `npwpForLayout`). */
+export function npwpCard(identity: Identity, layout: NpwpLayout = 'npwp_nik'): NpwpCard {
   const [rt, rw] = identity.rtRw.split('/');
   const addressLines = [
     `${identity.alamat} RT ${rt} RW ${rw}`,
@@ -93,10 +110,11 @@ export function npwpCard(identity: Identity): NpwpCard {
   ] as const;
   return {
     kind: 'NPWP',
+    layout,
     fields: {
       npwp: identity.npwp.printed,
       nama: identity.nama,
-      nik: identity.nik,
+      ...(layout === 'npwp_nik' ? { nik: identity.nik } : {}),
       alamat: addressLines.join(' '),
       tanggal_terdaftar: identity.npwp.registeredOn,
     },

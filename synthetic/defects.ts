@@ -12,7 +12,7 @@ import {
   printedDate,
   toDayNumber,
 } from './dates.ts';
-import { formatNpwp, type IdentityOptions, type Sex } from './identity.ts';
+import { formatNpwp, type IdentityOptions } from './identity.ts';
 import type { Rng } from './random.ts';
 import type { RegionData } from './regions.ts';
 
@@ -76,6 +76,16 @@ export type AppliedDefect = {
   card: Card;
   /** What is wrong, in words, for `expect.must_flag`. */
   mustFlag: string[];
+  /** The reasons this card must raise where its layout changes them from `DEFECTS[kind].reasons`. */
+  reasons?: readonly ReasonCode[];
+};
+
+/** The sex printed in the card's language swapped (`MALE` ↔ `FEMALE` on a KTP WNA). */
+const OTHER_SEX: Readonly<Record<string, string>> = {
+  'LAKI-LAKI': 'PEREMPUAN',
+  PEREMPUAN: 'LAKI-LAKI',
+  MALE: 'FEMALE',
+  FEMALE: 'MALE',
 };
 
 export type DefectContext = { rng: Rng; regions: RegionData; today: IsoDate };
@@ -87,7 +97,8 @@ export function applyDefect(card: Card, defect: DefectKind, ctx: DefectContext):
       return birthDateMismatch(expectKtp(card, defect), ctx);
     case 'nik_sex_mismatch': {
       const ktp = expectKtp(card, defect);
-      const printed: Sex = ktp.fields.jenis_kelamin === 'LAKI-LAKI' ? 'PEREMPUAN' : 'LAKI-LAKI';
+      const printed = OTHER_SEX[ktp.fields.jenis_kelamin];
+      if (printed === undefined) throw new Error('nik_sex_mismatch needs a card that prints a listed sex');
       const day = ktp.fields.nik.slice(6, 8);
       return {
         card: { ...ktp, fields: { ...ktp.fields, jenis_kelamin: printed } },
@@ -110,12 +121,13 @@ export function applyDefect(card: Card, defect: DefectKind, ctx: DefectContext):
         throw new Error('expired needs an identity made with identityOptionsFor("expired")');
       }
       return {
-        card: { ...ktp, fields: { ...ktp.fields, berlaku_hingga: until }, issuedOn },
+        card: { ...ktp, fields: { ...ktp.fields, berlaku_hingga: until, tanggal_terbit: issuedOn }, issuedOn },
         mustFlag: [`card expired ${until} (Berlaku Hingga ${printedDate(until)})`],
       };
     }
     case 'npwp_check_digit': {
       if (card.kind !== 'NPWP') throw new Error('npwp_check_digit needs an NPWP card');
+      if (card.layout === 'npwp_16') throw new Error('npwp_check_digit needs a 15-digit NPWP, not npwp_16');
       const digits = card.fields.npwp.replace(/\D/g, '');
       // Changing only the check digit (not doubled by Luhn) by 1–9 always breaks the sum mod 10.
       const wrong = String((Number(digits[8]) + ctx.rng.int(1, 9)) % 10);
@@ -192,7 +204,10 @@ const UNUSED_PROVINCE_CODES = [
  * regency numbers stop at 79 and district numbers at 51).
  */
 function unknownRegion(card: Card, { rng, regions }: DefectContext): AppliedDefect {
-  const nik = card.fields.nik;
+  // The 16-digit NPWP is the NIK; the old NPWP card prints none (layouts.ts never draws it here).
+  const sixteen = card.kind === 'NPWP' && card.layout === 'npwp_16';
+  const nik = sixteen ? card.fields.npwp : card.fields.nik;
+  if (nik === undefined) throw new Error('region_unknown needs a card that prints a NIK');
   const level = rng.weighted([
     ['province', 2],
     ['regency', 2],
@@ -210,6 +225,14 @@ function unknownRegion(card: Card, { rng, regions }: DefectContext): AppliedDefe
   }
   const newNik = `${region}${nik.slice(6)}`;
   const code = { province: region.slice(0, 2), regency: region.slice(0, 4), district: region }[level];
+  if (sixteen) {
+    // A 16-digit NPWP that fails the NIK rules may be a non-NIK number: review, not reject (npwpNumber.ts).
+    return {
+      card: { ...card, fields: { ...card.fields, npwp: newNik } },
+      mustFlag: [`NPWP (a NIK) ${level} code ${code} does not exist`],
+      reasons: ['NPWP_CHECK_DIGIT_UNVERIFIABLE'],
+    };
+  }
   return {
     card: { ...card, fields: { ...card.fields, nik: newNik } } as Card,
     mustFlag: [`NIK ${level} code ${code} does not exist`],

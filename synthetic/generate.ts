@@ -3,8 +3,17 @@ import type { ReasonCode } from '../domain/reasons.ts';
 import { MAX_UPLOAD_BYTES } from '../domain/uploadLimits.ts';
 import { type Card, ktpCard, npwpCard } from './card.ts';
 import { type IsoDate, parseIsoDate } from './dates.ts';
-import { applyDefect, DEFECTS, type DefectKind, defectsFor, identityOptionsFor, shownType } from './defects.ts';
+import {
+  type AppliedDefect,
+  applyDefect,
+  DEFECTS,
+  type DefectKind,
+  defectsFor,
+  identityOptionsFor,
+  shownType,
+} from './defects.ts';
 import { createIdentity } from './identity.ts';
+import { type CardLayout, drawKtpLayout, drawNikFont, drawNpwpLayout, type NikFont, npwpForLayout } from './layouts.ts';
 import { createRng, deriveSeed } from './random.ts';
 import { loadRegionData, type RegionData } from './regions.ts';
 import { renderCard } from './render.ts';
@@ -22,6 +31,13 @@ import { type Difficulty, sampleVariation, type Variation } from './variation.ts
  */
 
 export type Decision = 'auto_approve' | 'auto_reject' | 'needs_review';
+
+/** What was applied to the image, and how the card is printed (layouts.ts). */
+export type CardVariation = Variation & {
+  layout: CardLayout;
+  /** KTPs only: the NIK's typeface. */
+  nik_font?: NikFont;
+};
 
 export type CardLabel = {
   /** The uploaded document type. */
@@ -43,7 +59,7 @@ export type CardLabel = {
     defect?: DefectKind;
     /** The `today` the card was generated for: ages, expiry and registration dates are relative to it. */
     as_of: IsoDate;
-    variation: Variation;
+    variation: CardVariation;
   };
 };
 
@@ -69,21 +85,35 @@ export function planCard(seed: number, options: CardOptions, regions: RegionData
     throw new Error(`defect ${defect} does not apply to ${type}; use one of ${defectsFor(type).join(', ')}`);
   }
   const rng = createRng(seed);
-  const identity = createIdentity(rng.fork('identity'), regions, identityOptionsFor(defect, today));
   const shown = shownType(type, defect);
-  const clean = shown === 'KTP' ? ktpCard(identity) : npwpCard(identity);
-  const applied = defect
+  // The print has a stream of its own, so adding layouts left every other draw of a seed as it was.
+  const print = rng.fork('layout');
+  const ktpLayout = shown === 'KTP' ? drawKtpLayout(print) : null;
+  const npwpLayout = shown === 'NPWP' ? drawNpwpLayout(print, defect) : null;
+  const identity = createIdentity(rng.fork('identity'), regions, {
+    ...identityOptionsFor(defect, today),
+    foreign: ktpLayout === 'ktp_wna',
+  });
+  let clean: Card;
+  if (npwpLayout === null) {
+    clean = ktpCard(identity, { layout: ktpLayout ?? 'ktp_standard', nikFont: drawNikFont(print) });
+  } else {
+    const printed = npwpForLayout(print, npwpLayout, identity);
+    clean = npwpCard({ ...identity, npwp: printed.npwp }, printed.layout);
+  }
+  const applied: AppliedDefect = defect
     ? applyDefect(clean, defect, { rng: rng.fork('defect'), regions, today })
     : { card: clean, mustFlag: [] };
-  const variation = sampleVariation(
-    rng.fork('variation'),
-    options.difficulty ? { difficulty: options.difficulty } : {},
-  );
+  const variation: CardVariation = {
+    ...sampleVariation(rng.fork('variation'), options.difficulty ? { difficulty: options.difficulty } : {}),
+    layout: applied.card.layout,
+    ...(applied.card.kind === 'KTP' ? { nik_font: applied.card.nikFont } : {}),
+  };
 
   const expect: CardLabel['expect'] = defect
     ? {
         not_decision: ['auto_approve'],
-        reasons: [...DEFECTS[defect].reasons],
+        reasons: [...(applied.reasons ?? DEFECTS[defect].reasons)],
         must_flag: applied.mustFlag,
         ...(defect === 'wrong_type' ? { detected_type: shown } : {}),
         defect,

@@ -1,7 +1,8 @@
+import { nationalityName } from '../domain/extraction/nationalities.ts';
 import { luhnCheckDigit, luhnValid } from '../domain/identifiers/luhn.ts';
 import { formatNpwp as formatNpwpNumber } from '../domain/identifiers/npwpNumber.ts';
 import { addDays, addYears, ageOn, fromDayNumber, type IsoDate, pad2, parseIsoDate, toDayNumber } from './dates.ts';
-import { generatePersonName, generateStreetAddress } from './names.ts';
+import { type ForeignOrigin, generateForeignName, generatePersonName, generateStreetAddress } from './names.ts';
 import type { Rng } from './random.ts';
 import type { RegionData, RegionDistrict, RegionProvince, RegionRegency } from './regions.ts';
 
@@ -73,7 +74,10 @@ export type Identity = {
   statusPerkawinan: string;
   pekerjaan: string;
   golonganDarah: string;
-  kewarganegaraan: 'WNI';
+  /** `WNI`, or a foreign resident's nationality as printed (`JAPAN`, `KOREA SELATAN`). */
+  kewarganegaraan: string;
+  /** The sex as printed: `LAKI-LAKI`/`PEREMPUAN`, or `MALE`/`FEMALE` on a foreign resident's card. */
+  printedSex: string;
   /** A date or `SEUMUR HIDUP`. */
   berlakuHingga: IsoDate | typeof LIFETIME;
   /** Issue place and date printed under the photo (not label fields). */
@@ -89,6 +93,8 @@ export type IdentityOptions = {
   maxAge?: number;
   /** Share of cards valid until a date instead of `SEUMUR HIDUP`; default 0.1. */
   datedValidityRate?: number;
+  /** A foreign resident (KTP WNA): English values, a nationality, valid until a date. */
+  foreign?: boolean;
 };
 
 export function createIdentity(rng: Rng, regions: RegionData, options: IdentityOptions): Identity {
@@ -112,7 +118,7 @@ export function createIdentity(rng: Rng, regions: RegionData, options: IdentityO
 
   const { berlakuHingga, issuedOn } = validity(rng, birthDate, today, datedValidityRate);
 
-  return {
+  const citizen: Identity = {
     province,
     regency,
     district,
@@ -143,10 +149,98 @@ export function createIdentity(rng: Rng, regions: RegionData, options: IdentityO
       ['AB', 10],
     ]),
     kewarganegaraan: 'WNI',
+    printedSex: sex,
     berlakuHingga,
     issuedIn: regency.name,
     issuedOn,
     npwp: createNpwp(rng, birthDate, today, regency),
+  };
+  // A stream of its own: a foreign resident shares region, NIK and birth date with the citizen of
+  // the same seed, so the other draws stay as they were.
+  return options.foreign ? foreignResident(rng.fork('foreign'), citizen, today) : citizen;
+}
+
+/**
+ * Where foreign residents of Indonesia come from (weights roughly after the larger groups of ITAP
+ * holders), with birth places in each country.
+ */
+const ORIGINS: readonly { code: string; weight: number; origin: ForeignOrigin; cities: readonly string[] }[] = [
+  { code: 'CN', weight: 22, origin: 'east-asian', cities: ['SHANGHAI', 'BEIJING', 'GUANGZHOU', 'XIAMEN', 'FUZHOU'] },
+  { code: 'KR', weight: 12, origin: 'east-asian', cities: ['SEOUL', 'BUSAN', 'INCHEON', 'DAEGU'] },
+  { code: 'JP', weight: 12, origin: 'japanese', cities: ['TOKYO', 'OSAKA', 'NAGOYA', 'YOKOHAMA'] },
+  { code: 'TW', weight: 4, origin: 'east-asian', cities: ['TAIPEI', 'KAOHSIUNG', 'TAICHUNG'] },
+  { code: 'IN', weight: 8, origin: 'south-asian', cities: ['MUMBAI', 'CHENNAI', 'NEW DELHI', 'KOLKATA'] },
+  { code: 'AU', weight: 8, origin: 'western', cities: ['SYDNEY', 'MELBOURNE', 'PERTH', 'BRISBANE'] },
+  { code: 'US', weight: 5, origin: 'western', cities: ['NEW YORK', 'CHICAGO', 'HOUSTON', 'SEATTLE'] },
+  { code: 'GB', weight: 4, origin: 'western', cities: ['LONDON', 'MANCHESTER', 'LEEDS', 'BRISTOL'] },
+  { code: 'NL', weight: 3, origin: 'western', cities: ['AMSTERDAM', 'ROTTERDAM', 'UTRECHT'] },
+  { code: 'DE', weight: 3, origin: 'western', cities: ['BERLIN', 'HAMBURG', 'MUNICH'] },
+  { code: 'FR', weight: 2, origin: 'western', cities: ['PARIS', 'LYON', 'MARSEILLE'] },
+  { code: 'MY', weight: 6, origin: 'malay', cities: ['KUALA LUMPUR', 'PENANG', 'JOHOR BAHRU', 'IPOH'] },
+  { code: 'SG', weight: 5, origin: 'malay', cities: ['SINGAPORE'] },
+  { code: 'PH', weight: 3, origin: 'malay', cities: ['MANILA', 'CEBU', 'DAVAO'] },
+];
+
+export const FOREIGN_AGAMA = ['CHRISTIAN', 'CATHOLIC', 'ISLAM', 'BUDDHISM', 'HINDUISM', 'CONFUCIANISM'] as const;
+export const FOREIGN_STATUS: Readonly<Record<string, readonly string[]>> = {
+  'BELUM KAWIN': ['NOT MARRIED', 'SINGLE'],
+  KAWIN: ['MARRIED'],
+  'CERAI HIDUP': ['DIVORCED'],
+  'CERAI MATI': ['WIDOWED'],
+};
+/** Occupations printed in English on some cards; others keep the Indonesian list. */
+export const FOREIGN_PEKERJAAN = [
+  'PRIVATE EMPLOYEE',
+  'ENTREPRENEUR',
+  'TEACHER',
+  'LECTURER',
+  'CONSULTANT',
+  'ENGINEER',
+  'MANAGER',
+  'DIRECTOR',
+  'HOUSEWIFE',
+  'STUDENT',
+  'RETIRED',
+] as const;
+
+function foreignOccupation(rng: Rng, citizenOccupation: string): string {
+  if (citizenOccupation === 'PELAJAR/MAHASISWA') return 'STUDENT';
+  if (citizenOccupation === 'PENSIUNAN') return 'RETIRED';
+  if (citizenOccupation === 'MENGURUS RUMAH TANGGA') return 'HOUSEWIFE';
+  return rng.chance(0.6)
+    ? rng.pick(FOREIGN_PEKERJAAN.filter((job) => !['STUDENT', 'RETIRED', 'HOUSEWIFE'].includes(job)))
+    : citizenOccupation;
+}
+
+/** How long a permanent stay permit (ITAP), and so a KTP WNA, runs. */
+const PERMIT_YEARS = 5;
+
+/** The citizen of the same seed as a foreign resident: English values, a nationality, a permit's expiry. */
+function foreignResident(rng: Rng, citizen: Identity, today: IsoDate): Identity {
+  const from = rng.weighted(ORIGINS.map((origin) => [origin, origin.weight] as const));
+  const english = rng.chance(0.65);
+  const until = addDays(today, rng.int(60, 1800));
+  const adult = toDayNumber(addYears(citizen.birthDate, 17));
+  const last = toDayNumber(addDays(today, -14));
+  const first = Math.min(last, Math.max(adult, toDayNumber(addYears(until, -PERMIT_YEARS))));
+  return {
+    ...citizen,
+    nama: generateForeignName(rng, citizen.sex === 'LAKI-LAKI' ? 'male' : 'female', from.origin),
+    tempatLahir: rng.pick(from.cities),
+    printedSex: citizen.sex === 'LAKI-LAKI' ? 'MALE' : 'FEMALE',
+    agama: rng.weighted([
+      ['CHRISTIAN', 30],
+      ['CATHOLIC', 12],
+      ['ISLAM', 15],
+      ['BUDDHISM', 25],
+      ['HINDUISM', 8],
+      ['CONFUCIANISM', 10],
+    ]),
+    statusPerkawinan: rng.pick(FOREIGN_STATUS[citizen.statusPerkawinan] ?? ['MARRIED']),
+    pekerjaan: foreignOccupation(rng, citizen.pekerjaan),
+    kewarganegaraan: nationalityName(from.code, english ? 'en' : 'id'),
+    berlakuHingga: until,
+    issuedOn: fromDayNumber(rng.int(first, last)),
   };
 }
 

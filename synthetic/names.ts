@@ -101,3 +101,207 @@ export function generateStreetAddress(rng: Rng): string {
   const number = rng.chance(0.8) ? rng.int(1, 99) : rng.int(100, 250);
   return `JL. ${street.toUpperCase()} NO. ${number}`;
 }
+
+/** The naming style of a foreign resident's name, by where the holder comes from. */
+export type ForeignOrigin = 'east-asian' | 'japanese' | 'south-asian' | 'western' | 'malay';
+
+/**
+ * Syllables by style. Like the Indonesian names above these are generated, never taken from a list
+ * of persons: only the sound of the syllables follows the style.
+ */
+const FOREIGN_SYLLABLES: Readonly<Record<Exclude<ForeignOrigin, 'malay'>, readonly string[]>> = {
+  'east-asian': [
+    'li',
+    'wei',
+    'zhang',
+    'chen',
+    'liu',
+    'yang',
+    'huang',
+    'zhao',
+    'wu',
+    'zhou',
+    'xu',
+    'sun',
+    'ma',
+    'hu',
+    'guo',
+    'lin',
+    'he',
+    'gao',
+    'jun',
+    'min',
+    'ying',
+    'hao',
+    'xin',
+    'yu',
+    'jie',
+    'fang',
+    'hua',
+    'ling',
+    'qiang',
+    'mei',
+    'seo',
+    'jin',
+    'hyun',
+    'soo',
+    'kyung',
+    'young',
+    'ho',
+    'jae',
+    'won',
+    'sung',
+    'eun',
+    'ji',
+    'han',
+    'park',
+  ],
+  japanese: [
+    'ka',
+    'ki',
+    'ta',
+    'to',
+    'na',
+    'no',
+    'mi',
+    'mo',
+    'ra',
+    'ri',
+    'ro',
+    'sa',
+    'shi',
+    'su',
+    'ya',
+    'yu',
+    'ha',
+    'hi',
+    'ko',
+    'ku',
+    'ma',
+    'da',
+    'ga',
+    'ze',
+    'ru',
+    'te',
+    'chi',
+    'ne',
+    'ka',
+    'o',
+  ],
+  'south-asian': [
+    'ra',
+    'vi',
+    'an',
+    'ku',
+    'mar',
+    'pra',
+    'de',
+    'ni',
+    'sha',
+    'su',
+    'ja',
+    'ya',
+    'ma',
+    'la',
+    'kri',
+    'sh',
+    'na',
+    'ran',
+    'dev',
+    'pa',
+    'ti',
+    'ga',
+    'va',
+    'ha',
+    'ri',
+    'sri',
+    'gu',
+    'pta',
+    'nan',
+    'thi',
+  ],
+  western: [
+    'al',
+    'an',
+    'ben',
+    'car',
+    'da',
+    'el',
+    'fer',
+    'gar',
+    'hen',
+    'is',
+    'jo',
+    'ka',
+    'lo',
+    'mar',
+    'nor',
+    'ol',
+    'pe',
+    'ro',
+    'sa',
+    'ste',
+    'ter',
+    'val',
+    'wil',
+    'bar',
+    'chris',
+    'don',
+    'ed',
+    'fran',
+    'har',
+    'lan',
+    'mil',
+    'ver',
+  ],
+};
+
+const FOREIGN_ENDINGS: Readonly<
+  Record<Exclude<ForeignOrigin, 'malay'>, Record<NameSex | 'family', readonly string[]>>
+> = {
+  'east-asian': { male: [''], female: [''], family: [''] },
+  japanese: {
+    male: ['shi', 'ro', 'ki', 'to', 'ya'],
+    female: ['ko', 'mi', 'na', 'e', 'ka'],
+    family: ['moto', 'ta', 'da', 'kawa', 'mura', 'no'],
+  },
+  'south-asian': {
+    male: ['esh', 'an', 'it', 'ul', 'ay'],
+    female: ['a', 'ita', 'i', 'ya', 'ika'],
+    family: ['an', 'a', 'ar', 'i', 'ey'],
+  },
+  western: {
+    male: ['ton', 'ley', 'ard', 'ick', 'ian', 'o', 'en'],
+    female: ['a', 'ine', 'elle', 'ie', 'anne', 'ette'],
+    family: ['son', 'man', 'ford', 'er', 'ley', 'ton', 'berg', 'ens', 'wood'],
+  },
+};
+
+function foreignWord(rng: Rng, origin: Exclude<ForeignOrigin, 'malay'>, kind: NameSex | 'family'): string {
+  const syllables = FOREIGN_SYLLABLES[origin];
+  // East Asian given and family names are one or two syllables with no ending.
+  const count = origin === 'east-asian' ? (kind === 'family' ? 1 : rng.int(1, 2)) : rng.int(1, 2);
+  let word = '';
+  for (let i = 0; i < count; i++) word += rng.pick(syllables);
+  return (word + rng.pick(FOREIGN_ENDINGS[origin][kind])).replace(/(.)\1\1+/g, '$1$1');
+}
+
+/**
+ * A foreign resident's full name, upper case, at most `maxLength` characters: family name first for
+ * East Asian styles, last otherwise, sometimes with a middle name (western).
+ */
+export function generateForeignName(rng: Rng, sex: NameSex, origin: ForeignOrigin, maxLength = 30): string {
+  if (origin === 'malay') return generatePersonName(rng, sex, maxLength);
+  for (;;) {
+    const given = foreignWord(rng, origin, sex);
+    const family = foreignWord(rng, origin, 'family');
+    const parts =
+      origin === 'east-asian'
+        ? [family, given]
+        : origin === 'western' && rng.chance(0.4)
+          ? [given, foreignWord(rng, origin, sex), family]
+          : [given, family];
+    const name = parts.join(' ').toUpperCase();
+    if (name.length >= 5 && name.length <= maxLength) return name;
+  }
+}

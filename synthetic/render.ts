@@ -2,6 +2,9 @@ import sharp from 'sharp';
 import type { Card, KtpCard, NpwpCard } from './card.ts';
 import { printedDate } from './dates.ts';
 import { LIFETIME } from './identity.ts';
+import { ocrDigitsSvg, ocrDigitsWidth } from './ocrDigits.ts';
+import { photoOverlaySvg } from './photo/overlays.ts';
+import { type FrameLayers, photographAtAngle } from './photo/perspective.ts';
 import { createRng, deriveSeed } from './random.ts';
 import { CARD_BASE, type FontFamily, type Variation } from './variation.ts';
 
@@ -17,13 +20,22 @@ import { CARD_BASE, type FontFamily, type Variation } from './variation.ts';
  * NPWP: `KEMENTERIAN KEUANGAN REPUBLIK INDONESIA`, `DIREKTORAT JENDERAL PAJAK`, `NPWP : <dotted>`,
  * the name (no label), `NIK : <16 digits>`, two address lines, `KPP PRATAMA <REGENCY>`,
  * `Terdaftar : DD-MM-YYYY`.
+ * Layouts (layouts.ts): the KTP's old blue print moves and shrinks the rows and the photo, and a
+ * share of KTPs draw the NIK in OCR-A-like glyphs (ocrDigits.ts); the old NPWP prints `DEPARTEMEN
+ * KEUANGAN` and `Tanggal Terdaftar`, and it and the 16-digit NPWP have no NIK line.
  */
 
 export type RenderedImage = { image: Buffer; mime: 'image/jpeg' | 'image/png' };
 
 export async function renderCard(card: Card, variation: Variation, seed: number): Promise<RenderedImage> {
-  const svg = frameSvg(card, variation, seed);
-  let pipeline = sharp(Buffer.from(svg)).removeAlpha();
+  const world = variation.real;
+  const { width, height } = variation.frame;
+  // A card at an angle is rasterised apart from its background and warped onto it (photo/).
+  let pipeline = world?.perspective
+    ? sharp(await photographAtAngle(frameLayers(card, variation, seed), variation, world.perspective), {
+        raw: { width, height, channels: 3 },
+      })
+    : sharp(Buffer.from(frameSvg(card, variation, seed))).removeAlpha();
   if (variation.blur > 0) pipeline = pipeline.blur(variation.blur);
   if (variation.brightness !== 1) pipeline = pipeline.linear(variation.brightness, 0);
   const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
@@ -31,7 +43,6 @@ export async function renderCard(card: Card, variation: Variation, seed: number)
     throw new Error(`rendered ${info.width}×${info.height}, expected the frame size`);
   }
   addNoise(data, variation.noise, deriveSeed(seed, 'noise'));
-  const world = variation.real;
   const raw = { raw: { width: info.width, height: info.height, channels: info.channels } } as const;
   let camera = data;
   if (world?.cast) {
@@ -47,8 +58,10 @@ export async function renderCard(card: Card, variation: Variation, seed: number)
 
   let out = sharp(camera, raw);
   if (variation.quarter_turn !== 0) out = out.rotate(variation.quarter_turn);
-  // A chat app's copy: `fill` stretches to the square it made of it; otherwise the aspect is kept.
-  if (world?.resent) out = out.resize({ width: variation.width, height: variation.height, fit: 'fill' });
+  // A low-resolution camera, a chat app's copy: `fill` stretches to the square the app made of it;
+  // otherwise the aspect is kept.
+  if (world?.resent || world?.lowres)
+    out = out.resize({ width: variation.width, height: variation.height, fit: 'fill' });
   if (variation.format === 'jpeg') {
     return { image: await out.jpeg({ quality: variation.quality ?? 90 }).toBuffer(), mime: 'image/jpeg' };
   }
@@ -57,6 +70,24 @@ export async function renderCard(card: Card, variation: Variation, seed: number)
 
 /** The whole frame (background + placed card) as an SVG document, pixel-sized like the frame. */
 export function frameSvg(card: Card, variation: Variation, seed: number): string {
+  const parts = frameParts(card, variation, seed);
+  return [parts.open, parts.background, parts.card, '</svg>'].join('\n');
+}
+
+/** The background and the placed card as two SVG documents (the card's on transparency), for a photo at an angle. */
+export function frameLayers(card: Card, variation: Variation, seed: number): FrameLayers {
+  const parts = frameParts(card, variation, seed);
+  return {
+    background: [parts.open, parts.background, '</svg>'].join('\n'),
+    card: [parts.open, parts.card, '</svg>'].join('\n'),
+  };
+}
+
+function frameParts(
+  card: Card,
+  variation: Variation,
+  seed: number,
+): { open: string; background: string; card: string } {
   const { width, height } = variation.frame;
   const box = variation.card_box;
   const scale = variation.card_width / CARD_BASE.width;
@@ -64,16 +95,21 @@ export function frameSvg(card: Card, variation: Variation, seed: number): string
   const cy = box.y + box.height / 2;
   const style: Style = { font: variation.font, scale: variation.font_scale };
   const content = card.kind === 'KTP' ? ktpSvg(card, style) : npwpSvg(card, style);
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
-    background(variation, seed),
+  // Fingers, glare and fading lie on the card, under the watermark the sender adds afterwards.
+  const onCard = photoOverlaySvg(variation.real);
+  const placed = [
     `<g transform="translate(${cx} ${cy}) rotate(${variation.rotation}) scale(${scale}) translate(${-CARD_BASE.width / 2} ${-CARD_BASE.height / 2})">`,
     `<rect x="5" y="8" width="${CARD_BASE.width}" height="${CARD_BASE.height}" rx="26" fill="#000" fill-opacity="0.22"/>`,
     content,
+    ...(onCard ? [onCard] : []),
     variation.real?.watermark ? watermark(variation.real.watermark) : '',
     '</g>',
-    '</svg>',
-  ].join('\n');
+  ];
+  return {
+    open: `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
+    background: background(variation, seed),
+    card: placed.join('\n'),
+  };
 }
 
 /** In place: each pixel grey (Rec. 601 luma), its contrast raised as a copier's (×1.6, −70). */
@@ -148,7 +184,40 @@ function text(style: Style, x: number, y: number, content: string, options: Text
   return `<text ${attrs.join(' ')}>${escapeXml(content)}</text>`;
 }
 
-const KTP = {
+/** Where a KTP print puts its text (design units), and how large it prints it. */
+type KtpPrint = {
+  background: readonly [string, string, string];
+  guilloche: string;
+  headerY: readonly [number, number];
+  headerSize: number;
+  nikY: number;
+  nikLabelSize: number;
+  nikSize: number;
+  labelX: number;
+  indentX: number;
+  colonX: number;
+  valueX: number;
+  valueMaxWidth: number;
+  /** The twelve rows from Nama to Berlaku Hingga. */
+  rowY: readonly number[];
+  rowSize: number;
+  /** `Gol. Darah` label, colon and value, on the row of the sex; and the room the sex has. */
+  bloodX: readonly [number, number, number];
+  sexMaxWidth: number;
+  photo: { x: number; y: number; width: number; height: number };
+  /** Issuing city and date under the photo. */
+  issueY: readonly [number, number];
+  issueSize: number;
+};
+
+const KTP_STANDARD: KtpPrint = {
+  background: ['#9fcfee', '#c6e4f7', '#e6f4fc'],
+  guilloche: '#7fb8de',
+  headerY: [42, 72],
+  headerSize: 23,
+  nikY: 114,
+  nikLabelSize: 27,
+  nikSize: 30,
   labelX: 30,
   indentX: 52,
   colonX: 258,
@@ -156,28 +225,74 @@ const KTP = {
   valueMaxWidth: 356,
   rowY: [148, 175.5, 203, 230.5, 258, 285.5, 313, 340.5, 368, 395.5, 423, 450.5],
   rowSize: 19,
-} as const;
+  bloodX: [432, 574, 588],
+  sexMaxWidth: 150,
+  photo: { x: 640, y: 128, width: 180, height: 225 },
+  issueY: [380, 404],
+  issueSize: 17,
+};
+
+/** The older print: a deeper blue, the text lower, in smaller and tighter rows, a narrower label column. */
+const KTP_OLD_BLUE: KtpPrint = {
+  background: ['#7fb6e6', '#a9d0f0', '#d3e8f8'],
+  guilloche: '#6aa4d4',
+  headerY: [50, 78],
+  headerSize: 21,
+  nikY: 132,
+  nikLabelSize: 25,
+  nikSize: 27,
+  labelX: 36,
+  indentX: 56,
+  colonX: 232,
+  valueX: 245,
+  valueMaxWidth: 380,
+  rowY: Array.from({ length: 12 }, (_, row) => 176 + row * 25.5),
+  rowSize: 17,
+  bloodX: [420, 548, 560],
+  sexMaxWidth: 160,
+  photo: { x: 648, y: 150, width: 170, height: 212 },
+  issueY: [392, 414],
+  issueSize: 16,
+};
 
 function ktpSvg(card: KtpCard, style: Style): string {
   const f = card.fields;
+  const print = card.layout === 'ktp_old_blue' ? KTP_OLD_BLUE : KTP_STANDARD;
+  const [bg0, bg1, bg2] = print.background;
+  const nikSize = print.nikSize * style.scale;
+  const nikValue =
+    card.nikFont === 'ocr_a' && /^\d+$/.test(f.nik)
+      ? ocrDigitsSvg(
+          print.valueX,
+          print.nikY,
+          f.nik,
+          Math.min(nikSize, 360 / ocrDigitsWidth(f.nik.length, 1)),
+          '#161616',
+        )
+      : text(style, print.valueX, print.nikY, f.nik, { size: print.nikSize, bold: true, maxWidth: 360 });
   const parts: string[] = [
     '<defs>',
     '<linearGradient id="ktp-bg" x1="0" y1="0" x2="1" y2="1">',
-    '<stop offset="0" stop-color="#9fcfee"/><stop offset="0.55" stop-color="#c6e4f7"/><stop offset="1" stop-color="#e6f4fc"/>',
+    `<stop offset="0" stop-color="${bg0}"/><stop offset="0.55" stop-color="${bg1}"/><stop offset="1" stop-color="${bg2}"/>`,
     '</linearGradient>',
     '</defs>',
     `<rect width="${CARD_BASE.width}" height="${CARD_BASE.height}" rx="26" fill="url(#ktp-bg)"/>`,
-    guilloche('#7fb8de'),
-    text(style, 428, 42, `PROVINSI ${f.provinsi}`, { size: 23, bold: true, anchor: 'middle', maxWidth: 780 }),
-    text(style, 428, 72, `${card.regencyKind} ${f.kabupaten_kota}`, {
-      size: 23,
+    guilloche(print.guilloche),
+    text(style, 428, print.headerY[0], `PROVINSI ${f.provinsi}`, {
+      size: print.headerSize,
       bold: true,
       anchor: 'middle',
       maxWidth: 780,
     }),
-    text(style, KTP.labelX, 114, 'NIK', { size: 27, bold: true }),
-    text(style, KTP.colonX - 8, 114, ':', { size: 27, bold: true }),
-    text(style, KTP.valueX, 114, f.nik, { size: 30, bold: true, maxWidth: 360 }),
+    text(style, 428, print.headerY[1], `${card.regencyKind} ${f.kabupaten_kota}`, {
+      size: print.headerSize,
+      bold: true,
+      anchor: 'middle',
+      maxWidth: 780,
+    }),
+    text(style, print.labelX, print.nikY, 'NIK', { size: print.nikLabelSize, bold: true }),
+    text(style, print.colonX - 8, print.nikY, ':', { size: print.nikLabelSize, bold: true }),
+    nikValue,
   ];
 
   const rows: [label: string, value: string, indent?: boolean][] = [
@@ -195,43 +310,53 @@ function ktpSvg(card: KtpCard, style: Style): string {
     ['Berlaku Hingga', f.berlaku_hingga === LIFETIME ? LIFETIME : printedDate(f.berlaku_hingga)],
   ];
   rows.forEach(([label, value, indent], i) => {
-    const y = KTP.rowY[i] as number;
-    const labelX = indent ? KTP.indentX : KTP.labelX;
+    const y = print.rowY[i] as number;
+    const labelX = indent ? print.indentX : print.labelX;
     parts.push(
-      text(style, labelX, y, label, { size: KTP.rowSize, maxWidth: KTP.colonX - labelX - 6 }),
-      text(style, KTP.colonX, y, ':', { size: KTP.rowSize }),
-      text(style, KTP.valueX, y, value, {
-        size: KTP.rowSize,
-        maxWidth: label === 'Jenis Kelamin' ? 150 : KTP.valueMaxWidth,
+      text(style, labelX, y, label, { size: print.rowSize, maxWidth: print.colonX - labelX - 6 }),
+      text(style, print.colonX, y, ':', { size: print.rowSize }),
+      text(style, print.valueX, y, value, {
+        size: print.rowSize,
+        maxWidth: label === 'Jenis Kelamin' ? print.sexMaxWidth : print.valueMaxWidth,
       }),
     );
     if (label === 'Jenis Kelamin') {
+      const [bloodLabelX, bloodColonX, bloodValueX] = print.bloodX;
       parts.push(
-        text(style, 432, y, 'Gol. Darah', { size: KTP.rowSize, maxWidth: 136 }),
-        text(style, 574, y, ':', { size: KTP.rowSize }),
-        text(style, 588, y, f.golongan_darah, { size: KTP.rowSize, maxWidth: 44 }),
+        text(style, bloodLabelX, y, 'Gol. Darah', { size: print.rowSize, maxWidth: bloodColonX - bloodLabelX - 2 }),
+        text(style, bloodColonX, y, ':', { size: print.rowSize }),
+        text(style, bloodValueX, y, f.golongan_darah, { size: print.rowSize, maxWidth: 44 }),
       );
     }
   });
 
+  const { x, y, width, height } = print.photo;
+  const cx = x + width / 2;
   parts.push(
-    '<rect x="640" y="128" width="180" height="225" fill="#a9aeb3"/>',
-    '<circle cx="730" cy="210" r="44" fill="#8a9096"/>',
-    '<path d="M652 353 C652 296 690 272 730 272 C770 272 808 296 808 353 Z" fill="#8a9096"/>',
-    '<rect x="640" y="128" width="180" height="225" fill="none" stroke="#6f757b" stroke-width="1.5"/>',
-    text(style, 730, 380, card.issuedIn, { size: 17, anchor: 'middle', maxWidth: 200 }),
-    text(style, 730, 404, printedDate(card.issuedOn), { size: 17, anchor: 'middle' }),
+    `<rect x="${x}" y="${y}" width="${width}" height="${height}" fill="#a9aeb3"/>`,
+    `<circle cx="${cx}" cy="${y + height * 0.36}" r="${width * 0.245}" fill="#8a9096"/>`,
+    `<path d="M${x + 12} ${y + height} C${x + 12} ${y + height * 0.75} ${cx - 40} ${y + height * 0.64} ${cx} ${y + height * 0.64} C${cx + 40} ${y + height * 0.64} ${x + width - 12} ${y + height * 0.75} ${x + width - 12} ${y + height} Z" fill="#8a9096"/>`,
+    `<rect x="${x}" y="${y}" width="${width}" height="${height}" fill="none" stroke="#6f757b" stroke-width="1.5"/>`,
+    text(style, cx, print.issueY[0], card.issuedIn, { size: print.issueSize, anchor: 'middle', maxWidth: 200 }),
+    text(style, cx, print.issueY[1], printedDate(card.issuedOn), { size: print.issueSize, anchor: 'middle' }),
     '<path d="M672 452 c14 -26 26 -26 30 -6 s10 18 22 -4 s16 -16 20 2 s18 6 40 -12" fill="none" stroke="#23364d" stroke-width="2.2"/>',
   );
   return parts.join('\n');
 }
 
+/** The NPWP prints: the old DJP card names the Departemen Keuangan and prints no NIK line. */
 function npwpSvg(card: NpwpCard, style: Style): string {
   const f = card.fields;
+  const old = card.layout === 'npwp_old';
+  const ministry = old ? 'DEPARTEMEN KEUANGAN REPUBLIK INDONESIA' : 'KEMENTERIAN KEUANGAN REPUBLIK INDONESIA';
+  const [ground0, ground1] = old ? ['#f4f6f8', '#c9d3dc'] : ['#ffffff', '#d9dce0'];
+  // Without a NIK line the address moves up into its place.
+  const nikLine = f.nik === undefined ? [] : [text(style, 48, 265, `NIK : ${f.nik}`, { size: 22, maxWidth: 760 })];
+  const addressY = f.nik === undefined ? [270, 302] : [303, 335];
   return [
     '<defs>',
     '<linearGradient id="npwp-bg" x1="0" y1="0" x2="1" y2="1">',
-    '<stop offset="0" stop-color="#ffffff"/><stop offset="1" stop-color="#d9dce0"/>',
+    `<stop offset="0" stop-color="${ground0}"/><stop offset="1" stop-color="${ground1}"/>`,
     '</linearGradient>',
     '</defs>',
     `<rect width="${CARD_BASE.width}" height="${CARD_BASE.height}" rx="26" fill="url(#npwp-bg)"/>`,
@@ -239,21 +364,19 @@ function npwpSvg(card: NpwpCard, style: Style): string {
     '<path d="M0 492 H856 V514 A26 26 0 0 1 830 540 H26 A26 26 0 0 1 0 514 Z" fill="#b8bdc3"/>',
     '<circle cx="84" cy="74" r="46" fill="#9aa0a7"/><circle cx="84" cy="74" r="31" fill="#eef0f2"/>',
     '<path d="M84 52 L91 68 L108 70 L95 81 L99 98 L84 89 L69 98 L73 81 L60 70 L77 68 Z" fill="#9aa0a7"/>',
-    text(style, 488, 62, 'KEMENTERIAN KEUANGAN REPUBLIK INDONESIA', {
-      size: 22,
-      bold: true,
-      anchor: 'middle',
-      maxWidth: 660,
-    }),
+    text(style, 488, 62, ministry, { size: 22, bold: true, anchor: 'middle', maxWidth: 660 }),
     text(style, 488, 94, 'DIREKTORAT JENDERAL PAJAK', { size: 22, bold: true, anchor: 'middle', maxWidth: 660 }),
     '<line x1="40" y1="118" x2="816" y2="118" stroke="#5b6168" stroke-width="2"/>',
     text(style, 48, 178, `NPWP : ${f.npwp}`, { size: 34, bold: true, maxWidth: 760 }),
     text(style, 48, 226, f.nama, { size: 25, bold: true, maxWidth: 760 }),
-    text(style, 48, 265, `NIK : ${f.nik}`, { size: 22, maxWidth: 760 }),
-    text(style, 48, 303, card.addressLines[0], { size: 21, maxWidth: 760 }),
-    text(style, 48, 335, card.addressLines[1], { size: 21, maxWidth: 760 }),
+    ...nikLine,
+    text(style, 48, addressY[0] as number, card.addressLines[0], { size: 21, maxWidth: 760 }),
+    text(style, 48, addressY[1] as number, card.addressLines[1], { size: 21, maxWidth: 760 }),
     text(style, 48, 392, card.officeLine, { size: 20, maxWidth: 760 }),
-    text(style, 48, 432, `Terdaftar : ${printedDate(f.tanggal_terdaftar)}`, { size: 21, maxWidth: 760 }),
+    text(style, 48, 432, `${old ? 'Tanggal Terdaftar' : 'Terdaftar'} : ${printedDate(f.tanggal_terdaftar)}`, {
+      size: 21,
+      maxWidth: 760,
+    }),
   ].join('\n');
 }
 

@@ -1,3 +1,4 @@
+import { MIN_SHORT_SIDE, type PhotoTreatments, samplePhotoTreatments } from './photo/treatments.ts';
 import { type Rng, round } from './random.ts';
 
 /**
@@ -8,8 +9,11 @@ import { type Rng, round } from './random.ts';
  * Most cards are `mild` (legible for a good OCR: ≥ 900 px wide, card ≥ 80% of the frame, ≤ 1.5°,
  * little blur and noise); a minority are `hard` and use the full ranges. `real` (npm run cards --
  * --preset real) looks like the photos and scans that real clients send: the card at 25–60% of a
- * cluttered frame and turned up to 12°, and some of photocopies, watermarks, colour casts and
- * images re-sent through a chat app (down-scaled, re-compressed, some stretched to a square).
+ * cluttered frame and turned up to 12°, and some of photocopies (15%), watermarks (20%), colour
+ * casts (30%) and images re-sent through a chat app (50%: down-scaled, re-compressed, a third of
+ * them stretched to a square); and, drawn from a stream of their own (photo/treatments.ts, which
+ * gives their rates), photos at an angle, fingers over the edges, glare, faded cards and low
+ * resolutions.
  */
 
 export const FONTS = ['DejaVu Sans', 'DejaVu Sans Condensed', 'DejaVu Serif', 'DejaVu Sans Mono'] as const;
@@ -58,7 +62,7 @@ export type Variation = {
   real: RealWorld | null;
 };
 
-export type RealWorld = {
+export type RealWorld = PhotoTreatments & {
   /** Greyscale with hard contrast and toner noise. */
   photocopy: boolean;
   /** Semi-transparent text drawn across the card, as people mark copies they send. */
@@ -112,7 +116,7 @@ export function sampleVariation(rng: Rng, options: VariationOptions = {}): Varia
   const blur = blurSigma < 0.3 ? 0 : round(blurSigma, 2);
   const brightness = round(hard ? rng.float(0.75, 1.25) : rng.float(0.9, 1.1), 3);
   const noise = round(hard ? rng.float(2, 8) : rng.float(0, 3), 1);
-  const world = real ? sampleRealWorld(rng) : null;
+  const world = real ? sampleRealWorld(rng, fill) : null;
   const jpeg = world?.resent ? true : rng.chance(hard ? 0.85 : 0.8);
   const quality = world?.resent ? rng.int(40, 75) : jpeg ? (hard ? rng.int(55, 95) : rng.int(75, 95)) : null;
 
@@ -140,7 +144,7 @@ export function sampleVariation(rng: Rng, options: VariationOptions = {}): Varia
   };
 }
 
-function sampleRealWorld(rng: Rng): RealWorld {
+function sampleRealWorld(rng: Rng, fill: number): RealWorld {
   return {
     photocopy: rng.chance(0.15),
     watermark: rng.chance(0.2) ? rng.pick(WATERMARKS) : null,
@@ -148,16 +152,31 @@ function sampleRealWorld(rng: Rng): RealWorld {
       ? [round(rng.float(0.85, 1.15), 3), round(rng.float(0.9, 1.1), 3), round(rng.float(0.8, 1.15), 3)]
       : null,
     resent: rng.chance(0.5) ? { max_side: rng.int(640, 1280), square: rng.chance(0.3) } : null,
+    // A forked stream: the draws above, and every later draw of the variation, are what they were
+    // before these treatments existed, so a seed shows the same card with or without them.
+    ...samplePhotoTreatments(rng.fork('photo'), fill),
   };
 }
 
-/** The image's size after a chat app re-sent it: longest side at most `max_side`, or a square of it. */
-function finalSize(width: number, height: number, world: RealWorld | null): [number, number] {
+/**
+ * The image's size after a low-resolution camera (longest side at most its `max_side`, shortest at
+ * least MIN_SHORT_SIDE) and then a chat app (longest side at most its `max_side`, or a square of
+ * it; a square of a low-resolution image is no larger than the image was).
+ */
+export function finalSize(width: number, height: number, world: RealWorld | null): [number, number] {
+  let [w, h] = [width, height];
+  if (world?.lowres) {
+    const scale = Math.min(1, Math.max(world.lowres.max_side / Math.max(w, h), MIN_SHORT_SIDE / Math.min(w, h)));
+    [w, h] = [Math.round(w * scale), Math.round(h * scale)];
+  }
   const resent = world?.resent;
-  if (!resent) return [width, height];
-  if (resent.square) return [resent.max_side, resent.max_side];
-  const scale = Math.min(1, resent.max_side / Math.max(width, height));
-  return [Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))];
+  if (!resent) return [w, h];
+  if (resent.square) {
+    const side = world.lowres ? Math.min(resent.max_side, Math.max(w, h)) : resent.max_side;
+    return [side, side];
+  }
+  const scale = Math.min(1, resent.max_side / Math.max(w, h));
+  return [Math.max(1, Math.round(w * scale)), Math.max(1, Math.round(h * scale))];
 }
 
 /** A muted colour (a table, a sheet of paper, a hand) as `#rrggbb`. */

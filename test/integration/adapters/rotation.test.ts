@@ -58,6 +58,8 @@ describe('a card at every quarter turn', () => {
           decision: decisionFor(machine, type, evaluation),
           number: type === 'KTP' ? evaluation.fields.nik : evaluation.fields.npwp,
           name: evaluation.fields.nama,
+          // Every field, the ones read by the card's layout included (domain/extraction/layout.ts).
+          fields: evaluation.fields,
         });
       }
       const [upright] = readings;

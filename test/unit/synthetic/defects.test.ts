@@ -18,7 +18,9 @@ import {
 } from './support.ts';
 
 const SEEDS = Array.from({ length: 40 }, (_, i) => 1000 + i);
-const KTP_KEYS = 17;
+/** Enough seeds to meet the rarer layouts (8% of KTPs are a foreign resident's). */
+const SEEDS_WIDE = Array.from({ length: 200 }, (_, i) => 2000 + i);
+const KTP_KEYS = 19;
 const NPWP_KEYS = ['npwp', 'nama', 'nik', 'alamat', 'tanggal_terdaftar'];
 
 describe('synthetic defects', () => {
@@ -56,7 +58,9 @@ describe('synthetic defects', () => {
         assert.equal(label.type, type);
         assert.deepEqual(label.expect.not_decision, ['auto_approve']);
         assert.equal(label.expect.decision, undefined);
-        assert.deepEqual(label.expect.reasons, [...DEFECTS[defect].reasons] satisfies ReasonCode[]);
+        const sixteen = label.expect.variation.layout === 'npwp_16' && defect === 'region_unknown';
+        const reasons: ReasonCode[] = sixteen ? ['NPWP_CHECK_DIGIT_UNVERIFIABLE'] : [...DEFECTS[defect].reasons];
+        assert.deepEqual(label.expect.reasons, reasons);
         assert.equal(label.expect.defect, defect);
         assert.ok((label.expect.must_flag ?? []).length > 0);
       }
@@ -80,10 +84,21 @@ describe('synthetic defects', () => {
       const at = `seed ${seed}`;
       ktpConsistent(label, at, 'sex');
       const parts = nikParts(f(label, 'nik'));
-      assert.notEqual(parts.sex, f(label, 'jenis_kelamin'), at);
+      assert.equal(nikMatchesPrinted(f(label, 'nik'), f(label, 'tanggal_lahir'), f(label, 'jenis_kelamin')).sex, false);
       if (parts.sex === 'PEREMPUAN') women++;
     }
     assert.ok(women > 5 && women < 35, 'both directions (day + 40 printed LAKI-LAKI, and the reverse)');
+  });
+
+  it("should swap MALE and FEMALE on a foreign resident's card for nik_sex_mismatch", () => {
+    const wna = SEEDS_WIDE.map((seed) => plan(seed, 'KTP', 'nik_sex_mismatch')).filter(
+      (label) => label.expect.variation.layout === 'ktp_wna',
+    );
+    assert.ok(wna.length >= 3, `${wna.length} WNA cards`);
+    for (const label of wna) {
+      assert.ok(['MALE', 'FEMALE'].includes(f(label, 'jenis_kelamin')));
+      assert.equal(nikMatchesPrinted(f(label, 'nik'), f(label, 'tanggal_lahir'), f(label, 'jenis_kelamin')).sex, false);
+    }
   });
 
   it('should put a province, regency or district code that idn-area-data lacks in the NIK for region_unknown', () => {
@@ -91,8 +106,11 @@ describe('synthetic defects', () => {
     for (const seed of SEEDS) {
       for (const type of ['KTP', 'NPWP'] as const) {
         const label = plan(seed, type, 'region_unknown');
-        const level = unknownRegionLevel(f(label, 'nik'), ref);
-        assert.ok(level, `seed ${seed} ${type}: ${f(label, 'nik')} should name an unknown region`);
+        // The old NPWP card prints no NIK, so it never carries this defect; on a 16-digit NPWP the NIK is the NPWP.
+        assert.notEqual(label.expect.variation.layout, 'npwp_old');
+        const nik = label.expect.variation.layout === 'npwp_16' ? f(label, 'npwp') : f(label, 'nik');
+        const level = unknownRegionLevel(nik, ref);
+        assert.ok(level, `seed ${seed} ${type}: ${nik} should name an unknown region`);
         levels.add(level);
         if (type === 'KTP') ktpConsistent(label, `seed ${seed}`, 'region');
       }
@@ -114,6 +132,8 @@ describe('synthetic defects', () => {
       const label = plan(seed, 'KTP', 'expired');
       assert.match(f(label, 'berlaku_hingga'), /^\d{4}-\d{2}-\d{2}$/);
       assert.ok(f(label, 'berlaku_hingga') < TODAY, `seed ${seed}`);
+      // The card was issued five years before it expired, and the label says so.
+      assert.equal(Number(f(label, 'tanggal_terbit').slice(0, 4)) + 5, Number(f(label, 'berlaku_hingga').slice(0, 4)));
       assert.ok(ageOn(f(label, 'tanggal_lahir'), TODAY) >= 17);
       ktpConsistent(label, `seed ${seed}`);
     }
@@ -122,10 +142,13 @@ describe('synthetic defects', () => {
   it('should print an NPWP whose Luhn check fails for npwp_check_digit', () => {
     for (const seed of SEEDS) {
       const label = plan(seed, 'NPWP', 'npwp_check_digit');
+      // A 16-digit NPWP has no 15-digit check digit: the defect is always on a 15-digit layout.
+      assert.ok(['npwp_nik', 'npwp_old'].includes(label.expect.variation.layout), label.expect.variation.layout);
       assert.match(f(label, 'npwp'), /^\d{2}\.\d{3}\.\d{3}\.\d-\d{3}\.\d{3}$/);
       assert.ok(!luhnValid(f(label, 'npwp').replace(/\D/g, '').slice(0, 9)), `seed ${seed}: ${f(label, 'npwp')}`);
-      checkNik(f(label, 'nik'), ref, `seed ${seed}`);
+      if (label.expect.variation.layout === 'npwp_nik') checkNik(f(label, 'nik'), ref, `seed ${seed}`);
       const clean = planCard(seed, { type: 'NPWP', today: TODAY }, regions).label;
+      if (clean.expect.variation.layout !== label.expect.variation.layout) continue;
       assert.equal(f(label, 'npwp').slice(0, 11), f(clean, 'npwp').slice(0, 11), 'only the check digit changes');
       assert.equal(f(label, 'npwp').slice(12), f(clean, 'npwp').slice(12));
     }
@@ -136,8 +159,13 @@ describe('synthetic defects', () => {
       const ktpUpload = plan(seed, 'KTP', 'wrong_type');
       assert.equal(ktpUpload.type, 'KTP');
       assert.equal(ktpUpload.expect.detected_type, 'NPWP');
-      assert.deepEqual(Object.keys(ktpUpload.fields), NPWP_KEYS);
-      assert.ok(luhnValid(f(ktpUpload, 'npwp').replace(/\D/g, '').slice(0, 9)));
+      const layout = ktpUpload.expect.variation.layout;
+      assert.deepEqual(
+        Object.keys(ktpUpload.fields),
+        NPWP_KEYS.filter((key) => key !== 'nik' || layout === 'npwp_nik'),
+      );
+      if (layout === 'npwp_16') checkNik(f(ktpUpload, 'npwp'), ref, `seed ${seed}`);
+      else assert.ok(luhnValid(f(ktpUpload, 'npwp').replace(/\D/g, '').slice(0, 9)));
 
       const npwpUpload = plan(seed, 'NPWP', 'wrong_type');
       assert.equal(npwpUpload.type, 'NPWP');
@@ -155,6 +183,26 @@ describe('synthetic defects', () => {
       assert.equal(f(label, 'nama'), f(clean, 'nama'));
       assert.equal(f(label, 'alamat'), f(clean, 'alamat'));
       assert.deepEqual(label.expect.variation, clean.expect.variation);
+    }
+  });
+
+  it('should carry every defect on every layout that can show it', () => {
+    const expected: Record<DefectKind, string[]> = {
+      nik_date_mismatch: ['ktp_old_blue', 'ktp_standard', 'ktp_wna'],
+      nik_sex_mismatch: ['ktp_old_blue', 'ktp_standard', 'ktp_wna'],
+      underage: ['ktp_old_blue', 'ktp_standard', 'ktp_wna'],
+      expired: ['ktp_old_blue', 'ktp_standard', 'ktp_wna'],
+      // No NIK on the old card; a 16-digit NPWP has no 15-digit check digit.
+      region_unknown: ['ktp_old_blue', 'ktp_standard', 'ktp_wna', 'npwp_16', 'npwp_nik'],
+      npwp_check_digit: ['npwp_nik', 'npwp_old'],
+      wrong_type: ['ktp_old_blue', 'ktp_standard', 'ktp_wna', 'npwp_16', 'npwp_nik', 'npwp_old'],
+    };
+    for (const defect of DEFECT_KINDS) {
+      const layouts = new Set<string>();
+      for (const type of DEFECTS[defect].types) {
+        for (const seed of SEEDS_WIDE) layouts.add(plan(seed, type, defect).expect.variation.layout);
+      }
+      assert.deepEqual([...layouts].sort(), expected[defect], defect);
     }
   });
 

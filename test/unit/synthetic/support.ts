@@ -92,5 +92,7 @@ export function checkNik(nik: string, ref: Reference, at = ''): NikParts {
 export function nikMatchesPrinted(nik: string, birth: string, sex: string): { date: boolean; sex: boolean } {
   const parts = nikParts(nik);
   const [y, m, d] = birth.split('-').map(Number) as [number, number, number];
-  return { date: parts.day === d && parts.month === m && parts.yy === y % 100, sex: parts.sex === sex };
+  // A foreign resident's card (KTP WNA) prints the sex in English.
+  const printed = { MALE: 'LAKI-LAKI', FEMALE: 'PEREMPUAN' }[sex] ?? sex;
+  return { date: parts.day === d && parts.month === m && parts.yy === y % 100, sex: parts.sex === printed };
 }
