@@ -30,7 +30,7 @@ export type CardRegionOptions = {
 
 export const DEFAULT_CARD_REGION_OPTIONS: CardRegionOptions = {
   linkGap: 2.5,
-  marginAlong: 0.4,
+  marginAlong: 0.5,
   marginAcross: 0.2,
   maxShare: 0.55,
   maxBoxes: 400,

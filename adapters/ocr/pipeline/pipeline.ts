@@ -31,10 +31,12 @@ export type PipelineSettings = {
 export type CardSettings = {
   region: CardRegionOptions;
   /**
-   * The cut-out card is scaled up to at most this factor for detection, towards the detector's
-   * usual side: the detector misses text a few pixels high that it finds at twice the size.
+   * The cut-out card is scaled up to at most this factor for detection, towards `side`: the
+   * detector misses text a few pixels high that it finds at a larger size.
    */
   enlarge: number;
+  /** Long side of the detector's input for the cut-out card (the frame's is `detection.side`). */
+  side: number;
 };
 
 /** Schema limits of OcrResult. */
@@ -84,11 +86,12 @@ export async function runPipeline(
   let raster = frame;
   if (region && settings.card) {
     const { enlarge } = settings.card;
+    const cardDetection = { ...settings.detection, side: settings.card.side };
     const detectIn = async (part: Rect) => {
       const card = cropRaster(frame, part);
       return {
         card,
-        boxes: await time('detect', () => detectText(models.detection, card, settings.detection, enlarge)),
+        boxes: await time('detect', () => detectText(models.detection, card, cardDetection, enlarge)),
       };
     };
     let found = await detectIn(region);
@@ -121,8 +124,11 @@ export async function runPipeline(
     // Undo the turn and detect again: the detector is more reliable on upright text.
     raster = rotateRaster(raster, (360 - rotation) as QuarterTurn);
     const upright = raster;
-    const enlarge = region ? (settings.card?.enlarge ?? 1) : 1;
-    boxes = await time('detect', () => detectText(models.detection, upright, settings.detection, enlarge));
+    const { detection, enlarge } =
+      region && settings.card
+        ? { detection: { ...settings.detection, side: settings.card.side }, enlarge: settings.card.enlarge }
+        : { detection: settings.detection, enlarge: 1 };
+    boxes = await time('detect', () => detectText(models.detection, upright, detection, enlarge));
   } else if (rotation === 180) {
     const { width, height } = raster;
     boxes = boxes.map((box) => turnedHalf(box, width, height));
