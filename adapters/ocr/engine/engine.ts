@@ -62,7 +62,7 @@ export const DEFAULT_OCR_TUNING: OcrTuning = {
   orientation: DEFAULT_ORIENTATION_OPTIONS,
   readingOrder: DEFAULT_READING_ORDER,
   dropScore: 0.5,
-  card: { region: DEFAULT_CARD_REGION_OPTIONS, enlarge: 1.5, side: 736 },
+  card: { region: DEFAULT_CARD_REGION_OPTIONS, enlarge: 1.5, side: 864 },
   ctc: DEFAULT_CTC_OPTIONS,
 };
 
