@@ -67,12 +67,24 @@ export function repairDigits(text: string): string {
   return out;
 }
 
+/** A word that, look-alikes repaired, holds more letters than digits (`0NL1NE`, not `N1K:3171…`). */
+function isText(repaired: string): boolean {
+  const letters = repaired.match(/[A-Za-z]/g)?.length ?? 0;
+  const digits = repaired.match(/\d/g)?.length ?? 0;
+  return letters >= 2 && letters > digits;
+}
+
 /**
  * The digits of a number field (NIK, NPWP): spaces and the printed separators (`.` `-`) removed,
- * look-alikes repaired, then the longest run of digits. Null when there is none.
+ * look-alikes repaired, then the longest run of digits. Null when there is none. A word with more
+ * letters than digits (`ONLINE` of a watermark crossing the number) is text, and ends the number
+ * rather than lending it its `O`; a label glued to the number (`NIK:3171…`) is not.
  */
 export function digitField(text: string): string | null {
-  const repaired = repairDigits(normaliseLine(text).replace(/[\s.,\-–]/g, ''));
+  const words = normaliseLine(text)
+    .split(/\s+/)
+    .map((word) => (isText(repairDigits(word)) ? '#' : word));
+  const repaired = repairDigits(words.join('').replace(/[.,\-–]/g, ''));
   const runs = repaired.match(/\d+/g);
   if (!runs) return null;
   return runs.reduce((longest, run) => (run.length > longest.length ? run : longest), '');

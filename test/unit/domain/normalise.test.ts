@@ -41,6 +41,14 @@ describe('digit repair', () => {
     assert.equal(digitField('01.234.567.8-901.OOO'), '012345678901000');
   });
 
+  it('should end the number at a word of text, such as a watermark crossing it', () => {
+    assert.equal(digitField('7212053001653495 QNLINE'), '7212053001653495');
+    assert.equal(digitField('1906034911511782 ONLIN E'), '1906034911511782');
+    assert.equal(digitField('COPY 3171 0141 0190 0001'), '3171014101900001');
+    assert.equal(digitField('3171O14IO 19OOOO1'), '3171014101900001', 'look-alikes alone are still digits');
+    assert.equal(digitField('NIK:5272056103608400'), '5272056103608400', 'a label glued to the number is not text');
+  });
+
   it('should return null when there are no digits', () => {
     assert.equal(digitField('NAMA'), null);
     assert.equal(digitField('-'), null);
