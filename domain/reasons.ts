@@ -43,7 +43,7 @@ export const REASONS = {
   IMAGE_BLURRY: { severity: 'review', message: 'The image is blurred.' },
   IMAGE_TOO_DARK: { severity: 'review', message: 'The image is too dark.' },
   IMAGE_TOO_BRIGHT: { severity: 'review', message: 'The image is overexposed.' },
-  CARD_TOO_SMALL: { severity: 'review', message: 'The card fills too little of the picture.' },
+  CARD_TOO_SMALL: { severity: 'review', message: 'The card was taken too small to read reliably.' },
   // KYC vendors treat a copy as a risk signal: it hides a photo swap or an edit that colour shows.
   IMAGE_NOT_IN_COLOUR: {
     severity: 'review',
