@@ -179,6 +179,9 @@ function spellingsOf(key: Key): LabelSpec<Key> {
   return { key, names: LABELS.filter((spec) => spec.key === key).flatMap((spec) => spec.names) };
 }
 
+/** Issue place and date text read glued onto a value line, and the line. */
+type GluedIssue = { date: { text: string; line: number } | null; place: { text: string; line: number } | null };
+
 /** Which printed row each label is on (layout.ts); the NIK above them lines up the skew only. */
 const ROW_OF: Readonly<Partial<Record<Key, number>>> = {
   nik: -1,
@@ -263,10 +266,7 @@ export function extractKtpDetailed(lines: readonly KtpLine[], options: ExtractOp
   if (layout !== null) inferRowLabels(texts, hits, anchors, layout.lines);
   /** Lines under the photo, and a date read onto a value line level with them. */
   const photoLines: number[] = [];
-  const gluedIssue: { date: { text: string; line: number } | null; place: { text: string; line: number } | null } = {
-    date: null,
-    place: null,
-  };
+  const gluedIssue: GluedIssue = { date: null, place: null };
   const photo = photoText(texts, layout?.lines ?? []);
 
   const set = (field: KtpField, value: string | null, line: number): boolean => {
@@ -455,12 +455,8 @@ export function extractKtpDetailed(lines: readonly KtpLine[], options: ExtractOp
   const issue = layout === null ? issueByText(texts, sources) : issueUnderPhoto(texts, photoLines, layout.lines);
   if (issue.place !== null) setIssue('tempat_terbit', wordValue(texts[issue.place] ?? ''), issue.place);
   if (issue.date !== null) setIssue('tanggal_terbit', issueDate(texts[issue.date] ?? ''), issue.date);
-  const glued = gluedIssue as {
-    date: { text: string; line: number } | null;
-    place: { text: string; line: number } | null;
-  };
-  if (glued.date !== null) setIssue('tanggal_terbit', issueDate(glued.date.text), glued.date.line);
-  if (glued.place !== null) setIssue('tempat_terbit', wordValue(glued.place.text), glued.place.line);
+  if (gluedIssue.date !== null) setIssue('tanggal_terbit', issueDate(gluedIssue.date.text), gluedIssue.date.line);
+  if (gluedIssue.place !== null) setIssue('tempat_terbit', wordValue(gluedIssue.place.text), gluedIssue.place.line);
   fields.kewarganegaraan = citizenship(fields);
   return { fields, sourceLines: [...sources].sort((a, b) => a - b), fieldLines };
 }
