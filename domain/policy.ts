@@ -17,7 +17,7 @@ import type { RegionIndex } from './identifiers/regions.ts';
 import type { OcrResult } from './ocrResult.ts';
 import { type Reason, reason } from './reasons.ts';
 
-export const POLICY_VERSION = '2026-12-05.7';
+export const POLICY_VERSION = '2026-12-05.8';
 
 /**
  * Mean recogniser confidence of the lines the fields came from below 0.7: PP-OCR reads clean card

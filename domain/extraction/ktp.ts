@@ -23,6 +23,7 @@
  */
 
 import type { RegionIndex } from '../identifiers/regions.ts';
+import { compactOf } from '../text/fuzzy.ts';
 import { type LabelHit, type LabelSpec, matchExpectedLabel, matchLabel } from '../text/labels.ts';
 import { cleanValue, type DateOptions, digitField, findDate, normaliseLine } from '../text/normalise.ts';
 import { ENUMS, type EnumField, enumValue, isLifetime, JENIS_KELAMIN, snapEnum } from './enums.ts';
@@ -201,12 +202,64 @@ function boxOf(line: KtpLine): LineBox | undefined {
   return typeof line === 'string' ? undefined : line.box;
 }
 
+/** How many words each row's printed label has (`Tempat/Tgl Lahir` is read as two or three). */
+const LABEL_WORDS: Readonly<Record<(typeof KTP_ROWS)[number], readonly number[]>> = {
+  nama: [1],
+  ttl: [2, 3],
+  jenis_kelamin: [2],
+  alamat: [1],
+  rt_rw: [1],
+  kel_desa: [1],
+  kecamatan: [1],
+  agama: [1],
+  status_perkawinan: [2],
+  pekerjaan: [1],
+  kewarganegaraan: [1],
+  berlaku_hingga: [2],
+};
+
+/** What the value of a row must look like to be taken after a label too garbled to read. */
+const VALUE_EVIDENCE: Readonly<Partial<Record<Key, (text: string) => boolean>>> = {
+  ttl: looksLike.date,
+  jenis_kelamin: (text) => snapEnum('jenis_kelamin', text) !== null,
+  rt_rw: looksLike.rtRw,
+  agama: (text) => snapEnum('agama', text) !== null,
+  status_perkawinan: (text) => snapEnum('status_perkawinan', text) !== null,
+  kewarganegaraan: (text) => snapEnum('kewarganegaraan', text) !== null,
+  berlaku_hingga: looksLike.lifetimeOrDate,
+};
+
+/**
+ * A label too garbled to match even roughly (`Nic DENGPUTO BASAR`, `Aes KRISTEN`), on a row the
+ * layout is sure of: its words are as many as the printed label's and about as long, and what
+ * follows looks like that row's value (a date, an enumeration value, RT/RW; words for free text).
+ */
+function garbledLabel(text: string, key: (typeof KTP_ROWS)[number]): LabelHit<Key> | null {
+  const words = text.split(' ').filter((word) => word !== '');
+  const names = spellingsOf(key).names;
+  const shortest = Math.min(...names.map((name) => name.length));
+  const longest = Math.max(...names.map((name) => name.length));
+  for (const count of LABEL_WORDS[key]) {
+    const head = words.slice(0, count).join(' ');
+    const value = words
+      .slice(count)
+      .join(' ')
+      .replace(/^[\s:;.]+/, '');
+    const letters = compactOf(head).length;
+    if (value === '' || /\d/.test(head) || letters < shortest / 2 || letters > longest * 1.5) continue;
+    const evidence = VALUE_EVIDENCE[key] ?? looksLike.words;
+    if (evidence(value)) return { key, value };
+  }
+  return null;
+}
+
 /**
  * Lines in the label column whose label was not recognised are read as the label their row calls
- * for, with a rougher tolerance (`Kel/Des RAMBUNG`, `Jenis Kelar LAKI-LAKI`, `Hingga : …`), top down,
- * each found label serving the next. The row is told by the labelled lines right above and below,
- * not by the distance from the top: a wrapped address pushes the rows under it down. Fills `hits`
- * and `anchors` in place.
+ * for, with a rougher tolerance (`Kel/Des RAMBUNG`, `Jenis Kelar LAKI-LAKI`, `Hingga : …`), or, when
+ * even that fails, as a garbled label followed by a value of the row's kind (garbledLabel). Each
+ * found label serves its neighbours, over passes until none is found. The row is told by the
+ * labelled lines right above and below (the NIK for the first row), not by the distance from the
+ * top: a wrapped address pushes the rows under it down. Fills `hits` and `anchors` in place.
  */
 function inferRowLabels(
   texts: readonly string[],
@@ -221,27 +274,38 @@ function inferRowLabels(
         : [],
     )
     .sort((a, b) => a.place.row - b.place.row);
-  for (const { index, place } of unread) {
-    let above: { row: number; at: number } | null = null;
-    let below: { row: number; at: number } | null = null;
-    for (const anchor of anchors) {
-      const at = places[anchor.line]?.row;
-      if (at === undefined || anchor.row < 0) continue;
-      if (at < place.row - 0.3 && at > place.row - NEXT_ROW.max && (above === null || at > above.at))
-        above = { row: anchor.row, at };
-      if (at > place.row + 0.3 && at < place.row + NEXT_ROW.max && (below === null || at < below.at))
-        below = { row: anchor.row, at };
+  for (let found = true; found; ) {
+    found = false;
+    for (const { index, place } of unread) {
+      if (hits[index] !== null) continue;
+      let above: { row: number; at: number } | null = null;
+      let below: { row: number; at: number } | null = null;
+      for (const anchor of anchors) {
+        const at = places[anchor.line]?.row;
+        if (at === undefined) continue;
+        if (at < place.row - 0.3 && at > place.row - NEXT_ROW.max && (above === null || at > above.at))
+          above = { row: anchor.row, at };
+        if (
+          anchor.row >= 0 &&
+          at > place.row + 0.3 &&
+          at < place.row + NEXT_ROW.max &&
+          (below === null || at < below.at)
+        )
+          below = { row: anchor.row, at };
+      }
+      const fromAbove = above === null ? null : above.row + 1;
+      const fromBelow = below === null ? null : below.row - 1;
+      if (fromAbove !== null && fromBelow !== null && fromAbove !== fromBelow) continue;
+      const row = fromAbove ?? fromBelow;
+      const key = row === null ? undefined : KTP_ROWS[row];
+      if (key === undefined || row === null || hits.some((hit) => hit?.key === key)) continue;
+      const text = texts[index] ?? '';
+      const hit = matchExpectedLabel(text, spellingsOf(key)) ?? garbledLabel(text, key);
+      if (hit === null) continue;
+      hits[index] = hit;
+      anchors.push({ line: index, row });
+      found = true;
     }
-    const fromAbove = above === null ? null : above.row + 1;
-    const fromBelow = below === null ? null : below.row - 1;
-    if (fromAbove !== null && fromBelow !== null && fromAbove !== fromBelow) continue;
-    const row = fromAbove ?? fromBelow;
-    const key = row === null ? undefined : KTP_ROWS[row];
-    if (key === undefined || row === null || hits.some((hit) => hit?.key === key)) continue;
-    const hit = matchExpectedLabel(texts[index] ?? '', spellingsOf(key));
-    if (hit === null) continue;
-    hits[index] = hit;
-    anchors.push({ line: index, row });
   }
 }
 

@@ -94,8 +94,11 @@ function matchPrefix<K extends string>(line: string, specs: readonly LabelSpec<K
   return best;
 }
 
-/** Edits forgiven in a label the card's layout expects on this line (`Jenis Kelar`, `gama`). */
-const expectedTolerance = (length: number) => Math.max(2, Math.ceil(length / 3));
+/**
+ * Edits forgiven in a label the card's layout expects on this line (`Jenis Kelar`, `gama`). A name
+ * of four letters or fewer (`TTL`, `NAMA`) forgives one: with two, `TTL` matched the `T` of any word.
+ */
+const expectedTolerance = (length: number) => (length <= 4 ? 1 : Math.max(2, Math.ceil(length / 3)));
 /** The shortest end of a label read alone when a tilted or cropped photo cut its start (`Hingga`). */
 const MIN_CUT_LABEL = 4;
 

@@ -211,6 +211,47 @@ describe('extractKtp by layout', () => {
     );
   });
 
+  it("should read labels too garbled to match from their row, when the value is of that row's kind", () => {
+    // As the OCR read a small card photographed at an angle: the values clear, the labels not.
+    const garbled: Record<string, string> = {
+      Nama: `Nic ${F.nama}`,
+      Tempat: `TearpavTat Labir ${F.tempat_lahir}. 01-01-1990`,
+      Jenis: `Jely keiamie ${F.jenis_kelamin} Gol Darah`,
+      Agama: `Aes ${F.agama}`,
+      Status: `Seatus Ferkawisan ${F.status_perkawinan}`,
+      Kewarganegaraan: `Kearanaraan ${F.kewarganegaraan}`,
+      Berlaku: `Benatu Ha ${F.berlaku_hingga}`,
+    };
+    const lines = withRows((line) => {
+      const first = line.text.split(/[\s/:]/)[0] as string;
+      return garbled[first] ? { ...line, text: garbled[first] } : line;
+    });
+    const fields = extractKtp(placed(lines, 3), options);
+    for (const field of [
+      'nama',
+      'tempat_lahir',
+      'tanggal_lahir',
+      'jenis_kelamin',
+      'agama',
+      'status_perkawinan',
+      'kewarganegaraan',
+      'berlaku_hingga',
+    ] as const) {
+      assert.equal(fields[field], EXPECTED[field], field);
+    }
+    const byText = extractKtp(
+      lines.map((line) => line.text),
+      options,
+    );
+    assert.equal(byText.nama, null, 'text alone misses it');
+  });
+
+  it("should not take a value line for a garbled label when its value is not of the row's kind", () => {
+    // On the religion's row, a line that is one word and a number: no religion follows.
+    const lines = withRows((line) => (line.text.startsWith('Agama') ? { ...line, text: 'Aes 12345' } : line));
+    assert.equal(extractKtp(placed(lines), options).agama, null);
+  });
+
   it('should give a value only to a waiting label on its own row', () => {
     // The marital status's label read without its value; rows down, a citizenship whose label was lost.
     const lines = withRows((line) => {
