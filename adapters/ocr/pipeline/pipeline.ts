@@ -84,14 +84,20 @@ export async function runPipeline(
   // for the detector as a card filling the frame. Recognition reads from the same pixels either way.
   let region = settings.card ? findCardRegion(boxes, frame.width, frame.height, settings.card.region) : null;
   let raster = frame;
+  // How the raster being read is detected: the frame as it is, a cut-out card scaled up.
+  let detecting = { options: settings.detection, enlarge: 1 };
   if (region && settings.card) {
-    const { enlarge } = settings.card;
-    const cardDetection = { ...settings.detection, side: settings.card.side };
+    const cardDetecting = {
+      options: { ...settings.detection, side: settings.card.side },
+      enlarge: settings.card.enlarge,
+    };
     const detectIn = async (part: Rect) => {
       const card = cropRaster(frame, part);
       return {
         card,
-        boxes: await time('detect', () => detectText(models.detection, card, cardDetection, enlarge)),
+        boxes: await time('detect', () =>
+          detectText(models.detection, card, cardDetecting.options, cardDetecting.enlarge),
+        ),
       };
     };
     let found = await detectIn(region);
@@ -108,6 +114,7 @@ export async function runPipeline(
     if (found.boxes.length > 0 && found.boxes.length >= seen / 2) {
       raster = found.card;
       boxes = found.boxes;
+      detecting = cardDetecting;
       quality = measure(found.card);
     } else region = null;
   }
@@ -124,11 +131,7 @@ export async function runPipeline(
     // Undo the turn and detect again: the detector is more reliable on upright text.
     raster = rotateRaster(raster, (360 - rotation) as QuarterTurn);
     const upright = raster;
-    const { detection, enlarge } =
-      region && settings.card
-        ? { detection: { ...settings.detection, side: settings.card.side }, enlarge: settings.card.enlarge }
-        : { detection: settings.detection, enlarge: 1 };
-    boxes = await time('detect', () => detectText(models.detection, upright, detection, enlarge));
+    boxes = await time('detect', () => detectText(models.detection, upright, detecting.options, detecting.enlarge));
   } else if (rotation === 180) {
     const { width, height } = raster;
     boxes = boxes.map((box) => turnedHalf(box, width, height));
