@@ -50,6 +50,22 @@ export const ocrResultSchema = z.strictObject({
           .array(z.tuple([z.number().int().min(0), z.string().length(1), z.number().min(0).max(1)]))
           .max(200)
           .optional(),
+        /**
+         * Digits-only readings of a run of digits in `text` ([start, end)) at the length of a NIK or an
+         * NPWP, each digit with its probability. Tried only where a number fails its checks
+         * (domain/checks/alternatives.ts). Absent from results read before they were kept.
+         */
+        numbers: z
+          .array(
+            z.strictObject({
+              start: z.number().int().min(0),
+              end: z.number().int().min(0),
+              digits: z.string().regex(/^\d{1,32}$/),
+              chars: z.array(z.number().min(0).max(1)).max(32),
+            }),
+          )
+          .max(8)
+          .optional(),
         /** [x, y, width, height] in pixels of the upright image. */
         box: z.tuple([z.number(), z.number(), z.number(), z.number()]).optional(),
       }),

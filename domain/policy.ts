@@ -4,7 +4,7 @@
  * POLICY_VERSION whenever a change could turn the same input into a different evaluation: the version
  * is stored with each evaluation so a decision can be traced to the rules that made it.
  */
-import { onlyPassingReading } from './checks/alternatives.ts';
+import { onlyPassingNumberReading, onlyPassingReading } from './checks/alternatives.ts';
 import { checkKtp, checkNpwp } from './checks/checks.ts';
 import { weighEvidence } from './checks/evidence.ts';
 import { checkImageQuality } from './checks/imageQuality.ts';
@@ -12,12 +12,12 @@ import { fieldShare, score } from './checks/score.ts';
 import { assertToday } from './dates.ts';
 import { type DetectedType, type DocumentType, detectDocumentType } from './documentType.ts';
 import { type Extraction, extractKtpDetailed } from './extraction/ktp.ts';
-import { extractNpwpDetailed } from './extraction/npwp.ts';
+import { extractNpwpDetailed, formatNpwp } from './extraction/npwp.ts';
 import type { RegionIndex } from './identifiers/regions.ts';
 import type { OcrResult } from './ocrResult.ts';
 import { type Reason, reason } from './reasons.ts';
 
-export const POLICY_VERSION = '2026-12-05.8';
+export const POLICY_VERSION = '2026-12-05.9';
 
 /**
  * Mean recogniser confidence of the lines the fields came from below 0.7: PP-OCR reads clean card
@@ -79,7 +79,9 @@ function meanConfidence(ocr: OcrResult, lineIndexes: readonly number[]): number 
   return confidences.length === 0 ? 0 : confidences.reduce((sum, value) => sum + value, 0) / confidences.length;
 }
 
+// A number of the wrong length is most often one that lost digits to glare or a watermark.
 const NIK_FAILURES: ReadonlySet<string> = new Set([
+  'NIK_FORMAT_INVALID',
   'NIK_REGION_UNKNOWN',
   'NIK_DATE_INVALID',
   'NIK_SERIAL_INVALID',
@@ -87,12 +89,23 @@ const NIK_FAILURES: ReadonlySet<string> = new Set([
   'NIK_SEX_MISMATCH',
 ]);
 // A 16-digit NPWP is a NIK, checked by the NIK's rules: one that fails them is unverifiable.
-const NPWP_FAILURES: ReadonlySet<string> = new Set(['NPWP_CHECK_DIGIT_INVALID', 'NPWP_CHECK_DIGIT_UNVERIFIABLE']);
+const NPWP_FAILURES: ReadonlySet<string> = new Set([
+  'NPWP_FORMAT_INVALID',
+  'NPWP_CHECK_DIGIT_INVALID',
+  'NPWP_CHECK_DIGIT_UNVERIFIABLE',
+]);
+
+/** How each number field is written from its digits alone, or null for a length it never has. */
+const NUMBER_FORMATS: Record<'nik' | 'npwp', (digits: string) => string | null> = {
+  nik: (digits) => (digits.length === 16 ? digits : null),
+  npwp: (digits) => (digits.length === 15 ? formatNpwp(digits) : digits.length === 16 ? digits : null),
+};
 
 /**
- * The fields with a NIK or NPWP that fails its checks replaced by the only reading, among the
- * recogniser's second choices for its doubtful digits, that passes them (checks/alternatives.ts):
- * the region table, the printed birth date and sex for a NIK, the check digit for an NPWP.
+ * The fields with a NIK or NPWP that fails its checks replaced by the only other reading that passes
+ * them (checks/alternatives.ts): the region table, the printed birth date and sex for a NIK, the check
+ * digit for an NPWP. The recogniser's second choices for its doubtful digits are tried first; then the
+ * digits-only readings at the number's length, which mend a number that lost or gained digits.
  */
 function withSecondChoices(
   type: DocumentType,
@@ -103,7 +116,7 @@ function withSecondChoices(
 ): { fields: Record<string, string | null>; corrected: string[] } {
   const failures = (candidate: Record<string, string | null>) =>
     type === 'KTP' ? checkKtp(candidate, options) : checkNpwp(candidate, options);
-  const numbers: [string, ReadonlySet<string>][] =
+  const numbers: ['nik' | 'npwp', ReadonlySet<string>][] =
     type === 'KTP'
       ? [['nik', NIK_FAILURES]]
       : [
@@ -118,11 +131,10 @@ function withSecondChoices(
       failures(candidate).some((item) => codes.has(item.code));
     if (!value || !fails(current)) continue;
     const at = fieldLines[field];
-    const reading = onlyPassingReading(
-      value,
-      at === undefined ? undefined : ocr.lines[at],
-      (candidate) => !fails({ ...current, [field]: candidate }),
-    );
+    const line = at === undefined ? undefined : ocr.lines[at];
+    const passes = (candidate: string) => !fails({ ...current, [field]: candidate });
+    const reading =
+      onlyPassingReading(value, line, passes) ?? onlyPassingNumberReading(value, line, NUMBER_FORMATS[field], passes);
     if (reading === null) continue;
     current = { ...current, [field]: reading };
     corrected.push(field);

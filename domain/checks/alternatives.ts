@@ -62,3 +62,23 @@ export function onlyPassingReading(
   }
   return passing.length === 1 ? (passing[0] as string) : null;
 }
+
+/**
+ * The only digits-only reading of a number on `line` (the OCR's `numbers`: the run of digits decoded
+ * again with digits alone, at the length of a NIK or an NPWP) that `passes` once `format`ted; null
+ * when none or several pass. It mends what second choices cannot: digits lost to a watermark or glare,
+ * so the number came out short, and a letter that outvoted a digit.
+ */
+export function onlyPassingNumberReading(
+  value: string,
+  line: OcrLine | undefined,
+  format: (digits: string) => string | null,
+  passes: (candidate: string) => boolean,
+): string | null {
+  const passing = new Set<string>();
+  for (const number of line?.numbers ?? []) {
+    const candidate = format(number.digits);
+    if (candidate !== null && candidate !== value && passes(candidate)) passing.add(candidate);
+  }
+  return passing.size === 1 ? ([...passing][0] as string) : null;
+}

@@ -100,6 +100,9 @@ function npwpValue(text: string): string | null {
   return digits.length === 15 ? formatNpwp(digits) : digits;
 }
 
+/** A number this long may be a NIK (16 digits) that lost or gained a few to glare or a watermark. */
+const nearNikLength = (length: number) => length >= 12 && length <= 18;
+
 export function extractNpwpDetailed(lines: readonly string[], options: ExtractOptions = {}): Extraction<NpwpFields> {
   const fields = Object.fromEntries(NPWP_FIELDS.map((field) => [field, null])) as NpwpFields;
   const sources = new Set<number>();
@@ -177,12 +180,19 @@ export function extractNpwpDetailed(lines: readonly string[], options: ExtractOp
     }
     const digits = digitField(line) ?? '';
     const numeric = (line.match(/[0-9]/g) ?? []).length >= 12;
-    if (DOTTED.test(repairDigits(line).replace(/\s/g, '')) || (numeric && digits.length === 15)) {
+    const dotted = DOTTED.test(repairDigits(line).replace(/\s/g, ''));
+    if (dotted || (numeric && digits.length === 15)) {
       if (assign('npwp', line, index)) return;
     }
     if (numeric && digits.length === 16) {
       // An unlabelled 16-digit number: the NPWP16 when none was read yet, else the NIK.
       if (fields.npwp === null ? assign('npwp', line, index) : set('nik', digits, index)) return;
+    }
+    // Once the NPWP is read, a long undotted number whose label was lost (`NK:6471…`, `NEC:7600…`) is
+    // the NIK, even a few digits short or long: the checks then say so, and the digits-only reading
+    // of the line may mend it (checks/alternatives.ts).
+    if (numeric && !dotted && fields.npwp !== null && nearNikLength(digits.length)) {
+      if (set('nik', digits, index)) return;
     }
     // A date alone after the name is the registration date whose label was lost, not address.
     const dateOnly = findDate(line) !== null && !/[A-Za-z]{3,}/.test(line);

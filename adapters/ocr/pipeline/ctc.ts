@@ -17,6 +17,8 @@
  * characters when the space probability anywhere in the gap reaches `spaceThreshold`. Spaces do
  * not count towards the confidence.
  */
+import { type NumberReading, numberReadings } from './numberReadings.ts';
+
 export type Charset = 'latin' | 'all';
 
 /**
@@ -33,6 +35,8 @@ export type DecodedText = {
    * there, its probability]`. The policy tries them where a number fails its checks (domain/checks/alternatives.ts).
    */
   alternatives: [number, string, number][];
+  /** Digits-only readings of the runs of digits at the lengths of identity numbers (numberReadings.ts). */
+  numbers: NumberReading[];
 };
 
 /** Characters read less surely than this keep their second choice. */
@@ -88,6 +92,8 @@ export function createCtcDecoder(keys: readonly string[], options: CtcOptions = 
   }
   const targetSymbol = Int32Array.from(targets);
   const space = symbolOf.get(' ') ?? -1;
+  // The symbols of "0".."9" (-1 where the keys lack one).
+  const digitSymbols = Int32Array.from({ length: 10 }, (_, digit) => symbolOf.get(String(digit)) ?? -1);
 
   /** Decoding of frames `width` wide whose column `sourceColumn[k]` votes for symbol `targetSymbol[k]`. */
   const decoderOver = (width: number, sourceColumn: Int32Array): Omit<CtcDecoder, 'narrowed'> => {
@@ -101,6 +107,10 @@ export function createCtcDecoder(keys: readonly string[], options: CtcOptions = 
         // The second choice at the frame each character was read best, as symbol and probability.
         const seconds: number[] = [];
         const secondValues: number[] = [];
+        // The frames that emitted each character (-1 for a space), and each frame's digit probabilities.
+        const firstFrame: number[] = [];
+        const lastFrame: number[] = [];
+        const digitProbabilities = new Float32Array(frames * 10);
         let sum = 0;
         let kept = 0;
         let previous = 0;
@@ -130,6 +140,10 @@ export function createCtcDecoder(keys: readonly string[], options: CtcOptions = 
               secondValue = value;
             }
           }
+          for (let digit = 0; digit < 10; digit++) {
+            const symbol = digitSymbols[digit] as number;
+            if (symbol >= 0) digitProbabilities[t * 10 + digit] = votes[symbol] as number;
+          }
           if (best === 0 || best === space) {
             // A gap between characters: remember how much it looked like a space.
             if (space > 0 && (votes[space] as number) > gapSpace) gapSpace = votes[space] as number;
@@ -140,29 +154,42 @@ export function createCtcDecoder(keys: readonly string[], options: CtcOptions = 
             if (kept > 0 && gapSpace >= options.spaceThreshold) {
               text += ' ';
               chars.push(1);
+              firstFrame.push(-1);
+              lastFrame.push(-1);
             }
             text += symbols[best];
             chars.push(Math.min(1, bestValue));
+            firstFrame.push(t);
+            lastFrame.push(t);
             seconds[chars.length - 1] = second;
             secondValues[chars.length - 1] = secondValue;
             sum += bestValue;
             kept++;
             gapSpace = 0;
-          } else if (bestValue > (chars[chars.length - 1] as number)) {
-            chars[chars.length - 1] = Math.min(1, bestValue);
-            seconds[chars.length - 1] = second;
-            secondValues[chars.length - 1] = secondValue;
+          } else {
+            lastFrame[lastFrame.length - 1] = t;
+            if (bestValue > (chars[chars.length - 1] as number)) {
+              chars[chars.length - 1] = Math.min(1, bestValue);
+              seconds[chars.length - 1] = second;
+              secondValues[chars.length - 1] = secondValue;
+            }
           }
           previous = best;
         }
-        if (kept === 0) return { text: '', confidence: 0, chars: [], alternatives: [] };
+        if (kept === 0) return { text: '', confidence: 0, chars: [], alternatives: [], numbers: [] };
         const alternatives: [number, string, number][] = [];
         chars.forEach((probability, index) => {
           const symbol = seconds[index] ?? 0;
           if (probability < ALTERNATIVE_BELOW && symbol !== 0)
             alternatives.push([index, symbols[symbol] as string, Math.min(1, secondValues[index] ?? 0)]);
         });
-        return { text, confidence: Math.min(1, sum / kept), chars, alternatives };
+        return {
+          text,
+          confidence: Math.min(1, sum / kept),
+          chars,
+          alternatives,
+          numbers: numberReadings(text, firstFrame, lastFrame, digitProbabilities, frames),
+        };
       },
     };
   };

@@ -44,6 +44,8 @@ const MAX_LINES = 2000;
 const MAX_LINE_LENGTH = 2000;
 // The OCR result's schema takes at most this many second choices per line.
 const MAX_ALTERNATIVES = 200;
+// …and at most this many digits-only readings of its numbers.
+const MAX_NUMBER_READINGS = 8;
 
 export async function runPipeline(
   models: Models,
@@ -192,6 +194,7 @@ export async function runPipeline(
       confidence: reading.confidence,
       chars: reading.chars,
       alternatives: reading.alternatives,
+      numbers: reading.numbers,
       rect: [(left + offsetX) * scaleX, (top + offsetY) * scaleY, (right - left) * scaleX, (bottom - top) * scaleY],
       centre: [(box.cx + offsetX) * scaleX, (box.cy + offsetY) * scaleY],
       thickness: box.thickness * scaleY,
@@ -216,6 +219,14 @@ export async function runPipeline(
                 character,
                 Math.round(value * 1000) / 1000,
               ]),
+          }
+        : {}),
+      ...(line.numbers
+        ? {
+            numbers: line.numbers
+              .filter((number) => number.end <= MAX_LINE_LENGTH)
+              .slice(0, MAX_NUMBER_READINGS)
+              .map((number) => ({ ...number, chars: number.chars.map((value) => Math.round(value * 1000) / 1000) })),
           }
         : {}),
       box: line.box.map((value) => Math.round(value)) as Rect,

@@ -1,3 +1,5 @@
+import type { NumberReading } from './numberReadings.ts';
+
 /**
  * Reading order: detection returns word groups in no particular order. Regions whose vertical
  * extents overlap enough form one line, read left to right; lines are read top to bottom. On an
@@ -19,6 +21,8 @@ export type RecognizedRegion = {
   chars?: readonly number[];
   /** Second choices of the doubtful characters, `[index in text, character, probability]` (ctc.ts). */
   alternatives?: readonly (readonly [number, string, number])[];
+  /** Digits-only readings of its numbers, by position in `text` (numberReadings.ts). */
+  numbers?: readonly NumberReading[];
   /** Axis-aligned rectangle, reported with the line. */
   rect: Rect;
   /** Centre and thickness (across the text) of the region's own, possibly tilted, box; default: from `rect`. */
@@ -32,6 +36,7 @@ export type OcrLine = {
   confidence: number;
   chars?: number[];
   alternatives?: [number, string, number][];
+  numbers?: NumberReading[];
   box: Rect;
 };
 
@@ -125,6 +130,7 @@ function joinLine(regions: RecognizedRegion[], options: ReadingOrderOptions): Oc
   let text = '';
   let chars: number[] | undefined = [];
   const alternatives: [number, string, number][] = [];
+  const numbers: NumberReading[] = [];
   let weighted = 0;
   let characters = 0;
   let previousRight = Number.NEGATIVE_INFINITY;
@@ -138,6 +144,8 @@ function joinLine(regions: RecognizedRegion[], options: ReadingOrderOptions): Oc
     }
     for (const [index, character, probability] of region.alternatives ?? [])
       alternatives.push([text.length + index, character, probability]);
+    for (const number of region.numbers ?? [])
+      numbers.push({ ...number, start: text.length + number.start, end: text.length + number.end });
     text += region.text;
     chars = region.chars?.length === region.text.length ? chars?.concat(region.chars) : undefined;
     weighted += region.confidence * region.text.length;
@@ -153,6 +161,7 @@ function joinLine(regions: RecognizedRegion[], options: ReadingOrderOptions): Oc
     confidence: characters > 0 ? weighted / characters : 0,
     ...(chars ? { chars } : {}),
     ...(alternatives.length > 0 ? { alternatives } : {}),
+    ...(numbers.length > 0 ? { numbers } : {}),
     box: [left, top, right - left, bottom - top],
   };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { onlyPassingReading } from '../../../domain/checks/alternatives.ts';
+import { onlyPassingNumberReading, onlyPassingReading } from '../../../domain/checks/alternatives.ts';
 import type { OcrResult } from '../../../domain/ocrResult.ts';
 import { evaluateDocument } from '../../../domain/policy.ts';
 import { codes, decide, KTP_FIELDS, ktpLines, NPWP_FIELDS, npwpLines, ocrOf, regions, TODAY } from './support.ts';
@@ -108,5 +108,73 @@ describe('second choices for a failing number', () => {
     const evaluation = evaluate({ ...npwpOcr, lines }, 'NPWP');
     assert.equal(evaluation.fields.npwp, nik);
     assert.ok(codes(evaluation.reasons).includes('NUMBER_READ_CORRECTED'), `${codes(evaluation.reasons)}`);
+  });
+});
+
+describe("digits-only readings at a number's length", () => {
+  /** `text` read surely, with the OCR's digits-only readings of its number. */
+  function lineWithReadings(text: string, digits: readonly string[]): Line {
+    const start = text.indexOf(':') + 2;
+    return {
+      text,
+      confidence: 0.95,
+      chars: [...text].map(() => 0.99),
+      numbers: digits.map((reading) => ({
+        start,
+        end: text.length,
+        digits: reading,
+        chars: [...reading].map((_, index) => (index === 6 ? 0.3 : 0.98)),
+      })),
+    };
+  }
+
+  it('should give back a NIK that lost a digit to a watermark, when its reading at 16 digits agrees with the card', () => {
+    const short = 'NIK : 317101101900001'; // the fourth 1 of 3171014101… lost: 15 digits
+    const evaluation = evaluate(ktpWithNikLine(lineWithReadings(short, ['317101101900001', KTP_FIELDS.nik])));
+    assert.equal(evaluation.fields.nik, KTP_FIELDS.nik);
+    assert.deepEqual(codes(evaluation.reasons), ['NUMBER_READ_CORRECTED']);
+  });
+
+  it('should keep a short NIK as read when its reading at 16 digits fails the checks too, and never reject on it', () => {
+    const short = 'NIK : 317101101900001';
+    const wrongYear = '3171014101800001'; // says 1980: the card says 1990
+    const evaluation = evaluate(ktpWithNikLine(lineWithReadings(short, [wrongYear])));
+    assert.equal(evaluation.fields.nik, '317101101900001');
+    assert.notEqual(decide('KTP', evaluation), 'auto_reject');
+  });
+
+  it('should choose none when two readings pass', () => {
+    const line = lineWithReadings('NIK : 317101101900001', ['3171014101900001', '3171014101900002']);
+    assert.equal(
+      onlyPassingNumberReading(
+        '317101101900001',
+        line,
+        (digits) => digits,
+        () => true,
+      ),
+      null,
+    );
+    assert.equal(
+      onlyPassingNumberReading(
+        '317101101900001',
+        { ...line, numbers: [] },
+        (digits) => digits,
+        () => true,
+      ),
+      null,
+    );
+  });
+
+  it('should give back an NPWP that lost a digit, written with its separators', () => {
+    const npwp = NPWP_FIELDS.npwp;
+    const digits = npwp.replace(/\D/g, '');
+    const lost = `${digits.slice(0, 3)}${digits.slice(4)}`; // 14 digits
+    const npwpOcr = ocrOf(npwpLines({ ...NPWP_FIELDS, npwp: lost }));
+    const lines = npwpOcr.lines.map((line) =>
+      line.text.startsWith('NPWP') ? lineWithReadings(line.text, [digits]) : line,
+    );
+    const evaluation = evaluate({ ...npwpOcr, lines }, 'NPWP');
+    assert.equal(evaluation.fields.npwp, npwp);
+    assert.deepEqual(codes(evaluation.reasons), ['NUMBER_READ_CORRECTED']);
   });
 });

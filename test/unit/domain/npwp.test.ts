@@ -65,6 +65,16 @@ describe('extractNpwp', () => {
     assert.equal(extractNpwp(['NPWP : 3171014101900001', 'SITI CONTOH'], options).npwp, '3171014101900001');
   });
 
+  it('should take a long number whose label was lost, after the NPWP, as the NIK even a few digits short', () => {
+    const npwp = `NPWP : ${NPWP_FIELDS.npwp}`;
+    assert.equal(extractNpwp([npwp, 'SITI CONTOH', 'NK:64710354010556'], options).nik, '64710354010556');
+    assert.equal(extractNpwp([npwp, 'NEC:760076209960282'], options).nik, '760076209960282');
+    // Before the NPWP, or too short to be a NIK, or a second dotted NPWP: not the NIK.
+    assert.equal(extractNpwp(['NK:64710354010556', npwp], options).nik, null);
+    assert.equal(extractNpwp([npwp, 'NK:1234567890'], options).nik, null);
+    assert.equal(extractNpwp([npwp, NPWP_FIELDS.npwp], options).nik, null);
+  });
+
   it('should read labelled name and address on newer cards', () => {
     const fields = extractNpwp(
       ['NPWP : 3171014101900001', 'Nama : SITI CONTOH', 'Alamat : JL. PERCOBAAN NO. 12'],

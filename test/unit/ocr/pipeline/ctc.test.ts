@@ -108,7 +108,7 @@ describe('CTC decoding', () => {
     data[BLANK] = 1;
     data[CLASSES + BLANK] = 1;
     data[2 * CLASSES + indexOf('1')] = 0.8;
-    assert.deepEqual(decoder.decode(data, 0, 2), { text: '', confidence: 0, chars: [], alternatives: [] });
+    assert.deepEqual(decoder.decode(data, 0, 2), { text: '', confidence: 0, chars: [], alternatives: [], numbers: [] });
     assert.equal(decoder.decode(data, CLASSES, 2).text, '1');
   });
 
