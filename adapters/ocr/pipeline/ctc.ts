@@ -188,7 +188,7 @@ export function createCtcDecoder(keys: readonly string[], options: CtcOptions = 
           confidence: Math.min(1, sum / kept),
           chars,
           alternatives,
-          numbers: numberReadings(text, firstFrame, lastFrame, digitProbabilities, frames),
+          numbers: numberReadings(text, chars, firstFrame, lastFrame, digitProbabilities, frames),
         };
       },
     };

@@ -45,6 +45,13 @@ const MAX_RUN = 24;
 /** And at least this many real digits: `SIIS BOGOR` is not a number. */
 const MIN_REAL_DIGITS = 6;
 
+/**
+ * A reading never drops a digit read at this probability or more: a shorter reading of a number read
+ * plainly would be a new number, not the same one mended (a 16-digit NPWP read at 15 digits passes the
+ * old NPWP's check digit one time in ten).
+ */
+const SURE_DIGIT = 0.9;
+
 /** Probabilities under this never emit a digit: it keeps the search to paths worth having. */
 const EMIT_FLOOR = 1e-4;
 const GAP_FLOOR = 1e-9;
@@ -55,10 +62,12 @@ const INSIDE_NUMBER = /^[ .\-,]$/;
 /**
  * The readings of each run of digit-like characters in `text` at each of NUMBER_LENGTHS.
  * `digitProbabilities` holds 10 values per frame (the probability of "0".."9");
- * `firstFrame`/`lastFrame` give the frames that emitted each character of `text` (-1 for a space).
+ * `chars` the probability of each character of `text`, and `firstFrame`/`lastFrame` the frames
+ * that emitted it (-1 for a space).
  */
 export function numberReadings(
   text: string,
+  chars: readonly number[],
   firstFrame: readonly number[],
   lastFrame: readonly number[],
   digitProbabilities: Float32Array,
@@ -80,7 +89,11 @@ export function numberReadings(
         to = (firstFrame[index] as number) - 1;
         break;
       }
+    let sure = 0;
+    for (let index = start; index < end; index++)
+      if (DIGIT_LIKE.test(text[index] as string) && (chars[index] ?? 0) >= SURE_DIGIT) sure++;
     for (const length of NUMBER_LENGTHS) {
+      if (length < sure) continue;
       const reading = readDigits(digitProbabilities, from, to, length);
       if (reading && Math.min(...reading.chars) >= MIN_DIGIT_PROBABILITY) readings.push({ start, end, ...reading });
     }

@@ -115,12 +115,44 @@ describe('number readings of a decoded line', () => {
     const first = [...text].map((_, index) => index * 2);
     // Fifteen digits read plainly, and a sixteenth with a trace of probability: too little to offer.
     const data = digitFrames(...printed(text), [5, MIN_DIGIT_PROBABILITY / 5]);
-    const readings = numberReadings(text, first, first, data, text.length * 2 + 1);
+    const readings = numberReadings(
+      text,
+      [...text].map(() => 0.95),
+      first,
+      first,
+      data,
+      text.length * 2 + 1,
+    );
     assert.deepEqual(
       readings.map((reading) => reading.digits),
       [text],
     );
     const withTrace = readDigits(data, 0, text.length * 2, 16);
     assert.equal(withTrace?.digits, `${text}5`);
+  });
+
+  it('should never drop a digit read surely: a shorter reading of a plain number is another number', () => {
+    const text = '5821174508572230';
+    const first = [...text].map((_, index) => index * 2);
+    const data = digitFrames(...printed(text));
+    const sure = numberReadings(
+      text,
+      [...text].map(() => 0.99),
+      first,
+      first,
+      data,
+      text.length * 2,
+    );
+    assert.deepEqual(
+      sure.map((reading) => reading.digits),
+      [text],
+    );
+    // The same number with one digit in doubt (a stray mark read as a digit) may be read without it.
+    const doubtful = [...text].map((_, index) => (index === 2 ? 0.5 : 0.99));
+    const mended = numberReadings(text, doubtful, first, first, data, text.length * 2);
+    assert.deepEqual(
+      mended.map((reading) => reading.digits.length),
+      [15, 16],
+    );
   });
 });
