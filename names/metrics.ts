@@ -17,6 +17,10 @@ export const METRICS = {
     name: 'filot_outbox_dead_lettered_total',
     help: 'Outbox entries that failed every delivery attempt, by effect kind',
   },
+  reviewSlaBreaches: {
+    name: 'filot_review_sla_breaches_total',
+    help: 'Reviews still open at their reminder or escalation time, by kind',
+  },
 } as const;
 
 export type MetricKey = keyof typeof METRICS;

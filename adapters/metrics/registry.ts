@@ -28,6 +28,11 @@ export function createMetrics() {
       labelNames: ['kind'] as const,
       registers: [registry],
     }),
+    reviewSlaBreaches: new Counter({
+      ...METRICS.reviewSlaBreaches,
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
   } satisfies { registry: Registry } & Record<keyof typeof METRICS, unknown>;
   return metrics;
 }

@@ -1,0 +1,278 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import type { Runtime } from '../../../runtime/index.ts';
+import { createReviewActivities, type ReviewPorts } from '../../../workflows/review/activities.ts';
+import { createReviewClient, type ReviewClient, reviewWorkflowId } from '../../../workflows/review/client.ts';
+import { createReviewWorker } from '../../../workflows/review/worker.ts';
+import type { ReviewDecision, ReviewInput } from '../../../workflows/review/workflows.ts';
+import {
+  completeOcr,
+  createWorld,
+  evaluateAndDecide,
+  newDocument,
+  USER,
+  type World,
+  waitFor,
+} from '../../support/harness.ts';
+import { recordingLogger } from '../../support/recordingLogger.ts';
+import { CLEAN_EVALUATION } from '../../support/scriptedEngine.ts';
+import { startTemporal } from '../../support/temporalServer.ts';
+
+const APPROVE: ReviewDecision = {
+  decision: 'approve',
+  reason: 'Readable and genuine.',
+  reviewerId: 'reviewer-1',
+  source: 'internal',
+};
+const REJECT: ReviewDecision = {
+  decision: 'reject',
+  reason: 'Not the applicant.',
+  reviewerId: 'reviewer-2',
+  source: 'internal',
+};
+/** Long enough that no timer fires in a test that does not ask for it. */
+const QUIET_SLA = { reminderMs: 3_600_000, escalationMs: 7_200_000 };
+
+describe('review workflow (real Temporal dev server)', () => {
+  let world: World;
+  let runtime: Runtime;
+  let temporal: TestWorkflowEnvironment;
+  let reviews: ReviewClient;
+  const taskQueue = `review-test-${randomUUID()}`;
+  const recorded = recordingLogger();
+  const flagged: { documentId: string; reason: string }[] = [];
+  const breaches: string[] = [];
+  /** Failures to inject into the next decide() calls, as a database going away would. */
+  const decideFailures: Error[] = [];
+  let worker: Worker;
+  let running: Promise<void>;
+
+  const ports: ReviewPorts = {
+    async decide(documentId, decision, correlationId) {
+      const failure = decideFailures.shift();
+      if (failure) throw failure;
+      return runtime.documents.send(
+        documentId,
+        { type: 'REVIEW_DECIDED', ...decision },
+        { type: 'reviewer', id: decision.reviewerId },
+        { correlationId },
+      );
+    },
+    async flagExternalFailure(documentId, reason) {
+      flagged.push({ documentId, reason });
+    },
+    slaBreached: (kind) => breaches.push(kind),
+    logger: recorded.logger,
+  };
+
+  const startWorker = async () => {
+    worker = await createReviewWorker({
+      connection: temporal.nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      activities: createReviewActivities(ports),
+    });
+    running = worker.run();
+  };
+  const stopWorker = async () => {
+    worker.shutdown();
+    await running;
+  };
+
+  /** A document in needs_review, as the engine leaves one. */
+  async function inReview(): Promise<ReviewInput> {
+    const document = newDocument();
+    await runtime.documents.create(document, USER);
+    await completeOcr(runtime.documents, document.id);
+    await evaluateAndDecide(runtime.documents, document.id, {
+      ...CLEAN_EVALUATION,
+      score: 0.6,
+      reasons: [{ code: 'NAME_UNREADABLE', severity: 'review', message: 'The name could not be read.' }],
+    });
+    return { documentId: document.id, documentType: 'KTP', reasons: ['NAME_UNREADABLE'], sla: QUIET_SLA };
+  }
+
+  const statusOf = async (id: string) =>
+    world.pool.oneFirst(sql.type(z.object({ status: z.string() }))`SELECT status FROM documents WHERE id = ${id}`);
+  const decisionEvents = async (id: string) =>
+    world.pool.oneFirst(sql.type(z.object({ count: z.number() }))`
+      SELECT count(*)::int AS count FROM document_events WHERE document_id = ${id} AND event_type = 'REVIEW_DECIDED'`);
+
+  before(async () => {
+    world = await createWorld();
+    runtime = await world.runtime(undefined, { start: false });
+    temporal = await startTemporal();
+    reviews = createReviewClient(temporal.client, { taskQueue, callTimeoutMs: 10_000 });
+    await startWorker();
+  });
+  after(async () => {
+    await stopWorker();
+    await temporal?.teardown();
+    await world?.close();
+  });
+
+  it('should start exactly one workflow per document, however often the start is delivered', async () => {
+    const input = await inReview();
+    const starts = await Promise.all([1, 2, 3].map(() => reviews.startKYCWorkflow(input)));
+    assert.deepEqual(starts.map((start) => start.started).sort(), [false, false, true]);
+    assert.ok(starts.every((start) => start.workflowId === `kyc-review-${input.documentId}`));
+    // Even once the first review has ended.
+    await reviews.completeManualReviewWorkflow(input.documentId, APPROVE);
+    await temporal.client.workflow.getHandle(reviewWorkflowId(input.documentId)).result();
+    assert.equal((await reviews.startKYCWorkflow(input)).started, false);
+    const runs = [];
+    for await (const run of temporal.client.workflow.list({
+      query: `WorkflowId = '${reviewWorkflowId(input.documentId)}'`,
+    }))
+      runs.push(run);
+    assert.equal(runs.length, 1);
+  });
+
+  it('should apply a decision to the document, with REVIEW_DECIDED in its history, and report the state', async () => {
+    const input = await inReview();
+    await reviews.startKYCWorkflow(input);
+    const open = await reviews.getWorkflowState(input.documentId);
+    assert.equal(open?.status, 'open');
+    assert.equal(open?.phase, 'waiting');
+
+    assert.deepEqual(await reviews.completeManualReviewWorkflow(input.documentId, REJECT), {
+      outcome: 'applied',
+      status: 'rejected',
+    });
+    assert.equal(await statusOf(input.documentId), 'rejected');
+    assert.equal(await decisionEvents(input.documentId), 1);
+    const result = await temporal.client.workflow.getHandle(reviewWorkflowId(input.documentId)).result();
+    assert.equal(result.status, 'rejected');
+    assert.deepEqual(result.decision, REJECT);
+    assert.ok(
+      recorded.entries.some(
+        (entry) => entry.message === 'review.decision_applied' && entry.fields?.documentId === input.documentId,
+      ),
+    );
+  });
+
+  it('should apply exactly one of 20 concurrent decisions and refuse the rest', async () => {
+    const input = await inReview();
+    await reviews.startKYCWorkflow(input);
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        reviews.completeManualReviewWorkflow(input.documentId, {
+          ...(index % 2 === 0 ? APPROVE : REJECT),
+          reviewerId: `reviewer-${index}`,
+        }),
+      ),
+    );
+    const applied = outcomes.filter((outcome) => outcome.outcome === 'applied');
+    assert.equal(applied.length, 1);
+    // Refused by the validator, or, once the review had ended, by finding it closed.
+    assert.ok(
+      outcomes.every(
+        (outcome) =>
+          outcome.outcome === 'applied' ||
+          (outcome.outcome === 'refused' && ['AlreadyDecided', 'ReviewClosed'].includes(outcome.reason)),
+      ),
+      JSON.stringify(outcomes),
+    );
+    assert.equal(outcomes.filter((outcome) => outcome.outcome === 'refused').length, 19);
+    assert.equal(await decisionEvents(input.documentId), 1);
+    assert.equal(await statusOf(input.documentId), applied[0]?.outcome === 'applied' ? applied[0].status : 'none');
+  });
+
+  it('should refuse a decision for a document decided otherwise, log it, and end the review', async () => {
+    const input = await inReview();
+    await reviews.startKYCWorkflow(input);
+    await runtime.documents.send(
+      input.documentId,
+      { type: 'REVIEW_DECIDED', ...REJECT },
+      { type: 'reviewer', id: 'r' },
+    );
+    const outcome = await reviews.completeManualReviewWorkflow(input.documentId, APPROVE);
+    assert.deepEqual(outcome, { outcome: 'refused', reason: 'DocumentDecidedOtherwise' });
+    const result = await temporal.client.workflow.getHandle(reviewWorkflowId(input.documentId)).result();
+    assert.equal(result.status, 'decided_elsewhere');
+    assert.equal(await statusOf(input.documentId), 'rejected');
+    assert.ok(
+      recorded.entries.some((entry) => entry.message === 'review.decided_elsewhere' && entry.level === 'error'),
+    );
+    // A retry of the decision that was applied is success, not a conflict.
+    const same = await createReviewActivities(ports).applyReviewDecision({
+      documentId: input.documentId,
+      reviewId: 'r',
+      decision: REJECT,
+    });
+    assert.deepEqual(same, { status: 'rejected' });
+  });
+
+  it('should answer no_review for a document without a workflow, and null state', async () => {
+    const id = randomUUID();
+    assert.deepEqual(await reviews.completeManualReviewWorkflow(id, APPROVE), { outcome: 'no_review' });
+    assert.equal(await reviews.getWorkflowState(id), null);
+  });
+
+  it('should remind and then escalate on the SLA timers, and still take a decision', async () => {
+    const input = { ...(await inReview()), sla: { reminderMs: 300, escalationMs: 900 } };
+    await reviews.startKYCWorkflow(input);
+    const state = await waitFor(
+      async () => {
+        const current = await reviews.getWorkflowState(input.documentId);
+        return current?.phase === 'escalated' ? current : null;
+      },
+      15_000,
+      'escalation',
+    );
+    assert.equal(state.status, 'open');
+    // The phase changes as the activity that logs it is scheduled.
+    const events = await waitFor(
+      async () => {
+        const logged = recorded.entries
+          .filter((entry) => entry.fields?.documentId === input.documentId && entry.message.startsWith('review.'))
+          .map((entry) => entry.message);
+        return logged.length >= 2 ? logged : null;
+      },
+      10_000,
+      'SLA log events',
+    );
+    assert.deepEqual(events, ['review.reminder', 'review.escalated']);
+    assert.ok(breaches.includes('reminder') && breaches.includes('escalation'));
+    assert.equal((await reviews.completeManualReviewWorkflow(input.documentId, APPROVE)).outcome, 'applied');
+    assert.equal(await statusOf(input.documentId), 'approved');
+  });
+
+  it('should flag a failed external review, and keep the document decidable', async () => {
+    const input = await inReview();
+    await reviews.startKYCWorkflow(input);
+    await reviews.failReviewWorkflow(input.documentId, 'BULI2 refused the review');
+    await waitFor(async () => flagged.some((flag) => flag.documentId === input.documentId), 10_000, 'flag');
+    assert.equal((await reviews.getWorkflowState(input.documentId))?.externalFailure, 'BULI2 refused the review');
+    assert.equal(await statusOf(input.documentId), 'needs_review');
+    assert.equal((await reviews.completeManualReviewWorkflow(input.documentId, APPROVE)).outcome, 'applied');
+  });
+
+  it('should retry a decision that met a transient database error until it applies', async () => {
+    const input = await inReview();
+    await reviews.startKYCWorkflow(input);
+    decideFailures.push(new Error('Connection terminated unexpectedly'));
+    const outcome = await reviews.completeManualReviewWorkflow(input.documentId, APPROVE);
+    assert.deepEqual(outcome, { outcome: 'applied', status: 'approved' });
+    assert.equal(decideFailures.length, 0, 'the failure was met');
+    assert.equal(await decisionEvents(input.documentId), 1);
+  });
+
+  it('should apply a decision sent after the worker was stopped and another started', async () => {
+    const input = await inReview();
+    await reviews.startKYCWorkflow(input);
+    await waitFor(async () => (await reviews.getWorkflowState(input.documentId))?.status === 'open', 10_000, 'open');
+    await stopWorker();
+    await startWorker();
+    assert.deepEqual(await reviews.completeManualReviewWorkflow(input.documentId, APPROVE), {
+      outcome: 'applied',
+      status: 'approved',
+    });
+    assert.equal(await statusOf(input.documentId), 'approved');
+  });
+});

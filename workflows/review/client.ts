@@ -1,0 +1,125 @@
+import { type Client, type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import {
+  type AppliedDecision,
+  decideUpdate,
+  failReviewSignal,
+  getWorkflowStateQuery,
+  kycReviewWorkflow,
+  type ReviewDecision,
+  type ReviewInput,
+  type ReviewState,
+} from './workflows.ts';
+
+/** One workflow per document: a second start of the same document's review finds the first. */
+export const reviewWorkflowId = (documentId: string) => `kyc-review-${documentId}`;
+
+/** How a decision sent to the review ended. */
+export type DecisionOutcome =
+  | { outcome: 'applied'; status: AppliedDecision['status'] }
+  /** The review refused it: already decided (`AlreadyDecided`, `ReviewClosed`), or the document was decided otherwise. */
+  | { outcome: 'refused'; reason: string }
+  /** No review workflow exists for the document. */
+  | { outcome: 'no_review' };
+
+export type ReviewClientOptions = {
+  taskQueue: string;
+  /** Longest wait for Temporal on a request path; past it the call rejects and nothing is promised. */
+  callTimeoutMs: number;
+};
+
+/**
+ * The engine's calls into the review workflows (samples-typescript's `client.ts`). A failure to
+ * reach Temporal rejects with the SDK's error; the caller turns it into a clear answer (503).
+ */
+export function createReviewClient(client: Client, options: ReviewClientOptions) {
+  const bounded = <T>(work: () => Promise<T>) =>
+    client.withAbortSignal(AbortSignal.timeout(options.callTimeoutMs), work);
+
+  return {
+    /** Starts the document's review. A duplicate start (a redelivered effect) starts nothing: `started: false`. */
+    async startKYCWorkflow(input: ReviewInput): Promise<{ workflowId: string; started: boolean }> {
+      const workflowId = reviewWorkflowId(input.documentId);
+      try {
+        await bounded(() =>
+          client.workflow.start(kycReviewWorkflow, {
+            workflowId,
+            taskQueue: options.taskQueue,
+            args: [input],
+            // Never a second review of one document, even after the first completed.
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            workflowIdConflictPolicy: 'FAIL',
+          }),
+        );
+        return { workflowId, started: true };
+      } catch (error) {
+        if (error instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, started: false };
+        throw error;
+      }
+    },
+
+    /**
+     * Sends a reviewer's decision and waits until it is applied to the document. `requestId` makes a
+     * retried request the same Update, which Temporal applies once.
+     */
+    async completeManualReviewWorkflow(
+      documentId: string,
+      decision: ReviewDecision,
+      requestId?: string,
+    ): Promise<DecisionOutcome> {
+      const handle = client.workflow.getHandle(reviewWorkflowId(documentId));
+      try {
+        const applied = await bounded(() =>
+          handle.executeUpdate(decideUpdate, { args: [decision], ...(requestId ? { updateId: requestId } : {}) }),
+        );
+        return { outcome: 'applied', status: applied.status };
+      } catch (error) {
+        // A review that has ended (decided a moment ago, by another reviewer) is no longer there to
+        // take an Update, but still exists.
+        if (error instanceof WorkflowNotFoundError)
+          return (await bounded(() => exists(handle)))
+            ? { outcome: 'refused', reason: 'ReviewClosed' }
+            : { outcome: 'no_review' };
+        if (error instanceof WorkflowUpdateFailedError) return { outcome: 'refused', reason: failureType(error) };
+        throw error;
+      }
+    },
+
+    /** Ends the external part of the review; the document goes to the internal queue, flagged. */
+    async failReviewWorkflow(documentId: string, reason: string): Promise<void> {
+      await bounded(() => client.workflow.getHandle(reviewWorkflowId(documentId)).signal(failReviewSignal, reason));
+    },
+
+    /** The review's state, or null when the document has no review workflow. */
+    async getWorkflowState(documentId: string): Promise<ReviewState | null> {
+      try {
+        return await bounded(() =>
+          client.workflow.getHandle(reviewWorkflowId(documentId)).query(getWorkflowStateQuery),
+        );
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return null;
+        throw error;
+      }
+    },
+  };
+}
+
+export type ReviewClient = ReturnType<typeof createReviewClient>;
+
+/** The type of the application failure behind `error` (an activity's arrives wrapped in an ActivityFailure). */
+function failureType(error: Error): string {
+  for (let cause: unknown = error.cause; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof ApplicationFailure && cause.type) return cause.type;
+  }
+  return 'refused';
+}
+
+async function exists(handle: WorkflowHandle): Promise<boolean> {
+  try {
+    await handle.describe();
+    return true;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
+}
