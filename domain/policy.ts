@@ -107,7 +107,7 @@ const NUMBER_FORMATS: Record<'nik' | 'npwp', (digits: string) => string | null> 
  * digit for an NPWP. The recogniser's second choices for its doubtful digits are tried first; then the
  * digits-only readings at the number's length, which mend a number that lost or gained digits.
  */
-function withSecondChoices(
+function withMendedNumbers(
   type: DocumentType,
   fields: Record<string, string | null>,
   ocr: OcrResult,
@@ -160,7 +160,7 @@ export function evaluateDocument(input: EvaluationInput): Evaluation & { detecte
   const { fields, corrected } =
     detectedType === 'UNKNOWN'
       ? { fields: extraction.fields, corrected: [] }
-      : withSecondChoices(type, extraction.fields, ocr, extraction.fieldLines, options);
+      : withMendedNumbers(type, extraction.fields, ocr, extraction.fieldLines, options);
 
   const reasons: Reason[] = corrected.map((field) => reason('NUMBER_READ_CORRECTED', `Field: ${field}.`));
   if (detectedType === 'UNKNOWN') reasons.push(reason('DOCUMENT_TYPE_UNKNOWN'));
