@@ -24,6 +24,7 @@ import { DEFAULT_ORIENTATION_OPTIONS } from '../pipeline/orientation.ts';
 import { type PipelineSettings, runPipeline } from '../pipeline/pipeline.ts';
 import { DEFAULT_READING_ORDER } from '../pipeline/readingOrder.ts';
 import { DEFAULT_RECOGNIZE_OPTIONS, type RecognizeOptions } from '../pipeline/recognize.ts';
+import { DEFAULT_RECTIFY_OPTIONS } from '../pipeline/rectify.ts';
 import { roundTimings, type Timings } from '../pipeline/timings.ts';
 import { openThreadLane } from './recognitionLanes.ts';
 
@@ -62,7 +63,7 @@ export const DEFAULT_OCR_TUNING: OcrTuning = {
   orientation: DEFAULT_ORIENTATION_OPTIONS,
   readingOrder: DEFAULT_READING_ORDER,
   dropScore: 0.5,
-  card: { region: DEFAULT_CARD_REGION_OPTIONS, enlarge: 1.5, side: 864 },
+  card: { region: DEFAULT_CARD_REGION_OPTIONS, enlarge: 1.5, side: 864, rectify: DEFAULT_RECTIFY_OPTIONS },
   ctc: DEFAULT_CTC_OPTIONS,
 };
 

@@ -6,10 +6,12 @@ import { type CardRegionOptions, findCardRegion, widenedRegion } from './cardReg
 import { upsideDownProbabilities } from './classify.ts';
 import type { CtcDecoder } from './ctc.ts';
 import { cropRaster, type DetectOptions, detectText } from './detect.ts';
+import { warpBilinear } from './homography.ts';
 import { findRotation, type OrientationOptions } from './orientation.ts';
 import { colourfulness, measureQuality } from './quality.ts';
 import { orderLines, type ReadingOrderOptions, type RecognizedRegion, type Rect } from './readingOrder.ts';
 import { type RecognizeOptions, type RecognizeTimings, recognizeBoxes } from './recognize.ts';
+import { boxesWithin, findRectification, placement, type RectifyOptions, textReachesSide } from './rectify.ts';
 import { axisAligned, boundingRect, isElongated, readingForward, type TextBox, turnedHalf } from './textBox.ts';
 import type { Timings } from './timings.ts';
 
@@ -37,6 +39,8 @@ export type CardSettings = {
   enlarge: number;
   /** Long side of the detector's input for the cut-out card (the frame's is `detection.side`). */
   side: number;
+  /** Undoing the perspective of a card photographed at an angle; null reads it as it was taken. */
+  rectify: RectifyOptions | null;
 };
 
 /** Schema limits of OcrResult. */
@@ -88,11 +92,39 @@ export async function runPipeline(
   let raster = frame;
   // How the raster being read is detected: the frame as it is, a cut-out card scaled up.
   let detecting = { options: settings.detection, enlarge: 1 };
-  if (region && settings.card) {
-    const cardDetecting = {
-      options: { ...settings.detection, side: settings.card.side },
-      enlarge: settings.card.enlarge,
-    };
+  const cardDetecting = settings.card
+    ? { options: { ...settings.detection, side: settings.card.side }, enlarge: settings.card.enlarge }
+    : detecting;
+  // A card photographed at an angle is drawn as seen square on (rectify.ts), its outline found
+  // around the text the first look saw on it, and read from that drawing; where the look at the
+  // drawing finds much less text than the first look saw there, or text running off it (a side
+  // taken for the card's edge was not one), the card is read as it was taken.
+  const rectify = settings.card?.rectify;
+  const firstLook = boxes;
+  const onCard = region ? boxesWithin(firstLook, region) : firstLook;
+  const rectified = rectify
+    ? await time('rectify', async () => {
+        const found = findRectification(frame, onCard, rectify);
+        return found && { ...found, card: warpBilinear(frame, found.toImage, found.width, found.height) };
+      })
+    : null;
+  if (rectified) {
+    const found = await time('detect', () =>
+      detectText(models.detection, rectified.card, cardDetecting.options, cardDetecting.enlarge),
+    );
+    if (
+      found.length >= Math.max(1, 0.8 * onCard.length) &&
+      !textReachesSide(found, rectified.width, rectified.height)
+    ) {
+      raster = rectified.card;
+      boxes = found;
+      detecting = cardDetecting;
+      // Measured on the photo's own pixels: those the card would have been cut out of.
+      if (region) quality = measure(cropRaster(frame, region));
+      region = placement(rectified, frame.width, frame.height);
+    }
+  }
+  if (region && settings.card && raster === frame) {
     const detectIn = async (part: Rect) => {
       const card = cropRaster(frame, part);
       return {
@@ -111,8 +143,7 @@ export async function runPipeline(
     }
     // A cut-out in which the closer look finds less text than the first look saw there was not
     // the card after all (a patch of patterned table, say): the frame is read as it is.
-    const [x, y, w, h] = region;
-    const seen = boxes.filter((box) => box.cx >= x && box.cx <= x + w && box.cy >= y && box.cy <= y + h).length;
+    const seen = boxesWithin(boxes, region).length;
     if (found.boxes.length > 0 && found.boxes.length >= seen / 2) {
       raster = found.card;
       boxes = found.boxes;
