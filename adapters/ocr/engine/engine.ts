@@ -17,15 +17,22 @@ import {
 } from '../models/models.ts';
 import { type Precision, type PrecisionSetting, resolvePrecision } from '../models/precision.ts';
 import { type PreparedModels, prepareModels } from '../models/prepare.ts';
-import { DEFAULT_CARD_REGION_OPTIONS } from '../pipeline/cardRegion.ts';
-import { type CtcOptions, createCtcDecoder, DEFAULT_CTC_OPTIONS } from '../pipeline/ctc.ts';
-import { DEFAULT_DETECT_OPTIONS } from '../pipeline/detect.ts';
-import { DEFAULT_ORIENTATION_OPTIONS } from '../pipeline/orientation.ts';
-import { type PipelineSettings, runPipeline } from '../pipeline/pipeline.ts';
-import { DEFAULT_READING_ORDER } from '../pipeline/readingOrder.ts';
-import { DEFAULT_RECOGNIZE_OPTIONS, type RecognizeOptions } from '../pipeline/recognize.ts';
-import { DEFAULT_RECTIFY_OPTIONS } from '../pipeline/rectify.ts';
-import { roundTimings, type Timings } from '../pipeline/timings.ts';
+import {
+  type CtcOptions,
+  createCtcDecoder,
+  DEFAULT_CARD_REGION_OPTIONS,
+  DEFAULT_CTC_OPTIONS,
+  DEFAULT_DETECT_OPTIONS,
+  DEFAULT_ORIENTATION_OPTIONS,
+  DEFAULT_READING_ORDER,
+  DEFAULT_RECOGNIZE_OPTIONS,
+  DEFAULT_RECTIFY_OPTIONS,
+  type PipelineSettings,
+  type RecognizeOptions,
+  roundTimings,
+  runPipeline,
+  type Timings,
+} from '../pipeline/index.ts';
 import { openThreadLane } from './recognitionLanes.ts';
 
 /**
@@ -44,7 +51,7 @@ export type OcrTuning = {
   /** Long side of the working image; larger uploads are downscaled while decoding. */
   maxSide: number;
   detection: PipelineSettings['detection'];
-  /** Recognition batching differs per device (see pipeline/recognize.ts). */
+  /** Recognition batching differs per device (see pipeline/recognition/recognize.ts). */
   recognition: Record<ExecutionDevice, RecognizeOptions>;
   orientation: PipelineSettings['orientation'];
   readingOrder: PipelineSettings['readingOrder'];

@@ -2,7 +2,7 @@ import type { OcrResult } from '../../../domain/ocrResult.ts';
 import type { LogEvent } from '../../../names/index.ts';
 import type { PrecisionSetting } from '../models/precision.ts';
 import type { PreparedModels } from '../models/prepare.ts';
-import type { Timings } from '../pipeline/timings.ts';
+import type { Timings } from '../pipeline/index.ts';
 import type { OcrDevicePreference, OcrTuning } from './engine.ts';
 
 /** The messages between threadedEngine.ts (the JavaScript main thread) and engineThread.ts. */

@@ -3,7 +3,7 @@ import type { OcrResult } from '../../../domain/ocrResult.ts';
 import type { Logger, OcrEngine, OcrInput } from '../../../runtime/ports.ts';
 import { isOcrErrorCode, ocrError } from '../errors.ts';
 import type { PreparedModels } from '../models/prepare.ts';
-import { roundTimings } from '../pipeline/timings.ts';
+import { roundTimings } from '../pipeline/index.ts';
 import { prepareEngineModels } from './engine.ts';
 import type { FromThread, ThreadError, ThreadSettings, ToThread } from './threadProtocol.ts';
 

@@ -7,7 +7,7 @@ type NodeProto = InstanceType<typeof onnx.NodeProto>;
 
 /**
  * The recogniser ends in a softmax over 6625 classes, of which the decoder reads 187 in `latin`
- * mode (pipeline/ctc.ts). A `Gather` after the softmax keeps only those: the probabilities are the
+ * mode (pipeline/recognition/ctc.ts). A `Gather` after the softmax keeps only those: the probabilities are the
  * very ones the whole output holds, but each frame (8 pixels of strip width) shrinks from 26 kB to
  * under 1 kB, which onnxruntime allocates and copies, lanes hand between threads and the decoder
  * reads. Measured on the 2-core CPU, one thread, 30 strips of the int8 recogniser (6 alternated

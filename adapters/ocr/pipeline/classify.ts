@@ -1,8 +1,8 @@
 import ort from 'onnxruntime-node';
 import { type ModelSession, runModel } from '../models/models.ts';
 import type { Raster } from '../raster.ts';
-import { writeCrop } from './crop.ts';
-import type { TextBox } from './textBox.ts';
+import type { TextBox } from './detection/textBox.ts';
+import { writeCrop } from './recognition/crop.ts';
 
 /**
  * PaddleOCR's text-line angle classifier (ch_ppocr_mobile_v2.0_cls): for each box, the

@@ -1,6 +1,6 @@
 import type { QuarterTurn, Raster } from '../raster.ts';
-import type { DecodedText } from './ctc.ts';
-import { isElongated, isVertical, reversed, type TextBox } from './textBox.ts';
+import { isElongated, isVertical, reversed, type TextBox } from './detection/textBox.ts';
+import type { DecodedText } from './recognition/ctc.ts';
 
 /**
  * Finds how far (clockwise, in quarter turns) the page content was turned, from the boxes the

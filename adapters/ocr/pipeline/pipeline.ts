@@ -2,17 +2,24 @@ import type { OcrResult } from '../../../domain/ocrResult.ts';
 import type { LoadedImage } from '../input/image.ts';
 import type { Models } from '../models/models.ts';
 import { type QuarterTurn, type Raster, rotateRaster } from '../raster.ts';
-import { type CardRegionOptions, findCardRegion, widenedRegion } from './cardRegion.ts';
 import { upsideDownProbabilities } from './classify.ts';
-import type { CtcDecoder } from './ctc.ts';
-import { cropRaster, type DetectOptions, detectText } from './detect.ts';
-import { warpBilinear } from './homography.ts';
+import { type CardRegionOptions, findCardRegion, widenedRegion } from './detection/cardRegion.ts';
+import { cropRaster, type DetectOptions, detectText } from './detection/detect.ts';
+import {
+  axisAligned,
+  boundingRect,
+  isElongated,
+  readingForward,
+  type TextBox,
+  turnedHalf,
+} from './detection/textBox.ts';
 import { findRotation, type OrientationOptions } from './orientation.ts';
 import { colourfulness, measureQuality } from './quality.ts';
 import { orderLines, type ReadingOrderOptions, type RecognizedRegion, type Rect } from './readingOrder.ts';
-import { type RecognizeOptions, type RecognizeTimings, recognizeBoxes } from './recognize.ts';
-import { boxesWithin, findRectification, placement, type RectifyOptions, textReachesSide } from './rectify.ts';
-import { axisAligned, boundingRect, isElongated, readingForward, type TextBox, turnedHalf } from './textBox.ts';
+import type { CtcDecoder } from './recognition/ctc.ts';
+import { type RecognizeOptions, type RecognizeTimings, recognizeBoxes } from './recognition/recognize.ts';
+import { warpBilinear } from './rectify/homography.ts';
+import { boxesWithin, findRectification, placement, type RectifyOptions, textReachesSide } from './rectify/rectify.ts';
 import type { Timings } from './timings.ts';
 
 /**

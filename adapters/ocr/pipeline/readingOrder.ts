@@ -1,4 +1,4 @@
-import type { NumberReading } from './numberReadings.ts';
+import type { NumberReading } from './recognition/numberReadings.ts';
 
 /**
  * Reading order: detection returns word groups in no particular order. Regions whose vertical

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { createOnnxOcrEngine, DEFAULT_OCR_TUNING, type OnnxOcrEngine } from '../../../../adapters/ocr/engine/engine.ts';
-import { mapPoint, type Quad, solveHomography, warpBilinear } from '../../../../adapters/ocr/pipeline/homography.ts';
+import {
+  mapPoint,
+  type Quad,
+  solveHomography,
+  warpBilinear,
+} from '../../../../adapters/ocr/pipeline/rectify/homography.ts';
 import { type OcrResult, ocrResultSchema } from '../../../../domain/ocrResult.ts';
 import { recordingLogger } from '../../../support/recordingLogger.ts';
 import { renderCard } from '../syntheticCard.ts';

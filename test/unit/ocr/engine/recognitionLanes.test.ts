@@ -4,7 +4,7 @@ import ort from 'onnxruntime-node';
 import { createOnnxOcrEngine } from '../../../../adapters/ocr/engine/engine.ts';
 import { openThreadLane } from '../../../../adapters/ocr/engine/recognitionLanes.ts';
 import { createOrtSession, locateModels, sessionLane } from '../../../../adapters/ocr/models/models.ts';
-import { assignToLanes } from '../../../../adapters/ocr/pipeline/recognize.ts';
+import { assignToLanes } from '../../../../adapters/ocr/pipeline/recognition/recognize.ts';
 import { recordingLogger } from '../../../support/recordingLogger.ts';
 import { renderCard } from '../syntheticCard.ts';
 

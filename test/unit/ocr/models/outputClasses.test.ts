@@ -4,7 +4,7 @@ import onnxProto from 'onnx-proto';
 import ort from 'onnxruntime-node';
 import { createOrtSession, locateModels, readDictionary } from '../../../../adapters/ocr/models/models.ts';
 import { keepOutputClasses } from '../../../../adapters/ocr/models/outputClasses.ts';
-import { createCtcDecoder } from '../../../../adapters/ocr/pipeline/ctc.ts';
+import { createCtcDecoder } from '../../../../adapters/ocr/pipeline/recognition/ctc.ts';
 import { encodedModel, seeded, valueInfo } from '../onnxGraphs.ts';
 
 const { onnx } = onnxProto;

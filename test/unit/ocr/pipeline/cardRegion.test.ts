@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findCardRegion, widenedRegion } from '../../../../adapters/ocr/pipeline/cardRegion.ts';
-import { cropRaster } from '../../../../adapters/ocr/pipeline/detect.ts';
-import type { TextBox } from '../../../../adapters/ocr/pipeline/textBox.ts';
+import { findCardRegion, widenedRegion } from '../../../../adapters/ocr/pipeline/detection/cardRegion.ts';
+import { cropRaster } from '../../../../adapters/ocr/pipeline/detection/detect.ts';
+import type { TextBox } from '../../../../adapters/ocr/pipeline/detection/textBox.ts';
 
 /** A horizontal line of text `length` long and 12 px thick, its left end at (x, y). */
 const line = (x: number, y: number, length: number, thickness = 12): TextBox => ({

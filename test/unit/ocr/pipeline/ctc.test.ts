@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createCtcDecoder } from '../../../../adapters/ocr/pipeline/ctc.ts';
+import { createCtcDecoder } from '../../../../adapters/ocr/pipeline/recognition/ctc.ts';
 
 // A toy dictionary in PaddleOCR's layout: blank, keys, then the space class.
 const KEYS = ['A', 'B', '1', '：', 'Ｂ', '中'];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_DB_OPTIONS, findTextBoxes } from '../../../../adapters/ocr/pipeline/dbPostprocess.ts';
+import { DEFAULT_DB_OPTIONS, findTextBoxes } from '../../../../adapters/ocr/pipeline/detection/dbPostprocess.ts';
 
 /** A probability map `width` × `height` with `value` wherever `inside(x, y)`. */
 function map(width: number, height: number, inside: (x: number, y: number) => boolean, value = 0.9) {

@@ -8,7 +8,7 @@ import {
   type Quad,
   solveHomography,
   warpBilinear,
-} from '../../../../adapters/ocr/pipeline/homography.ts';
+} from '../../../../adapters/ocr/pipeline/rectify/homography.ts';
 import type { Raster } from '../../../../adapters/ocr/raster.ts';
 
 const SQUARE: Quad = [

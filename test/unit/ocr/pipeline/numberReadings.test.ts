@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createCtcDecoder } from '../../../../adapters/ocr/pipeline/ctc.ts';
+import { createCtcDecoder } from '../../../../adapters/ocr/pipeline/recognition/ctc.ts';
 import {
   digitRuns,
   MIN_DIGIT_PROBABILITY,
   numberReadings,
   readDigits,
-} from '../../../../adapters/ocr/pipeline/numberReadings.ts';
+} from '../../../../adapters/ocr/pipeline/recognition/numberReadings.ts';
 
 /** Digit probabilities, 10 per frame, from [digit, probability] per frame (null: no digit at all). */
 function digitFrames(...steps: ([number, number] | null)[]): Float32Array {

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mapPoint, type Point, type Quad, solveHomography } from '../../../../adapters/ocr/pipeline/homography.ts';
+import type { TextBox } from '../../../../adapters/ocr/pipeline/detection/textBox.ts';
+import {
+  mapPoint,
+  type Point,
+  type Quad,
+  solveHomography,
+} from '../../../../adapters/ocr/pipeline/rectify/homography.ts';
 import {
   boxesWithin,
   DEFAULT_RECTIFY_OPTIONS,
@@ -9,8 +15,7 @@ import {
   type Rectification,
   rectificationOf,
   textReachesSide,
-} from '../../../../adapters/ocr/pipeline/rectify.ts';
-import type { TextBox } from '../../../../adapters/ocr/pipeline/textBox.ts';
+} from '../../../../adapters/ocr/pipeline/rectify/rectify.ts';
 import type { Raster } from '../../../../adapters/ocr/raster.ts';
 
 /** An ID-1 card in design units, its text lines as [x, y, width, height] like a KTP's: header, labels, values, the place under the photo. */

@@ -1,9 +1,9 @@
 import ort from 'onnxruntime-node';
-import type { RecognitionLane } from '../models/models.ts';
-import type { Raster } from '../raster.ts';
+import type { RecognitionLane } from '../../models/models.ts';
+import type { Raster } from '../../raster.ts';
+import type { TextBox } from '../detection/textBox.ts';
 import { writeCrop } from './crop.ts';
 import type { CtcDecoder, DecodedText } from './ctc.ts';
-import type { TextBox } from './textBox.ts';
 
 /**
  * PP-OCRv4 CRNN recognition. Each box becomes a 48-pixel-high strip whose width follows the box's

@@ -1,7 +1,7 @@
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { type ModelSession, runModel } from '../models/models.ts';
-import type { Raster } from '../raster.ts';
+import { type ModelSession, runModel } from '../../models/models.ts';
+import type { Raster } from '../../raster.ts';
 import { type DbOptions, DEFAULT_DB_OPTIONS, findTextBoxes } from './dbPostprocess.ts';
 import type { TextBox } from './textBox.ts';
 

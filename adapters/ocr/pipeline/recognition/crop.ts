@@ -1,5 +1,5 @@
-import type { Raster } from '../raster.ts';
-import type { TextBox } from './textBox.ts';
+import type { Raster } from '../../raster.ts';
+import type { TextBox } from '../detection/textBox.ts';
 
 /**
  * Cuts a (possibly rotated) box out of the raster straight into a recogniser/classifier input:

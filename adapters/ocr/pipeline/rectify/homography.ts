@@ -1,4 +1,4 @@
-import type { Raster } from '../raster.ts';
+import type { Raster } from '../../raster.ts';
 
 /**
  * Plane-to-plane projective maps (pure): what a card photographed at an angle is of the card held

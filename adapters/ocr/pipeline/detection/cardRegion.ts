@@ -1,4 +1,4 @@
-import type { Rect } from './readingOrder.ts';
+import type { Rect } from '../readingOrder.ts';
 import type { TextBox } from './textBox.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { DIGITISH } from '../../../domain/text/normalise.ts';
+import { DIGITISH } from '../../../../domain/text/normalise.ts';
 
 /**
  * Digits-only readings of a number at a fixed length, for the NIK and the NPWP.
