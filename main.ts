@@ -8,7 +8,15 @@ import { isDatabaseUnavailable } from './adapters/postgres/unavailable.ts';
 import { loadRegions } from './adapters/regions/loadRegions.ts';
 import { createStorage } from './adapters/storage/index.ts';
 import { createApiAdapters } from './composition/api.ts';
+import {
+  connectReviews,
+  installTemporalRuntime,
+  type Reviews,
+  reviewDecisions,
+  startReviewWorker,
+} from './composition/reviews.ts';
 import { openEngine, openRedis } from './composition/runtime.ts';
+import { startTemporalDevServer } from './composition/temporalDevServer.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
 import { ensureDatabase, migrate } from './db/migrate.ts';
 import { MAX_UPLOAD_BYTES } from './domain/uploadLimits.ts';
@@ -17,11 +25,15 @@ import { installLastResort } from './runtime/lastResort.ts';
 import { createApp, createAuth, createHttpServer, createRateLimit } from './server/index.ts';
 
 /**
- * `npm start`: create the database if needed, migrate, start the runtime and the HTTP server in one
- * process, and shut all of it down in order on SIGTERM or SIGINT.
+ * `npm start`: create the database if needed, migrate, start the runtime, the review worker and the
+ * HTTP server in one process (PROCESS_ROLES picks some of them), and shut all of it down in order on
+ * SIGTERM or SIGINT. Without TEMPORAL_ADDRESS (development only) it starts a Temporal dev server too.
  */
+/** How long start-up waits for the review worker before serving anyway (see below). */
+const REVIEW_WORKER_START_WAIT_MS = 15_000;
+
 async function main() {
-  const config = loadConfig();
+  let config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
   // Until the full shutdown exists, a crash during start-up only logs and exits.
   let shutdown = async (_reason: string) => {};
@@ -35,30 +47,63 @@ async function main() {
   // sends the scripts of the requests read in one turn of the event loop in one write.
   const rateLimitRedis = openRedis(config, logger, `filot-${config.worker.id}-ratelimit`, 'requests');
 
+  // Production refuses to load without an address (config/schema.ts); development gets a server of its own.
+  const temporalDevServer = config.temporal.address
+    ? null
+    : await startTemporalDevServer({ dataDir: '.data/temporal', logger });
+  if (temporalDevServer) config = { ...config, temporal: { ...config.temporal, address: temporalDevServer.address } };
+
   const metrics = createMetrics();
   const storage = createStorage(config.storage);
   const [regions, engine] = await Promise.all([
     loadRegions(),
-    createThreadedOcrEngine({
-      device: config.ocr.device,
-      threads: config.ocr.threads,
-      engineThreads: config.ocr.engineThreads,
-      recognitionLanes: config.ocr.recognitionLanes,
-      precision: config.ocr.precision,
-      maxPixels: config.ocr.maxPixels,
-      readImage: (storageKey) => storage.get(storageKey),
-      logger,
-      onFallback: (reason) => metrics.ocrFallbacks.inc({ reason: reason.split(':')[0] ?? 'unknown' }),
-    }),
+    config.roles.ocr
+      ? createThreadedOcrEngine({
+          device: config.ocr.device,
+          threads: config.ocr.threads,
+          engineThreads: config.ocr.engineThreads,
+          recognitionLanes: config.ocr.recognitionLanes,
+          precision: config.ocr.precision,
+          maxPixels: config.ocr.maxPixels,
+          readImage: (storageKey) => storage.get(storageKey),
+          logger,
+          onFallback: (reason) => metrics.ocrFallbacks.inc({ reason: reason.split(':')[0] ?? 'unknown' }),
+        })
+      : null,
   ]);
-  logger.info('ocr.ready', { device: engine.device, cpuPrecision: await resolvePrecision(config.ocr.precision) });
+  if (engine)
+    logger.info('ocr.ready', { device: engine.device, cpuPrecision: await resolvePrecision(config.ocr.precision) });
+  let reviews: Reviews | undefined;
+  const settings = config;
   const { runtime, pool, redis, cipher, ...engineProcess } = await openEngine(config, {
     logger,
     name: `filot-${config.worker.id}`,
     metrics: runtimeMetrics(metrics),
-    ocr: { engine, evaluator: (store) => createPolicyEvaluator({ regions, store }) },
+    ...(engine ? { ocr: { engine, evaluator: (store) => createPolicyEvaluator({ regions, store }) } } : {}),
+    reviews: (enginePool) => {
+      reviews = connectReviews(settings, enginePool);
+      return reviews.workflows;
+    },
   });
+  if (!reviews) throw new Error('the review workflows were not connected');
+  const connectedReviews: Reviews = reviews;
   await runtime.start();
+  if (config.roles.review) installTemporalRuntime();
+  const reviewWorker = config.roles.review
+    ? startReviewWorker(config, {
+        documents: runtime.documents,
+        records: connectedReviews.records,
+        logger,
+        slaBreached: (kind) => metrics.reviewSlaBreaches.inc({ kind }),
+      })
+    : null;
+  // The API answers reviewers' decisions only with a worker to apply them; a Temporal that is away
+  // delays the start by at most this, then the worker keeps trying in the background.
+  if (reviewWorker)
+    await Promise.race([
+      reviewWorker.started,
+      new Promise((resolve) => setTimeout(resolve, REVIEW_WORKER_START_WAIT_MS).unref()),
+    ]);
 
   // Flipped at the start of shutdown so load balancers stop sending traffic before the port closes.
   let stopping = false;
@@ -68,32 +113,37 @@ async function main() {
     isUnavailable: isDatabaseUnavailable,
     corsOrigins: config.http.corsOrigins,
     ...(config.http.metricsToken ? { metricsToken: config.http.metricsToken } : {}),
-    api: {
-      auth: createAuth(config.jwt),
-      ...createApiAdapters(pool, cipher),
-      store: runtime.store,
-      documents: runtime.documents,
-      storage,
-      maxUploadBytes: MAX_UPLOAD_BYTES,
-      maxPixels: config.ocr.maxPixels,
-      inspectPdf,
-      uploadLimit: createRateLimit({
-        redis: rateLimitRedis,
-        prefix: config.redisKeyPrefix,
-        name: 'upload',
-        points: config.http.uploadsPerMinute,
-        windowSeconds: 60,
-      }),
-      verificationLimit: createRateLimit({
-        redis: rateLimitRedis,
-        prefix: config.redisKeyPrefix,
-        name: 'verification',
-        points: config.http.verificationPerMinute,
-        windowSeconds: 60,
-      }),
-      streams: config.http.streams,
-      logger,
-    },
+    ...(config.roles.api
+      ? {
+          api: {
+            auth: createAuth(config.jwt),
+            ...createApiAdapters(pool, cipher),
+            store: runtime.store,
+            documents: runtime.documents,
+            storage,
+            maxUploadBytes: MAX_UPLOAD_BYTES,
+            maxPixels: config.ocr.maxPixels,
+            inspectPdf,
+            uploadLimit: createRateLimit({
+              redis: rateLimitRedis,
+              prefix: config.redisKeyPrefix,
+              name: 'upload',
+              points: config.http.uploadsPerMinute,
+              windowSeconds: 60,
+            }),
+            verificationLimit: createRateLimit({
+              redis: rateLimitRedis,
+              prefix: config.redisKeyPrefix,
+              name: 'verification',
+              points: config.http.verificationPerMinute,
+              windowSeconds: 60,
+            }),
+            streams: config.http.streams,
+            reviews: reviewDecisions(connectedReviews),
+            logger,
+          },
+        }
+      : {}),
     metrics: metrics.registry,
     readiness: [
       { name: 'process', check: async () => !stopping },
@@ -101,6 +151,8 @@ async function main() {
       { name: 'redis', check: async () => (await redis.ping()) === 'PONG' },
       // Backing off: a job failed on the database and the workers pull nothing until it answers.
       { name: 'workers', check: async () => runtime.workerState !== 'backing_off' },
+      // Reviewers' decisions wait on a review worker: this process's, when it runs one.
+      ...(reviewWorker ? [{ name: 'reviews', check: async () => reviewWorker.running }] : []),
     ],
   });
   const server = createHttpServer(app);
@@ -120,12 +172,16 @@ async function main() {
     server.close();
     server.closeIdleConnections();
     await runtime.stop();
+    await reviewWorker?.stop();
     // Event streams (/verification/:id/events) would keep the server open; clients reconnect.
     server.closeAllConnections();
-    await engine.close();
+    await engine?.close();
     storage.close();
+    await connectedReviews.close();
     await engineProcess.close();
     rateLimitRedis.disconnect();
+    // Last: the review worker above had to drain against it.
+    await temporalDevServer?.stop();
     clearTimeout(forced);
     logger.info('shutdown.done');
   };

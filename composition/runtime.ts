@@ -10,7 +10,7 @@ import { createDocumentLocks } from '../adapters/redis/documentLocks.ts';
 import { createOcrStream } from '../adapters/redis/ocrStream.ts';
 import type { Config } from '../config/index.ts';
 import { createRuntime, type Runtime } from '../runtime/index.ts';
-import type { DocumentStore, Evaluator, Logger, OcrEngine, RuntimeMetrics } from '../runtime/ports.ts';
+import type { DocumentStore, Evaluator, Logger, OcrEngine, ReviewWorkflows, RuntimeMetrics } from '../runtime/ports.ts';
 
 /**
  * The one place the runtime's adapters are built and handed to it. `npm start`, the benchmarks and
@@ -60,6 +60,8 @@ export function composeRuntime(deps: {
   connections: RuntimeConnections;
   logger: Logger;
   ocr?: OcrSetup;
+  /** The review workflows' start (composition/reviews.ts); without it this process starts none. */
+  reviews?: ReviewWorkflows;
   metrics?: RuntimeMetrics;
 }): ComposedRuntime {
   const adapters = createRuntimeAdapters(deps.config, deps.connections, deps.logger);
@@ -77,6 +79,7 @@ export function composeRuntime(deps: {
           },
         }
       : {}),
+    ...(deps.reviews ? { reviews: deps.reviews } : {}),
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
   return Object.assign(runtime, { adapters });
@@ -97,7 +100,15 @@ export function openRedis(config: Pick<Config, 'redisUrl'>, logger: Logger, name
  */
 export async function openEngine(
   config: Config,
-  options: { logger: Logger; name: string; poolSize?: number; ocr?: OcrSetup; metrics?: RuntimeMetrics },
+  options: {
+    logger: Logger;
+    name: string;
+    poolSize?: number;
+    ocr?: OcrSetup;
+    /** Built over the engine's pool, once it exists. */
+    reviews?: (pool: DatabasePool) => ReviewWorkflows;
+    metrics?: RuntimeMetrics;
+  },
 ) {
   const pool = await createDatabasePool({
     databaseUrl: config.databaseUrl,
@@ -112,6 +123,7 @@ export async function openEngine(
     connections: { pool, redis, ...(blockingRedis ? { blockingRedis } : {}) },
     logger: options.logger,
     ...(options.ocr ? { ocr: options.ocr } : {}),
+    ...(options.reviews ? { reviews: options.reviews(pool) } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   return {

@@ -57,6 +57,12 @@ export type Config = {
   intervals: { outboxPollMs: number; reaperMs: number; sweeperMs: number; sweeperStaleMs: number };
   /** Failed deliveries before an outbox entry is dead, and how long delivered entries are kept. */
   outbox: { maxAttempts: number; retentionMs: number; pruneIntervalMs: number };
+  /** `address` null: development starts a local dev server (production refuses to load without one). */
+  temporal: { address: string | null; namespace: string; taskQueue: string; callTimeoutMs: number };
+  /** SLA of a review: a reminder, then an escalation, counted from when the review started. */
+  review: { reminderMs: number; escalationMs: number };
+  /** What this process runs: the HTTP API, OCR workers, the review (Temporal) worker. */
+  roles: { api: boolean; ocr: boolean; review: boolean };
 };
 
 export class ConfigError extends Error {
@@ -148,6 +154,18 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxAttempts: env.OUTBOX_MAX_ATTEMPTS,
       retentionMs: env.OUTBOX_RETENTION_HOURS * 3_600_000,
       pruneIntervalMs: env.OUTBOX_PRUNE_INTERVAL_MS,
+    },
+    temporal: {
+      address: env.TEMPORAL_ADDRESS ?? null,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      callTimeoutMs: env.TEMPORAL_CALL_TIMEOUT_MS,
+    },
+    review: { reminderMs: env.REVIEW_REMINDER_MS, escalationMs: env.REVIEW_ESCALATION_MS },
+    roles: {
+      api: env.PROCESS_ROLES.has('api'),
+      ocr: env.PROCESS_ROLES.has('ocr'),
+      review: env.PROCESS_ROLES.has('review'),
     },
   };
 }

@@ -42,6 +42,28 @@ const redisUrl = z.string().refine(
   { message: 'must be a redis:// or rediss:// URL' },
 );
 
+/** `host:port`, as the Temporal SDK takes it; an IPv6 host goes in brackets. */
+const hostAndPort = z.string().refine(
+  (value) => {
+    const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
+    return match !== null && Number(match[2]) >= 1 && Number(match[2]) <= 65535;
+  },
+  { message: 'must be host:port, e.g. temporal.internal:7233' },
+);
+
+export const PROCESS_ROLE_NAMES = ['api', 'ocr', 'review'] as const;
+
+/** `api,ocr,review` or any non-empty part of it. */
+const processRoles = z.string().transform((value, ctx) => {
+  const roles = value.split(',').map((part) => part.trim());
+  const unknown = roles.filter((role) => !(PROCESS_ROLE_NAMES as readonly string[]).includes(role));
+  if (unknown.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `a comma list of ${PROCESS_ROLE_NAMES.join(', ')}` });
+    return z.NEVER;
+  }
+  return new Set(roles as (typeof PROCESS_ROLE_NAMES)[number][]);
+});
+
 /** `keyId:base64key,keyId:base64key`; every key decodes to exactly 32 bytes (AES-256). */
 const encryptionKeys = z.string().transform((value, ctx) => {
   const keys = new Map<string, Buffer>();
@@ -141,6 +163,20 @@ export const environmentSchema = z
     SWEEPER_INTERVAL_MS: integer(10).default(15_000),
     SWEEPER_STALE_MS: integer(0).default(60_000),
     SHUTDOWN_TIMEOUT_MS: integer(100).default(15_000),
+    // Without an address, npm start runs a local dev server; production must name a real one.
+    TEMPORAL_ADDRESS: hostAndPort.optional(),
+    TEMPORAL_NAMESPACE: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/, 'letters, digits, ".", "_" or "-", at most 255')
+      .default('default'),
+    TEMPORAL_TASK_QUEUE: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,255}$/, 'letters, digits, ".", "_", ":" or "-", at most 255')
+      .default('kyc-review'),
+    TEMPORAL_CALL_TIMEOUT_MS: integer(100, 120_000).default(5000),
+    REVIEW_REMINDER_MS: integer(1).default(4 * 3_600_000),
+    REVIEW_ESCALATION_MS: integer(1).default(24 * 3_600_000),
+    PROCESS_ROLES: processRoles.default(() => new Set(PROCESS_ROLE_NAMES)),
     METRICS_TOKEN: z.string().min(32, 'at least 32 characters').optional(),
     RATE_LIMIT_UPLOADS_PER_MINUTE: integer(1).default(30),
     RATE_LIMIT_VERIFICATION_PER_MINUTE: integer(1).default(300),
@@ -192,6 +228,14 @@ export const environmentSchema = z
         code: 'custom',
         path: ['PII_ACTIVE_KEY_ID'],
         message: 'is required when PII_ENCRYPTION_KEYS holds more than one key',
+      });
+    if (production && env.TEMPORAL_ADDRESS === undefined)
+      ctx.addIssue({ code: 'custom', path: ['TEMPORAL_ADDRESS'], message: 'is required in production' });
+    if (env.REVIEW_ESCALATION_MS <= env.REVIEW_REMINDER_MS)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REVIEW_ESCALATION_MS'],
+        message: 'must be greater than REVIEW_REMINDER_MS',
       });
     if (env.STORAGE_DRIVER === 's3' && !env.S3_BUCKET)
       ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'is required when STORAGE_DRIVER is s3' });

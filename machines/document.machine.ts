@@ -7,7 +7,7 @@ import type { DocumentEvent } from './document.events.ts';
  * The lifecycle of one uploaded identity document. Pure: no I/O, no clocks, no randomness.
  *
  * The runtime computes transitions with xstate's `transition()` and persists the result. The custom
- * action `requestOcr` does nothing when executed: it comes back from
+ * actions `requestOcr` and `startReview` do nothing when executed: they come back from
  * `transition()` as data and the runtime turns them into outbox rows in the same database statement
  * as the new snapshot (runtime/effects/registry.ts), so an effect is never lost and never runs before commit.
  *
@@ -83,6 +83,8 @@ export function createDocumentMachine(settings: DocumentMachineSettings = DEFAUL
     actions: {
       // An effect: carried out by the runtime from an outbox row (see the comment at the top).
       requestOcr: () => {},
+      // An effect too: the review workflow that owns the document from here (workflows/review).
+      startReview: () => {},
 
       startAttempt: assign(({ event }) =>
         event.type === 'PROCESSING_STARTED' ? { attempts: event.attempt, leaseToken: event.leaseToken } : {},
@@ -173,6 +175,7 @@ export function createDocumentMachine(settings: DocumentMachineSettings = DEFAUL
         },
       },
       needs_review: {
+        entry: 'startReview',
         on: {
           REVIEW_DECIDED: [
             { guard: 'reviewerApproves', target: 'approved', actions: 'recordReview' },

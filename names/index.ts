@@ -15,5 +15,5 @@ export const DOCUMENT_UPLOADED = 'DOCUMENT_UPLOADED';
  * The outside effects a transition can ask for. Each has one entry in runtime/effects/registry.ts
  * (its payload schema and delivery); the type system refuses a kind without one.
  */
-export const EFFECT_KINDS = ['enqueue_ocr'] as const;
+export const EFFECT_KINDS = ['enqueue_ocr', 'start_review'] as const;
 export type EffectKind = (typeof EFFECT_KINDS)[number];

@@ -12,6 +12,7 @@ import type {
   OcrEngine,
   OcrJobQueue,
   Outbox,
+  ReviewWorkflows,
   RuntimeMetrics,
 } from './ports.ts';
 import { startPeriodic } from './recovery/periodic.ts';
@@ -33,12 +34,18 @@ export type RuntimeDeps = {
   logger: Logger;
   /** Without an OCR engine this process runs no OCR workers. */
   ocr?: { engine: OcrEngine; evaluator: Evaluator };
+  /** Without them this process starts no review workflows; a process that has them does. */
+  reviews?: ReviewWorkflows;
   metrics?: RuntimeMetrics;
 };
 
 export function createRuntime(deps: RuntimeDeps) {
   const { config, store, outbox, queue, logger } = deps;
-  const effects = createEffectDispatcher({ ports: { queue }, outbox, logger });
+  const effects = createEffectDispatcher({
+    ports: { queue, ...(deps.reviews ? { reviews: deps.reviews } : {}) },
+    outbox,
+    logger,
+  });
   const machine = createDocumentMachine(config.machine);
   const documents = createDocuments({ store, machine, effects, leaseMs: config.worker.leaseMs });
   const reap = createReaper({ documents, store, logger });
@@ -54,6 +61,7 @@ export function createRuntime(deps: RuntimeDeps) {
     documents,
     store,
     queue,
+    ...(deps.reviews ? { reviews: deps.reviews } : {}),
     coordination: deps.coordination,
     staleMs: config.intervals.sweeperStaleMs,
     intervalMs: config.intervals.sweeperMs,

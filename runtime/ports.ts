@@ -26,6 +26,12 @@ export type StoredDocument = {
   correlationId: string;
 };
 
+/**
+ * The review workflows (workflows/review, on Temporal): starts the one that owns a document in
+ * `needs_review`. Idempotent: a document whose review was started already starts nothing.
+ */
+export type ReviewWorkflows = { start(documentId: string): Promise<void> };
+
 /** The outside effects a transition can ask for, each delivered by its entry in runtime/effects/registry.ts. */
 export type Effect = { kind: EffectKind; payload: Record<string, unknown> };
 /**
@@ -109,6 +115,11 @@ export type DocumentStore = {
   extendLease(documentId: string, leaseToken: string, leaseMs: number): Promise<boolean>;
   expiredLeases(limit: number): Promise<{ id: string; leaseToken: string }[]>;
   dueWork(staleMs: number, limit: number): Promise<{ id: string; status: DocumentStatus }[]>;
+  /**
+   * Documents in `needs_review` for at least `staleMs` whose review workflow is not known to exist
+   * and whose start is not waiting in the outbox: the sweeper starts theirs.
+   */
+  dueReviewStarts(staleMs: number, limit: number): Promise<string[]>;
   history(documentId: string): Promise<HistoryEntry[]>;
   readOcrResult(documentId: string): Promise<OcrResult | null>;
   /** Whether a document of another owner with this NIK was approved (automatically or by a reviewer). */
@@ -120,7 +131,12 @@ export type Outbox = {
    * Claims up to `limit` due entries by pushing their `available_at` `claimMs` ahead, so two relays
    * never take the same entry and a relay that dies mid-delivery hands it back when the claim runs out.
    */
-  claimDue(limit: number, claimMs: number): Promise<(OutboxEntry & { attempts: number })[]>;
+  /** Only entries of `kinds`: those this process can deliver; the others wait for a process that can. */
+  claimDue(
+    limit: number,
+    claimMs: number,
+    kinds: readonly EffectKind[],
+  ): Promise<(OutboxEntry & { attempts: number })[]>;
   markDelivered(ids: string[]): Promise<void>;
   markFailed(id: string, error: string, retryInMs: number): Promise<void>;
   /** Gives up on an entry after its last attempt: the relay leaves it until `redeliverDead` puts it back. */

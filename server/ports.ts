@@ -47,6 +47,27 @@ export type DocumentQueries = {
 /** Documents waiting for a human, the longest-waiting first. */
 export type ReviewQueue = (page: PageRequest) => Promise<Page<DocumentSummary>>;
 
+/**
+ * Reviewers' decisions, applied by each document's review workflow (workflows/review). `decide`
+ * waits, bounded, until the decision is applied, and rejects when the review service cannot be
+ * reached or answer in time.
+ */
+export type ReviewDecisions = {
+  decide(
+    documentId: string,
+    decision: { decision: 'approve' | 'reject'; reason: string; reviewerId: string; source: 'internal' },
+    requestId: string,
+  ): Promise<
+    | { outcome: 'applied'; status: 'approved' | 'rejected' }
+    /** Taken by the review, durably, and applied as soon as the database answers. */
+    | { outcome: 'accepted' }
+    /** Already decided, or the document was decided otherwise. */
+    | { outcome: 'refused'; reason: string }
+    /** The document has no review workflow (yet). */
+    | { outcome: 'no_review' }
+  >;
+};
+
 export type IdempotencyOutcome =
   | { state: 'new' }
   | { state: 'replay'; status: number; body: unknown }

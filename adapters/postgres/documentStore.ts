@@ -46,6 +46,7 @@ const insertedEffectRow = outboxEntry.extend({ documentId: z.string() });
 const documentIdRow = z.object({ id: z.string() });
 const leaseRow = z.object({ id: z.string(), leaseToken: z.string() });
 const dueRow = z.object({ id: z.string(), status });
+const idRow = z.object({ id: z.string() });
 const encryptedOcrRow = z.object({ ocr: z.instanceof(Buffer).nullable() });
 
 const historyRow = z.object({
@@ -268,6 +269,19 @@ export function createDocumentStore(
           AND updated_at <= now() - ${staleMs}::int * interval '1 millisecond'
         ORDER BY updated_at LIMIT ${limit}`);
       return [...rows];
+    },
+
+    async dueReviewStarts(staleMs, limit) {
+      const rows = await pool.any(sql.type(idRow)`
+        SELECT d.id FROM documents d
+        WHERE d.status = 'needs_review'
+          AND d.updated_at <= now() - ${staleMs}::int * interval '1 millisecond'
+          AND NOT EXISTS (SELECT 1 FROM review_workflows r WHERE r.document_id = d.id)
+          AND NOT EXISTS (
+            SELECT 1 FROM outbox o
+            WHERE o.document_id = d.id AND o.kind = 'start_review' AND o.delivered_at IS NULL AND o.dead_at IS NULL)
+        ORDER BY d.updated_at LIMIT ${limit}`);
+      return rows.map((row) => row.id);
     },
 
     async history(documentId) {

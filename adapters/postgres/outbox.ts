@@ -19,13 +19,14 @@ const noRows = z.object({});
 
 export function createOutbox(pool: DatabasePool): Outbox {
   return {
-    async claimDue(limit, claimMs) {
+    async claimDue(limit, claimMs, kinds) {
       // Claiming moves available_at instead of holding a transaction open during delivery: no row
       // lock is held across network I/O, and a relay that dies simply lets its claim run out.
       const rows = await pool.any(sql.type(claimedRow)`
         UPDATE outbox SET available_at = now() + ${claimMs}::int * interval '1 millisecond', attempts = attempts + 1
         WHERE id IN (
           SELECT id FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL AND available_at <= now()
+            AND kind = ANY(${sql.array([...kinds], 'text')})
           ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
         RETURNING id, document_id AS "documentId", kind, payload, attempts`);
       return [...rows];

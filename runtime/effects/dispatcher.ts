@@ -1,7 +1,8 @@
+import type { EffectKind } from '../../names/index.ts';
 import { maskDigitRuns } from '../documents/eventLog.ts';
 import { coerceError } from '../errors.ts';
 import type { Logger, Outbox, OutboxEntry } from '../ports.ts';
-import { deliverEffect, type EffectPorts } from './registry.ts';
+import { deliverableKinds, deliverEffect, type EffectPorts } from './registry.ts';
 
 /**
  * Effects are the machine's custom actions turned into data (registry.ts). They are written to the
@@ -15,12 +16,15 @@ import { deliverEffect, type EffectPorts } from './registry.ts';
 export type DeliveryReport = { delivered: string[]; failed: Map<string, string> };
 
 export type EffectDispatcher = {
+  /** The kinds of effect this process delivers (registry.ts `requires`); the relay claims only these. */
+  kinds: readonly EffectKind[];
   /** Delivers entries. Never throws. */
   deliver(entries: readonly OutboxEntry[]): Promise<DeliveryReport>;
   /**
    * Delivers, then records delivery in the background (MARK_DELAY_MS): the fast path after a
    * commit. Waits for the delivery at most DELIVERY_WAIT_MS; a slower one goes on in the background
-   * and, if it fails, the relay delivers later. Never throws.
+   * and, if it fails, the relay delivers later. An entry of a kind this process does not deliver
+   * is left to the relay of a process that does. Never throws.
    */
   deliverAndMark(entries: readonly OutboxEntry[]): Promise<void>;
 };
@@ -49,6 +53,7 @@ export function createEffectDispatcher(deps: {
   /** Waits for deliveries under way, marks now what is waiting to be marked, and waits for every mark (at shutdown). */
   flushMarks(): Promise<void>;
 } {
+  const kinds = deliverableKinds(deps.ports);
   const deliver = async (entries: readonly OutboxEntry[]): Promise<DeliveryReport> => {
     const report: DeliveryReport = { delivered: [], failed: new Map() };
     for (const entry of entries) {
@@ -93,8 +98,10 @@ export function createEffectDispatcher(deps: {
     timer ??= setTimeout(() => void markNow(), MARK_DELAY_MS);
   };
   return {
+    kinds,
     deliver,
-    async deliverAndMark(entries) {
+    async deliverAndMark(all) {
+      const entries = all.filter((entry) => (kinds as readonly string[]).includes(entry.kind));
       if (entries.length === 0) return;
       const delivery = deliver(entries).then(({ delivered }) => {
         // Marked later, in the background: the effect is out, and the caller need not wait for

@@ -27,7 +27,7 @@ export function createOutboxRelay(deps: OutboxRelayDeps) {
   return async function relayOutbox(): Promise<number> {
     let total = 0;
     for (;;) {
-      const entries = await deps.outbox.claimDue(BATCH, CLAIM_MS);
+      const entries = await deps.outbox.claimDue(BATCH, CLAIM_MS, deps.effects.kinds);
       if (entries.length === 0) return total;
       const { delivered, failed } = await deps.effects.deliver(entries);
       await deps.outbox.markDelivered(delivered);

@@ -1,11 +1,13 @@
 import type { Documents } from '../documents/documents.ts';
 import { IllegalTransitionError } from '../errors.ts';
-import type { Actor, Coordination, DocumentStore, Logger, OcrQueue } from '../ports.ts';
+import type { Actor, Coordination, DocumentStore, Logger, OcrQueue, ReviewWorkflows } from '../ports.ts';
 
 /**
  * Postgres says what work is due; Redis only carries it. The sweeper re-sends what Redis may have
  * lost: documents waiting in `uploaded` or `ocr_completed` get a new queue message, and
- * `ai_evaluated` documents that missed DECIDE are decided here directly (DECIDE needs no worker).
+ * `ai_evaluated` documents that missed DECIDE are decided here directly (DECIDE needs no worker),
+ * and documents in `needs_review` without a review workflow (in review from before the workflows
+ * existed, or whose start effect was lost) get theirs, where this process runs review workflows.
  *
  * Normally it only touches documents idle for `staleMs`. When Redis has lost its data (the marker
  * key is gone: restart without persistence, failover, FLUSHDB) it sweeps everything due at once.
@@ -23,17 +25,23 @@ export function createSweeper(deps: {
   documents: Documents;
   store: DocumentStore;
   queue: OcrQueue;
+  reviews?: ReviewWorkflows;
   coordination: Coordination;
   staleMs: number;
   intervalMs: number;
   logger: Logger;
 }) {
-  return async function sweep(): Promise<{ requeued: number; decided: number; redisLost: boolean }> {
+  return async function sweep(): Promise<{
+    requeued: number;
+    decided: number;
+    reviewsStarted: number;
+    redisLost: boolean;
+  }> {
     // The marker is missing on first boot and after Redis lost its data.
     const redisLost = !(await deps.coordination.isSet(MARKER));
     if (!redisLost) {
       const mine = await deps.coordination.claim(SWEEP_LOCK, Math.max(1, deps.intervalMs - 10));
-      if (!mine) return { requeued: 0, decided: 0, redisLost };
+      if (!mine) return { requeued: 0, decided: 0, reviewsStarted: 0, redisLost };
     }
     const due = await deps.store.dueWork(redisLost ? 0 : deps.staleMs, BATCH);
     let requeued = 0;
@@ -60,11 +68,20 @@ export function createSweeper(deps: {
       }
       requeued++;
     }
+    // Postgres says which reviews are due, Temporal is told; a start that fails is tried at the next sweep.
+    let reviewsStarted = 0;
+    if (deps.reviews) {
+      for (const id of await deps.store.dueReviewStarts(deps.staleMs, BATCH)) {
+        await deps.reviews.start(id);
+        reviewsStarted++;
+      }
+    }
     // Set only once everything due was re-sent: a sweep that fails half-way (Redis is often still
     // unsteady right after it lost its data) leaves the marker missing, and the next sweep takes
     // everything due again instead of waiting for it to go stale.
     if (redisLost) await deps.coordination.claim(MARKER);
-    if (requeued + decided > 0 || redisLost) deps.logger.warn('sweeper.recovered', { requeued, decided, redisLost });
-    return { requeued, decided, redisLost };
+    if (requeued + decided + reviewsStarted > 0 || redisLost)
+      deps.logger.warn('sweeper.recovered', { requeued, decided, reviewsStarted, redisLost });
+    return { requeued, decided, reviewsStarted, redisLost };
   };
 }

@@ -1,11 +1,12 @@
-import { type Router as ExpressRouter, Router } from 'express';
+import { type Router as ExpressRouter, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { Documents } from '../../runtime/documents/documents.ts';
 import type { DocumentStorage } from '../../runtime/ports.ts';
 import type { createAuth, Principal } from '../http/auth.ts';
+import { HttpProblem, sendProblem } from '../http/problems.ts';
 import { json, parameters, problems, secured } from '../openapi/openApiSchemas.ts';
 import { type RouteTable, routerFor } from '../openapi/routeTable.ts';
-import type { DocumentQueries, ReviewQueue } from '../ports.ts';
+import type { DocumentQueries, ReviewDecisions, ReviewQueue } from '../ports.ts';
 import { idParams, visibleDocument } from './documentAccess.ts';
 import { documentResponse, present } from './documentRoutes.ts';
 import { freeText } from './freeText.ts';
@@ -64,10 +65,22 @@ export const reviewRouteTable = {
       ...secured,
       parameters: parameters(idParams, 'path'),
       requestBody: { required: true, ...json(decisionBody) },
-      responses: { '200': { description: 'The new status' }, ...problems(400, 401, 403, 404, 409) },
+      responses: {
+        '200': { description: 'The new status' },
+        '202': { description: 'The decision was taken by the review and is applied as soon as the database answers' },
+        ...problems(400, 401, 403, 404, 409, 503),
+      },
     },
   },
 } as const satisfies RouteTable;
+
+/** Seconds a reviewer's client should wait before sending a decision again while reviews cannot be reached. */
+const REVIEWS_RETRY_AFTER_S = 5;
+
+function unavailable(response: Response, detail: string) {
+  response.setHeader('Retry-After', String(REVIEWS_RETRY_AFTER_S));
+  sendProblem(response, { status: 503, title: 'Service Unavailable', detail });
+}
 
 export function reviewRoutes(deps: {
   auth: ReturnType<typeof createAuth>;
@@ -75,6 +88,11 @@ export function reviewRoutes(deps: {
   reviewQueue: ReviewQueue;
   documents: Pick<Documents, 'send'>;
   storage: Pick<DocumentStorage, 'get'>;
+  /**
+   * The review workflows. A process composed without them (tools, a test file run alone) applies a
+   * decision to the document directly; `npm start` always has them.
+   */
+  reviews?: ReviewDecisions;
 }): ExpressRouter {
   const router = Router();
   // Everything under /internal, served or not, is for staff: anyone else learns nothing of its routes.
@@ -120,19 +138,47 @@ export function reviewRoutes(deps: {
           const { id } = idParams.parse(request.params);
           const body = decisionBody.parse(request.body ?? {});
           const principal = response.locals.principal as Principal;
-          const result = await deps.documents.send(
-            id,
-            {
-              type: 'REVIEW_DECIDED',
-              decision: body.decision,
-              reviewerId: principal.id,
-              source: 'internal',
-              reason: body.reason,
-            },
-            { type: 'reviewer', id: principal.id },
-            { correlationId: response.locals.requestId as string },
-          );
-          response.json({ id, status: result.status });
+          const correlationId = response.locals.requestId as string;
+          if (!deps.reviews) {
+            const result = await deps.documents.send(
+              id,
+              { type: 'REVIEW_DECIDED', ...body, reviewerId: principal.id, source: 'internal' },
+              { type: 'reviewer', id: principal.id },
+              { correlationId },
+            );
+            response.json({ id, status: result.status });
+            return;
+          }
+          const document = await existing(id, principal);
+          let outcome: Awaited<ReturnType<ReviewDecisions['decide']>>;
+          try {
+            outcome = await deps.reviews.decide(
+              id,
+              { ...body, reviewerId: principal.id, source: 'internal' },
+              correlationId,
+            );
+          } catch {
+            unavailable(response, 'The review service cannot be reached. Nothing was decided; try again.');
+            return;
+          }
+          if (outcome.outcome === 'applied') {
+            response.json({ id, status: outcome.status });
+            return;
+          }
+          if (outcome.outcome === 'accepted') {
+            response.status(202).json({ id, status: 'needs_review', decision: 'accepted' });
+            return;
+          }
+          // In review, but its workflow is not started yet: the start is on its way (outbox, sweeper).
+          if (outcome.outcome === 'no_review' && document.status === 'needs_review') {
+            unavailable(response, 'The review of this document is being set up. Nothing was decided; try again.');
+            return;
+          }
+          throw new HttpProblem({
+            status: 409,
+            title: 'Conflict',
+            detail: 'The document is not, or no longer, open for review.',
+          });
         },
       ],
     }),

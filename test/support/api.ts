@@ -10,6 +10,7 @@ import type { DatabasePool } from 'slonik';
 import { isDatabaseUnavailable } from '../../adapters/postgres/unavailable.ts';
 import { createFsStorage } from '../../adapters/storage/fsStorage.ts';
 import { createApiAdapters } from '../../composition/api.ts';
+import { reviewDecisions } from '../../composition/reviews.ts';
 import type { ComposedRuntime } from '../../composition/runtime.ts';
 import { loadConfig } from '../../config/index.ts';
 import { MAX_UPLOAD_BYTES } from '../../domain/uploadLimits.ts';
@@ -58,6 +59,8 @@ export async function startApi(
   const tokens = options.tokens ?? testTokens();
   const storageDirectory = await mkdtemp(join(tmpdir(), 'filot-api-'));
   const storage = createFsStorage(storageDirectory);
+  // Decisions go through the review workflows when the run has Temporal, as in `npm start`.
+  if (world.reviews) world.reviewWorker(runtime);
   const app = createApp({
     readiness: [],
     metrics: new Registry(),
@@ -73,6 +76,7 @@ export async function startApi(
       pollMs: 50,
       maxUploadBytes: MAX_UPLOAD_BYTES,
       maxPixels: 50_000_000,
+      ...(world.reviews ? { reviews: reviewDecisions(world.reviews) } : {}),
       ...options.overrides,
     },
   });

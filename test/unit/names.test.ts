@@ -53,6 +53,6 @@ describe('the catalogue of names', () => {
   it('should list the machine events and the effect kinds', () => {
     assert.ok(DOCUMENT_EVENT_TYPES.includes('PROCESSING_STARTED'));
     assert.ok(DOCUMENT_EVENT_TYPES.includes('REVIEW_DECIDED'));
-    assert.deepEqual([...EFFECT_KINDS], ['enqueue_ocr']);
+    assert.deepEqual([...EFFECT_KINDS], ['enqueue_ocr', 'start_review']);
   });
 });

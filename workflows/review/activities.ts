@@ -35,6 +35,9 @@ export function createReviewActivities(ports: ReviewPorts) {
         ports.logger.info('review.decision_applied', { documentId, reviewId, status, source: decision.source });
         return { status: wanted } as const;
       } catch (error) {
+        // Retrying a decision the document refuses as malformed would only refuse it again.
+        if (errorCode(error) === 'invalid_event')
+          throw ApplicationFailure.nonRetryable('The document refused the decision as malformed.', 'InvalidDecision');
         const status = illegalTransitionStatus(error);
         if (status === undefined) throw error;
         if (status === wanted) return { status: wanted } as const;
@@ -76,9 +79,14 @@ export function createReviewActivities(ports: ReviewPorts) {
 
 export type ReviewActivities = ReturnType<typeof createReviewActivities>;
 
+/** The `code` of a runtime error (runtime/errors.ts), which the activities branch on without importing the runtime. */
+function errorCode(error: unknown): unknown {
+  return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+}
+
 /** The status of a document that refused the event because it is not in review, if that is the error. */
 function illegalTransitionStatus(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const { code, status } = error as { code?: unknown; status?: unknown };
-  return code === 'illegal_transition' && typeof status === 'string' ? status : undefined;
+  if (errorCode(error) !== 'illegal_transition') return undefined;
+  const { status } = error as { status?: unknown };
+  return typeof status === 'string' ? status : undefined;
 }

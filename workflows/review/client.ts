@@ -17,6 +17,11 @@ export const reviewWorkflowId = (documentId: string) => `kyc-review-${documentId
 /** How a decision sent to the review ended. */
 export type DecisionOutcome =
   | { outcome: 'applied'; status: AppliedDecision['status'] }
+  /**
+   * The review took it (it is durable and first), but it was not applied within the wait: the
+   * database is slow or away, and the activity applies it once it answers.
+   */
+  | { outcome: 'accepted' }
   /** The review refused it: already decided (`AlreadyDecided`, `ReviewClosed`), or the document was decided otherwise. */
   | { outcome: 'refused'; reason: string }
   /** No review workflow exists for the document. */
@@ -69,9 +74,24 @@ export function createReviewClient(client: Client, options: ReviewClientOptions)
     ): Promise<DecisionOutcome> {
       const handle = client.workflow.getHandle(reviewWorkflowId(documentId));
       try {
-        const applied = await bounded(() =>
-          handle.executeUpdate(decideUpdate, { args: [decision], ...(requestId ? { updateId: requestId } : {}) }),
+        // Accepted means validated and durable: from there the decision is the review's.
+        const update = await bounded(() =>
+          handle.startUpdate(decideUpdate, {
+            args: [decision],
+            waitForStage: 'ACCEPTED',
+            ...(requestId ? { updateId: requestId } : {}),
+          }),
         );
+        const result = update.result();
+        const waited = new Promise<'waited'>((resolve) =>
+          setTimeout(() => resolve('waited'), options.callTimeoutMs).unref(),
+        );
+        const applied = await Promise.race([result, waited]);
+        if (applied === 'waited') {
+          // The poll goes on by itself until the update completes; its end is of no interest now.
+          result.catch(() => {});
+          return { outcome: 'accepted' };
+        }
         return { outcome: 'applied', status: applied.status };
       } catch (error) {
         // A review that has ended (decided a moment ago, by another reviewer) is no longer there to

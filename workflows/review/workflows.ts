@@ -85,8 +85,9 @@ const { recordSlaBreach, flagExternalFailure } = proxyActivities<ReviewActivitie
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
 });
 
-/** Reason texts are a reviewer's words: bounded, never empty. */
-const MAX_REASON_LENGTH = 2000;
+/** Reason texts are a reviewer's words: bounded, never empty (REVIEW_DECIDED's schema takes 1000). */
+const MAX_REASON_LENGTH = 1000;
+const MAX_REVIEWER_ID_LENGTH = 128;
 
 export async function kycReviewWorkflow(input: ReviewInput): Promise<ReviewState> {
   const reviewId = uuid4();
@@ -129,7 +130,13 @@ export async function kycReviewWorkflow(input: ReviewInput): Promise<ReviewState
         if (typeof decision.reason !== 'string' || decision.reason.trim() === '') {
           throw ApplicationFailure.nonRetryable('A decision needs a reason.', 'InvalidDecision');
         }
-        if (decision.reason.length > MAX_REASON_LENGTH || typeof decision.reviewerId !== 'string') {
+        if (
+          decision.reason.length > MAX_REASON_LENGTH ||
+          typeof decision.reviewerId !== 'string' ||
+          decision.reviewerId.length === 0 ||
+          decision.reviewerId.length > MAX_REVIEWER_ID_LENGTH ||
+          (decision.source !== 'internal' && decision.source !== 'buli2')
+        ) {
           throw ApplicationFailure.nonRetryable('The decision is malformed.', 'InvalidDecision');
         }
       },

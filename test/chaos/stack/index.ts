@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { copyFile, mkdir, mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startTemporalDevServer, type TemporalDevServer } from '../../../composition/temporalDevServer.ts';
 import { type PostgresCluster, startPostgresCluster } from './postgresCluster.ts';
 import { freePort } from './processes.ts';
 import { type RedisServer, startRedisServer } from './redisServer.ts';
@@ -54,6 +55,8 @@ export const INSTANCE_ENV: Readonly<Record<string, string>> = {
   SWEEPER_INTERVAL_MS: '3000',
   // The end of the run stops the instances outright; no graceful stop is measured.
   SHUTDOWN_TIMEOUT_MS: '5000',
+  // A decision waits on Temporal for at most this, well inside the load's 5 s client timeout.
+  TEMPORAL_CALL_TIMEOUT_MS: '2000',
 };
 
 export async function startStack(options: { instances?: number } = {}): Promise<Stack> {
@@ -63,6 +66,7 @@ export async function startStack(options: { instances?: number } = {}): Promise<
   const instances: ServiceInstance[] = [];
   let postgres: PostgresCluster | undefined;
   let redis: RedisServer | undefined;
+  let temporal: TemporalDevServer | undefined;
 
   // Interrupted: the children die with us (pdeathsig); only the directory needs removing.
   const onSignal = (signal: NodeJS.Signals) => {
@@ -76,7 +80,7 @@ export async function startStack(options: { instances?: number } = {}): Promise<
 
   const close = async (closeOptions: { logsTo?: string } = {}) => {
     await Promise.allSettled(instances.map((instance) => instance.stop()));
-    await Promise.allSettled([redis?.stop(), postgres?.stop()]);
+    await Promise.allSettled([redis?.stop(), postgres?.stop(), temporal?.stop()]);
     if (closeOptions.logsTo) await copyLogs(root, closeOptions.logsTo).catch(() => {});
     rmSync(root, { recursive: true, force: true });
     process.off('SIGINT', onSignal);
@@ -88,6 +92,9 @@ export async function startStack(options: { instances?: number } = {}): Promise<
     // One after the other, so that a failure leaves only started servers for close() to stop.
     postgres = await startPostgresCluster(root);
     redis = await startRedisServer(root);
+    // The test run's Temporal server (test/support/globalSetup.ts), or one of the run's own.
+    if (!process.env.TEMPORAL_ADDRESS) temporal = await startTemporalDevServer();
+    const temporalAddress = process.env.TEMPORAL_ADDRESS ?? (temporal as TemporalDevServer).address;
     const storage = join(root, 'storage');
     await mkdir(storage);
     const jwtSecret = randomBytes(32).toString('base64');
@@ -98,6 +105,9 @@ export async function startStack(options: { instances?: number } = {}): Promise<
       REDIS_URL: redis.url,
       STORAGE_DIR: storage,
       JWT_SECRET: jwtSecret,
+      TEMPORAL_ADDRESS: temporalAddress,
+      // The run's reviews on a queue of their own: other test files share the server.
+      TEMPORAL_TASK_QUEUE: `chaos-${root.replace(/\W/g, '').slice(-24)}`,
       // Whatever the engine's libraries leave in the temp dir (onnxruntime: mat-debug-<pid>.log)
       // goes with the run's directory.
       TMPDIR: root,

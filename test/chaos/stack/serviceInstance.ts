@@ -51,6 +51,8 @@ export async function startServiceInstance(settings: {
   const launch = async (workerId: string) => {
     const started = Date.now();
     let listening = false;
+    // Reviewers' decisions need a review worker polling: the instance counts as started with one.
+    let reviewing = false;
     exitExpected = false;
     child = spawnTied(process.execPath, [MAIN], {
       env: { PATH: process.env.PATH ?? '', ...settings.env, PORT: String(settings.port), WORKER_ID: workerId },
@@ -77,13 +79,16 @@ export async function startServiceInstance(settings: {
         if (typeof message !== 'string') return;
         instance.events.set(message, (instance.events.get(message) ?? 0) + 1);
         if (message === 'server.listening') listening = true;
+        if (message === 'review.worker_started') reviewing = true;
       } catch {
         // A line that only looks like JSON: kept in the file and the tail.
       }
     });
-    await waitForStart(child, async () => listening, settings.name, START_TIMEOUT_MS).catch((error: Error) => {
-      throw new Error(`${error.message}:\n${lines.join('\n')}`);
-    });
+    await waitForStart(child, async () => listening && reviewing, settings.name, START_TIMEOUT_MS).catch(
+      (error: Error) => {
+        throw new Error(`${error.message}:\n${lines.join('\n')}`);
+      },
+    );
     instance.workerId = workerId;
     instance.up = true;
     return { startMs: Date.now() - started };

@@ -104,7 +104,8 @@ describe('review workflow (real Temporal dev server)', () => {
       SELECT count(*)::int AS count FROM document_events WHERE document_id = ${id} AND event_type = 'REVIEW_DECIDED'`);
 
   before(async () => {
-    world = await createWorld();
+    // The workflows here are started by the test itself, with activities it controls.
+    world = await createWorld({ reviews: false });
     runtime = await world.runtime(undefined, { start: false });
     temporal = await startTemporal();
     reviews = createReviewClient(temporal.client, { taskQueue, callTimeoutMs: 10_000 });

@@ -23,6 +23,7 @@ const documents = createDocuments({
   machine: createDocumentMachine(config.machine),
   leaseMs: config.worker.leaseMs,
   effects: {
+    kinds: ['enqueue_ocr'],
     deliver: async () => {
       process.kill(process.pid, 'SIGKILL');
       return { delivered: [], failed: new Map() };

@@ -58,7 +58,7 @@ describe('the sweeper', () => {
     assert.equal(keys.has('runtime:requeued:b'), false, 'the document whose message failed is not marked as re-sent');
 
     const second = await sweep();
-    assert.deepEqual(second, { requeued: 2, decided: 0, redisLost: true });
+    assert.deepEqual(second, { requeued: 2, decided: 0, reviewsStarted: 0, redisLost: true });
     assert.deepEqual(staleness, [0, 0], 'both sweeps took everything due, stale or not');
     assert.deepEqual(
       sent,
@@ -68,7 +68,7 @@ describe('the sweeper', () => {
     assert.equal(keys.has('runtime:marker'), true);
 
     const third = await sweep();
-    assert.deepEqual(third, { requeued: 0, decided: 0, redisLost: false });
+    assert.deepEqual(third, { requeued: 0, decided: 0, reviewsStarted: 0, redisLost: false });
     assert.deepEqual(staleness, [0, 0, 60_000], 'with the marker back, only stale documents are swept');
   });
 });

@@ -148,6 +148,7 @@ describe('npm run token', () => {
         env: {
           ...env,
           NODE_ENV: 'production',
+          TEMPORAL_ADDRESS: '127.0.0.1:7233',
           NIK_HASH_KEY: secret,
           PII_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
         },
