@@ -53,14 +53,18 @@ export async function startApi(
     tokens?: ReturnType<typeof testTokens>;
     /** The pool the read models and idempotency keys use; the world's by default. */
     pool?: DatabasePool;
+    /** false: serve before the review worker is polling (a Temporal that is away on purpose). */
+    awaitReviewWorker?: boolean;
   } = {},
 ) {
   const pool = options.pool ?? world.pool;
   const tokens = options.tokens ?? testTokens();
   const storageDirectory = await mkdtemp(join(tmpdir(), 'filot-api-'));
   const storage = createFsStorage(storageDirectory);
-  // Decisions go through the review workflows when the run has Temporal, as in `npm start`.
-  if (world.reviews) world.reviewWorker(runtime);
+  // Decisions go through the review workflows when the run has Temporal, as in `npm start`, which
+  // also waits for its review worker before it serves.
+  const reviewWorker = world.reviewWorker(runtime);
+  if (options.awaitReviewWorker !== false) await reviewWorker?.started;
   const app = createApp({
     readiness: [],
     metrics: new Registry(),

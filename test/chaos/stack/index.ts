@@ -55,8 +55,9 @@ export const INSTANCE_ENV: Readonly<Record<string, string>> = {
   SWEEPER_INTERVAL_MS: '3000',
   // The end of the run stops the instances outright; no graceful stop is measured.
   SHUTDOWN_TIMEOUT_MS: '5000',
-  // A decision waits on Temporal for at most this, well inside the load's 5 s client timeout.
-  TEMPORAL_CALL_TIMEOUT_MS: '2000',
+  // A decision waits on Temporal for at most this: within the 1 s budget of an answer during an
+  // outage (budgets.ts), after which a decision the review took is answered 202.
+  TEMPORAL_CALL_TIMEOUT_MS: '800',
 };
 
 export async function startStack(options: { instances?: number } = {}): Promise<Stack> {

@@ -178,7 +178,7 @@ describe('review workflows in the engine (real Temporal dev server)', () => {
     try {
       proxy.cut();
       const engine = await away.runtime();
-      const awayApi = await startApi(away, engine);
+      const awayApi = await startApi(away, engine, { awaitReviewWorker: false });
       try {
         const id = await toReview(engine);
         await waitFor(
