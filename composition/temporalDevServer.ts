@@ -241,7 +241,7 @@ function accepts(host: string, port: number): Promise<boolean> {
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago; if it is taken meanwhile the server fails loudly. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
