@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createRedis } from '../adapters/redis/client.ts';
+import { startTemporalDevServer } from '../composition/temporalDevServer.ts';
 import { syntheticCard } from '../test/chaos/load/cards.ts';
 import { mintToken } from '../test/chaos/load/tokens.ts';
 import { INSTANCE_ENV } from '../test/chaos/stack/index.ts';
@@ -49,6 +50,8 @@ async function main(): Promise<number> {
   const databaseUrl = new URL(TEST_SERVER_URL);
   databaseUrl.pathname = `/${database}`;
   const jwtSecret = randomBytes(32).toString('base64');
+  // The service is stopped with SIGKILL, which would orphan a dev server of its own: it gets this one.
+  const temporal = await startTemporalDevServer();
   try {
     const service = await startServiceInstance({
       root,
@@ -62,6 +65,7 @@ async function main(): Promise<number> {
         REDIS_KEY_PREFIX: prefix,
         STORAGE_DIR: join(root, 'storage'),
         JWT_SECRET: jwtSecret,
+        TEMPORAL_ADDRESS: temporal.address,
         TMPDIR: root,
       },
     });
@@ -91,6 +95,7 @@ async function main(): Promise<number> {
       await service.stop();
     }
   } finally {
+    await temporal.stop();
     await dropDatabase(database);
     const redis = createRedis(TEST_REDIS_URL, { name: 'filot-fuzz-cleanup', onError: () => {} });
     await deleteKeys(redis, prefix).finally(() => redis.disconnect());
