@@ -1,5 +1,9 @@
 import type { DatabasePool } from 'slonik';
-import { createDocumentQueries, createReviewQueue } from '../adapters/postgres/documentQueries.ts';
+import {
+  createDocumentQueries,
+  createReviewQueue,
+  createReviewRecordOf,
+} from '../adapters/postgres/documentQueries.ts';
 import { createIdempotencyKeys } from '../adapters/postgres/idempotencyKeys.ts';
 import type { PiiCipher } from '../adapters/postgres/piiCipher.ts';
 
@@ -11,6 +15,7 @@ export function createApiAdapters(pool: DatabasePool, cipher: PiiCipher) {
   return {
     queries: createDocumentQueries(pool, cipher),
     reviewQueue: createReviewQueue(pool),
+    reviewRecordOf: createReviewRecordOf(pool),
     idempotency: createIdempotencyKeys(pool),
   };
 }

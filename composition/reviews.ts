@@ -100,6 +100,7 @@ export function startReviewWorker(
       ),
     flagExternalFailure: (documentId, reason) =>
       deps.records.flagExternalFailure(documentId, reviewWorkflowId(documentId), reason),
+    phaseReached: (documentId, phase) => deps.records.recordPhase(documentId, reviewWorkflowId(documentId), phase),
     slaBreached: (kind) => deps.slaBreached?.(kind),
     logger: deps.logger,
   });

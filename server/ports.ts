@@ -44,8 +44,23 @@ export type DocumentQueries = {
   listByOwner(ownerId: string, page: PageRequest): Promise<Page<DocumentSummary>>;
 };
 
+/** Where a document's review workflow stands, as Postgres keeps it (workflows/review). */
+export type ReviewRecord = {
+  workflowId: string;
+  /** How far its SLA timers have run. */
+  phase: 'waiting' | 'reminded' | 'escalated';
+  /** Why the external review ended without a decision; null while it has not. */
+  externalFailure: string | null;
+};
+
+/** A document waiting for review, with its review workflow (null until that is started). */
+export type ReviewSummary = DocumentSummary & { review: ReviewRecord | null };
+
 /** Documents waiting for a human, the longest-waiting first. */
-export type ReviewQueue = (page: PageRequest) => Promise<Page<DocumentSummary>>;
+export type ReviewQueue = (page: PageRequest) => Promise<Page<ReviewSummary>>;
+
+/** The review workflow record of one document, or null when it has none. */
+export type ReviewRecordOf = (documentId: string) => Promise<ReviewRecord | null>;
 
 /**
  * Reviewers' decisions, applied by each document's review workflow (workflows/review). `decide`

@@ -10,6 +10,9 @@ import type {
   Page,
   PagePosition,
   ReviewQueue,
+  ReviewRecord,
+  ReviewRecordOf,
+  ReviewSummary,
 } from '../../server/ports.ts';
 import { piiContext } from './documentStore.ts';
 import type { PiiCipher } from './piiCipher.ts';
@@ -29,6 +32,12 @@ const summaryRow = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
 }) satisfies z.ZodType<DocumentSummary>;
+const reviewRecord = z.object({
+  workflowId: z.string(),
+  phase: z.enum(['waiting', 'reminded', 'escalated']),
+  externalFailure: z.string().nullable(),
+}) satisfies z.ZodType<ReviewRecord>;
+const reviewSummaryRow = summaryRow.extend({ review: reviewRecord.nullable() }) satisfies z.ZodType<ReviewSummary>;
 const viewRow = summaryRow.extend({
   fieldsEnc: z.instanceof(Buffer).nullable(),
   storageKey: z.string(),
@@ -44,11 +53,11 @@ const columns = sql.fragment`
  * A page of `limit` rows out of `rows` (fetched with one more than asked, so a further page is
  * known without counting), and where the next page starts: after the last row's `position`.
  */
-function pageOf(
-  rows: readonly DocumentSummary[],
+function pageOf<Row extends DocumentSummary>(
+  rows: readonly Row[],
   limit: number,
-  position: (row: DocumentSummary) => PagePosition,
-): Page<DocumentSummary> {
+  position: (row: Row) => PagePosition,
+): Page<Row> {
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   return { items, next: rows.length > limit && last ? position(last) : null };
@@ -83,12 +92,22 @@ export function createDocumentQueries(pool: DatabasePool, cipher: PiiCipher): Do
 
 export function createReviewQueue(pool: DatabasePool): ReviewQueue {
   return async (page) => {
-    const rows = await pool.any(sql.type(summaryRow)`
-      SELECT ${columns} FROM documents
+    const rows = await pool.any(sql.type(reviewSummaryRow)`
+      SELECT ${columns},
+             CASE WHEN r.document_id IS NULL THEN NULL ELSE json_build_object(
+               'workflowId', r.workflow_id, 'phase', r.phase, 'externalFailure', r.external_failure) END AS review
+      FROM documents LEFT JOIN review_workflows r ON r.document_id = documents.id
       WHERE status = 'needs_review'
         ${page.after ? sql.fragment`AND (updated_at, id) > (${page.after.at}::timestamptz, ${page.after.id}::uuid)` : sql.fragment``}
       ORDER BY updated_at, id
       LIMIT ${page.limit + 1}`);
     return pageOf(rows, page.limit, (row) => ({ at: row.updatedAt, id: row.id }));
   };
+}
+
+export function createReviewRecordOf(pool: DatabasePool): ReviewRecordOf {
+  return async (documentId) =>
+    pool.maybeOne(sql.type(reviewRecord)`
+      SELECT workflow_id AS "workflowId", phase, external_failure AS "externalFailure"
+      FROM review_workflows WHERE document_id = ${documentId}`);
 }

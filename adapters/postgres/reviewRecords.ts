@@ -34,6 +34,14 @@ export function createReviewRecords(pool: DatabasePool) {
         ON CONFLICT (document_id) DO NOTHING`);
     },
 
+    /** The SLA phase the review reached; never back to an earlier one. */
+    async recordPhase(documentId: string, workflowId: string, phase: 'reminded' | 'escalated'): Promise<void> {
+      await pool.query(sql.unsafe`
+        INSERT INTO review_workflows (document_id, workflow_id, phase) VALUES (${documentId}, ${workflowId}, ${phase})
+        ON CONFLICT (document_id) DO UPDATE
+          SET phase = CASE WHEN review_workflows.phase = 'escalated' THEN 'escalated' ELSE excluded.phase END`);
+    },
+
     /** Flags the document for the internal queue; the first failure's reason is kept. */
     async flagExternalFailure(documentId: string, workflowId: string, reason: string): Promise<void> {
       await pool.query(sql.unsafe`

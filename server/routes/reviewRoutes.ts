@@ -6,7 +6,7 @@ import type { createAuth, Principal } from '../http/auth.ts';
 import { HttpProblem, sendProblem } from '../http/problems.ts';
 import { json, parameters, problems, secured } from '../openapi/openApiSchemas.ts';
 import { type RouteTable, routerFor } from '../openapi/routeTable.ts';
-import type { DocumentQueries, ReviewDecisions, ReviewQueue } from '../ports.ts';
+import type { DocumentQueries, ReviewDecisions, ReviewQueue, ReviewRecordOf } from '../ports.ts';
 import { idParams, visibleDocument } from './documentAccess.ts';
 import { documentResponse, present } from './documentRoutes.ts';
 import { freeText } from './freeText.ts';
@@ -28,7 +28,7 @@ export const reviewRouteTable = {
     method: 'get',
     path: '/internal/reviews',
     operation: {
-      summary: 'Documents waiting for review, oldest first (reviewer, admin)',
+      summary: 'Documents waiting for review, oldest first, each with its review workflow (reviewer, admin)',
       ...secured,
       parameters: parameters(pageQuery, 'query'),
       responses: { '200': { description: 'A page' }, ...problems(400, 401, 403) },
@@ -86,6 +86,8 @@ export function reviewRoutes(deps: {
   auth: ReturnType<typeof createAuth>;
   queries: DocumentQueries;
   reviewQueue: ReviewQueue;
+  /** The document's review workflow, shown with its detail. */
+  reviewRecordOf: ReviewRecordOf;
   documents: Pick<Documents, 'send'>;
   storage: Pick<DocumentStorage, 'get'>;
   /**
@@ -117,6 +119,8 @@ export function reviewRoutes(deps: {
             ...present(document, principal),
             ownerId: document.ownerId,
             image: `/internal/reviews/${id}/image`,
+            // The review workflow that owns it: id, SLA phase, external failure; null before it starts.
+            review: await deps.reviewRecordOf(id),
           });
         },
       ],

@@ -16,6 +16,8 @@ export type ReviewPorts = {
   decide(documentId: string, decision: ReviewDecision, correlationId: string): Promise<{ status: string }>;
   /** Marks the document's review as failed outside (BULI2), so the internal queue shows it first. */
   flagExternalFailure(documentId: string, reason: string): Promise<void>;
+  /** Records how far the review's SLA timers have run, for the internal queue. */
+  phaseReached(documentId: string, phase: 'reminded' | 'escalated'): Promise<void>;
   slaBreached(kind: 'reminder' | 'escalation'): void;
   logger: Logger;
 };
@@ -58,6 +60,7 @@ export function createReviewActivities(ports: ReviewPorts) {
       reviewId: string;
       kind: 'reminder' | 'escalation';
     }) {
+      await ports.phaseReached(documentId, kind === 'reminder' ? 'reminded' : 'escalated');
       ports.slaBreached(kind);
       ports.logger.warn(kind === 'reminder' ? 'review.reminder' : 'review.escalated', { documentId, reviewId });
     },

@@ -165,6 +165,29 @@ describe('review workflows in the engine (real Temporal dev server)', () => {
       'the flag',
     );
     assert.equal(await statusOf(world, id), 'needs_review');
+
+    // The queue and the detail show the workflow and what became of the external review.
+    const reviewer = { authorization: `Bearer ${api.tokenFor('reviewer-1', 'reviewer')}` };
+    const expected = {
+      workflowId: reviewWorkflowId(id),
+      phase: 'waiting',
+      externalFailure: 'BULI2 refused the review',
+    };
+    const detail = (await (await fetch(`${api.url}/internal/reviews/${id}`, { headers: reviewer })).json()) as {
+      review: unknown;
+    };
+    assert.deepEqual(detail.review, expected);
+    const seen: { id: string; review: unknown }[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = (await (
+        await fetch(`${api.url}/internal/reviews?limit=50${cursor ? `&cursor=${cursor}` : ''}`, { headers: reviewer })
+      ).json()) as { items: { id: string; review: unknown }[]; nextCursor: string | null };
+      seen.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    assert.deepEqual(seen.find((item) => item.id === id)?.review, expected);
+
     assert.equal((await decide(api.url, id, 'reject')).status, 200);
   });
 

@@ -47,6 +47,7 @@ describe('review workflow (real Temporal dev server)', () => {
   const recorded = recordingLogger();
   const flagged: { documentId: string; reason: string }[] = [];
   const breaches: string[] = [];
+  const phases: { documentId: string; phase: string }[] = [];
   /** Failures to inject into the next decide() calls, as a database going away would. */
   const decideFailures: Error[] = [];
   let worker: Worker;
@@ -65,6 +66,9 @@ describe('review workflow (real Temporal dev server)', () => {
     },
     async flagExternalFailure(documentId, reason) {
       flagged.push({ documentId, reason });
+    },
+    async phaseReached(documentId, phase) {
+      phases.push({ documentId, phase });
     },
     slaBreached: (kind) => breaches.push(kind),
     logger: recorded.logger,
@@ -240,6 +244,10 @@ describe('review workflow (real Temporal dev server)', () => {
     );
     assert.deepEqual(events, ['review.reminder', 'review.escalated']);
     assert.ok(breaches.includes('reminder') && breaches.includes('escalation'));
+    assert.deepEqual(
+      phases.filter((entry) => entry.documentId === input.documentId).map((entry) => entry.phase),
+      ['reminded', 'escalated'],
+    );
     assert.equal((await reviews.completeManualReviewWorkflow(input.documentId, APPROVE)).outcome, 'applied');
     assert.equal(await statusOf(input.documentId), 'approved');
   });

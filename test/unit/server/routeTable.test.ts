@@ -41,6 +41,7 @@ describe('the route tables', () => {
         auth: createAuth(loadConfig({ JWT_SECRET: randomBytes(32).toString('base64') }).jwt),
         queries: { view: async () => null, listByOwner: async () => ({ items: [], next: null }) },
         reviewQueue: async () => ({ items: [], next: null }),
+        reviewRecordOf: async () => null,
         store: { history: async () => [] },
         documents: { create: async () => assert.fail(), send: async () => assert.fail() },
         storage: { put: async () => {}, get: async () => Buffer.alloc(0), delete: async () => {} },
