@@ -3,6 +3,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { resolvePrecision } from '../adapters/ocr/index.ts';
 import { ocrThroughput } from './ocrThroughput.ts';
+import { reviewThroughput } from './reviewThroughput.ts';
 import { runtimePath } from './runtimePath.ts';
 import { sendThroughput } from './sendThroughput.ts';
 import { type CpuUse, cpuMeter, diskWriteProbeMicros, envInt, sleep } from './support.ts';
@@ -14,7 +15,8 @@ import { uploadThroughput } from './uploadThroughput.ts';
  * what was measured and how. Knobs (environment): BENCH_LANES (32), BENCH_POOL_SIZE (20),
  * BENCH_WARMUP_MS (1000), BENCH_SLICE_MS (1500), BENCH_ROUNDS (3), BENCH_RUNTIME_DOCS (1000),
  * BENCH_WORKER_CONCURRENCY (16), BENCH_OCR_CARDS (40), BENCH_UPLOAD_SECONDS (8 per upload side, in
- * BENCH_UPLOAD_ROUNDS (4) slices), BENCH_ONLY (send | runtime | ocr | upload; without it each runs in
+ * BENCH_UPLOAD_ROUNDS (4) slices), BENCH_REVIEW_DOCS (300), BENCH_REVIEW_CONCURRENCY (16), BENCH_ONLY
+ * (send | runtime | ocr | upload | review; without it each runs in
  * turn, in a process of its own).
  */
 
@@ -24,7 +26,7 @@ const warmupMs = envInt('BENCH_WARMUP_MS', 1000);
 const sliceMs = envInt('BENCH_SLICE_MS', 1500);
 const rounds = envInt('BENCH_ROUNDS', 3);
 const only = process.env.BENCH_ONLY;
-const SECTIONS = ['send', 'runtime', 'ocr', 'upload'];
+const SECTIONS = ['send', 'runtime', 'ocr', 'upload', 'review'];
 if (only !== undefined && !SECTIONS.includes(only)) {
   console.error(`BENCH_ONLY must be one of ${SECTIONS.join(', ')}`);
   process.exit(2);
@@ -184,4 +186,19 @@ if (only === 'upload') {
   line('upload_machine_cpu_ms_per_request', optional(figures.uploadMachineCpuMsPerRequest), 'ms (whole machine)');
   line('stack_machine_cpu_ms_per_request', optional(figures.stackMachineCpuMsPerRequest), 'ms (whole machine)');
   line('bare_upload_machine_cpu_ms_per_request', optional(figures.bareMachineCpuMsPerRequest), 'ms (whole machine)');
+}
+
+if (only === 'review') {
+  const figures = await reviewThroughput({
+    documents: envInt('BENCH_REVIEW_DOCS', 300),
+    concurrency: envInt('BENCH_REVIEW_CONCURRENCY', 16),
+    poolSize,
+  });
+  console.log(
+    `# review decisions: ${figures.documents} documents in needs_review with their workflows started, decided through the API's port (Update → activity → send() → applied), ${figures.concurrency} at a time, local Temporal dev server, review worker in this process`,
+  );
+  line('review_decisions_per_s', fixed(figures.decisionsPerS, 1));
+  line('review_decision_p50_ms', fixed(figures.p50Ms, 1));
+  line('review_decision_p99_ms', fixed(figures.p99Ms, 1));
+  cpuLine('review_cpu', figures.cpu);
 }
