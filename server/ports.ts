@@ -56,7 +56,7 @@ export type ReviewRecord = {
 /** A document waiting for review, with its review workflow (null until that is started). */
 export type ReviewSummary = DocumentSummary & { review: ReviewRecord | null };
 
-/** Documents waiting for a human, the longest-waiting first. */
+/** Documents waiting for a human: those whose external review failed first, then the longest-waiting. */
 export type ReviewQueue = (page: PageRequest) => Promise<Page<ReviewSummary>>;
 
 /** The review workflow record of one document, or null when it has none. */

@@ -90,18 +90,30 @@ export function createDocumentQueries(pool: DatabasePool, cipher: PiiCipher): Do
   };
 }
 
+/**
+ * A flagged document (its external review failed) comes before every other, in the order it was
+ * flagged: its place in the queue is its flag time moved 50 years back, so one ordered key (and the
+ * cursor's one timestamp) serves both. The rest wait in the order they entered review.
+ */
+const queueRow = reviewSummaryRow.extend({ queueAt: z.string() });
+
 export function createReviewQueue(pool: DatabasePool): ReviewQueue {
   return async (page) => {
-    const rows = await pool.any(sql.type(reviewSummaryRow)`
+    const rows = await pool.any(sql.type(queueRow)`
       SELECT ${columns},
              CASE WHEN r.document_id IS NULL THEN NULL ELSE json_build_object(
-               'workflowId', r.workflow_id, 'phase', r.phase, 'externalFailure', r.external_failure) END AS review
-      FROM documents LEFT JOIN review_workflows r ON r.document_id = documents.id
+               'workflowId', r.workflow_id, 'phase', r.phase, 'externalFailure', r.external_failure) END AS review,
+             to_char(q.queue_at AT TIME ZONE 'UTC', ${ISO_UTC}) AS "queueAt"
+      FROM documents
+      LEFT JOIN review_workflows r ON r.document_id = documents.id
+      CROSS JOIN LATERAL (
+        SELECT coalesce(r.flagged_at - interval '50 years', documents.updated_at) AS queue_at) q
       WHERE status = 'needs_review'
-        ${page.after ? sql.fragment`AND (updated_at, id) > (${page.after.at}::timestamptz, ${page.after.id}::uuid)` : sql.fragment``}
-      ORDER BY updated_at, id
+        ${page.after ? sql.fragment`AND (q.queue_at, documents.id) > (${page.after.at}::timestamptz, ${page.after.id}::uuid)` : sql.fragment``}
+      ORDER BY q.queue_at, documents.id
       LIMIT ${page.limit + 1}`);
-    return pageOf(rows, page.limit, (row) => ({ at: row.updatedAt, id: row.id }));
+    const { items, next } = pageOf(rows, page.limit, (row) => ({ at: row.queueAt, id: row.id }));
+    return { items: items.map(({ queueAt: _queueAt, ...item }) => item), next };
   };
 }
 

@@ -28,7 +28,8 @@ export const reviewRouteTable = {
     method: 'get',
     path: '/internal/reviews',
     operation: {
-      summary: 'Documents waiting for review, oldest first, each with its review workflow (reviewer, admin)',
+      summary:
+        'Documents waiting for review: those whose external review failed first, then the oldest; each with its review workflow (reviewer, admin)',
       ...secured,
       parameters: parameters(pageQuery, 'query'),
       responses: { '200': { description: 'A page' }, ...problems(400, 401, 403) },

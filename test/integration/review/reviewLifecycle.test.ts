@@ -181,12 +181,14 @@ describe('review workflows in the engine (real Temporal dev server)', () => {
     let cursor: string | null = null;
     do {
       const page = (await (
-        await fetch(`${api.url}/internal/reviews?limit=50${cursor ? `&cursor=${cursor}` : ''}`, { headers: reviewer })
+        await fetch(`${api.url}/internal/reviews?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { headers: reviewer })
       ).json()) as { items: { id: string; review: unknown }[]; nextCursor: string | null };
       seen.push(...page.items);
       cursor = page.nextCursor;
     } while (cursor);
     assert.deepEqual(seen.find((item) => item.id === id)?.review, expected);
+    assert.equal(seen[0]?.id, id, 'a failed external review comes first in the queue');
+    assert.equal(new Set(seen.map((item) => item.id)).size, seen.length, 'each document once');
 
     assert.equal((await decide(api.url, id, 'reject')).status, 200);
   });
