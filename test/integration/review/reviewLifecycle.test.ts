@@ -19,6 +19,7 @@ import {
   type World,
   waitFor,
 } from '../../support/harness.ts';
+import { startReviewWorkerProcess } from '../../support/processes/index.ts';
 import { CLEAN_EVALUATION } from '../../support/scriptedEngine.ts';
 import { createTcpProxy } from '../../support/tcpProxy.ts';
 
@@ -261,5 +262,48 @@ describe('review workflows in the engine (real Temporal dev server)', () => {
     await waitFor(async () => (await startedRows(world, id)) === 1, 20_000, 'the sweeper started its review');
     assert.equal((await workflowsOf(id)).length, 1);
     assert.equal((await decide(api.url, id, 'approve')).status, 200);
+  });
+
+  it('should apply a decision after the worker process that ran the review was SIGKILLed and another took over', async () => {
+    // An engine whose only review worker is a separate process.
+    const alone = await createWorld();
+    try {
+      const engine = await alone.runtime();
+      const id = await toReview(engine);
+      await waitFor(async () => (await startedRows(alone, id)) === 1, 15_000, 'the review started');
+      const child = await startReviewWorkerProcess(alone.config);
+      // The query is answered by a worker replaying the workflow: the child has it in its cache.
+      assert.equal((await alone.reviews?.client.getWorkflowState(id))?.status, 'open');
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+
+      const successor = alone.reviewWorker(engine);
+      await successor?.started;
+      // Temporal first offers the workflow to the dead worker's sticky queue (10 s), so a decision
+      // right after the crash waits; the reviewer's retries carry the same request id.
+      const requestId = randomUUID();
+      const outcome = await waitFor(
+        async () =>
+          alone.reviews?.client
+            .completeManualReviewWorkflow(
+              id,
+              {
+                decision: 'approve',
+                reason: 'Checked after the restart.',
+                reviewerId: 'reviewer-1',
+                source: 'internal',
+              },
+              requestId,
+            )
+            .catch(() => null),
+        60_000,
+        'the decision after the restart',
+      );
+      assert.deepEqual(outcome, { outcome: 'applied', status: 'approved' });
+      assert.equal(await statusOf(alone, id), 'approved');
+      assert.equal(await decisionEvents(alone, id), 1);
+    } finally {
+      await alone.close();
+    }
   });
 });

@@ -47,3 +47,32 @@ export async function startWorkerProcess(
   });
   return { child, logs, exited };
 }
+
+const REVIEW_WORKER_SCRIPT = fileURLToPath(new URL('./reviewWorkerProcess.ts', import.meta.url));
+
+/** Starts test/support/processes/reviewWorkerProcess.ts over `config` and resolves once it polls its task queue. */
+export async function startReviewWorkerProcess(config: Config): Promise<ChildProcess> {
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    DATABASE_URL: config.databaseUrl,
+    REDIS_URL: config.redisUrl,
+    REDIS_KEY_PREFIX: config.redisKeyPrefix,
+    TEMPORAL_ADDRESS: config.temporal.address ?? '',
+    TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
+  };
+  const child = spawn(process.execPath, [REVIEW_WORKER_SCRIPT], {
+    env: { ...process.env, FILOT_TEST_REVIEW_WORKER: JSON.stringify(env) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the review worker process did not start in 60 s')), 60_000);
+    child.once('exit', (code) => reject(new Error(`the review worker process exited with ${code}`)));
+    lines.on('line', (line) => {
+      if (line !== 'ready') return;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  return child;
+}
