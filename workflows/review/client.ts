@@ -1,5 +1,6 @@
 import { type Client, type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import { applicationFailureType } from './failures.ts';
 import {
   type AppliedDecision,
   decideUpdate,
@@ -100,7 +101,8 @@ export function createReviewClient(client: Client, options: ReviewClientOptions)
           return (await bounded(() => exists(handle)))
             ? { outcome: 'refused', reason: 'ReviewClosed' }
             : { outcome: 'no_review' };
-        if (error instanceof WorkflowUpdateFailedError) return { outcome: 'refused', reason: failureType(error) };
+        if (error instanceof WorkflowUpdateFailedError)
+          return { outcome: 'refused', reason: applicationFailureType(error) ?? 'refused' };
         throw error;
       }
     },
@@ -125,14 +127,6 @@ export function createReviewClient(client: Client, options: ReviewClientOptions)
 }
 
 export type ReviewClient = ReturnType<typeof createReviewClient>;
-
-/** The type of the application failure behind `error` (an activity's arrives wrapped in an ActivityFailure). */
-function failureType(error: Error): string {
-  for (let cause: unknown = error.cause; cause instanceof Error; cause = cause.cause) {
-    if (cause instanceof ApplicationFailure && cause.type) return cause.type;
-  }
-  return 'refused';
-}
 
 async function exists(handle: WorkflowHandle): Promise<boolean> {
   try {

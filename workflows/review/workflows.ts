@@ -22,6 +22,7 @@ import {
   uuid4,
 } from '@temporalio/workflow';
 import type { ReviewActivities } from './activities.ts';
+import { applicationFailureType } from './failures.ts';
 
 export type ReviewDecision = {
   decision: 'approve' | 'reject';
@@ -113,7 +114,7 @@ export async function kycReviewWorkflow(input: ReviewInput): Promise<ReviewState
         state.status = applied.status;
         return applied;
       } catch (error) {
-        if (error instanceof Error && hasFailureType(error, DECIDED_OTHERWISE)) state.status = 'decided_elsewhere';
+        if (applicationFailureType(error) === DECIDED_OTHERWISE) state.status = 'decided_elsewhere';
         // Anything else (the workflow cancelled) leaves the review open to the next decision.
         else if (!isCancellation(error)) state.decision = null;
         throw error;
@@ -160,14 +161,4 @@ export async function kycReviewWorkflow(input: ReviewInput): Promise<ReviewState
   await condition(() => state.status !== 'open');
   await condition(allHandlersFinished);
   return { ...state };
-}
-
-/** Whether `error` is, or was caused by, an application failure of `type` (an activity's failure arrives wrapped). */
-function hasFailureType(error: Error, type: string): boolean {
-  let current: unknown = error;
-  while (current instanceof Error) {
-    if (current instanceof ApplicationFailure && current.type === type) return true;
-    current = current.cause;
-  }
-  return false;
 }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { REVIEW_WORKFLOWS_PATH } from '../../../workflows/review/worker.ts';
@@ -48,6 +48,8 @@ describe('review workflow replay', () => {
     await symlink(fileURLToPath(new URL('../../../node_modules', import.meta.url)), join(directory, 'node_modules'));
     const workflowsPath = join(directory, 'workflows.ts');
     await writeFile(workflowsPath, unpatched.replace(/^import type .*$/m, ''));
+    // …with the module it imports beside it.
+    await copyFile(new URL('failures.ts', pathToFileURL(REVIEW_WORKFLOWS_PATH)), join(directory, 'failures.ts'));
     const { history: before } = await history('before-escalation.json');
     await assert.rejects(Worker.runReplayHistory({ workflowsPath }, before), DeterminismViolationError);
   });
