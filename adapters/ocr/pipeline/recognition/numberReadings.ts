@@ -42,6 +42,12 @@ export const MIN_DIGIT_PROBABILITY = 0.25;
  */
 const MIN_RUN = 10;
 const MAX_RUN = 24;
+/**
+ * Runs read again per decoded box: a card's line holds one number, and the OCR result keeps 8
+ * readings a line (4 runs at 2 lengths), so a box crowded with numbers (a crafted page) costs no
+ * search whose reading would be thrown away.
+ */
+export const MAX_RUNS_READ = 4;
 /** And at least this many real digits: `SIIS BOGOR` is not a number. */
 const MIN_REAL_DIGITS = 6;
 
@@ -74,7 +80,7 @@ export function numberReadings(
   frames: number,
 ): NumberReading[] {
   const readings: NumberReading[] = [];
-  for (const [start, end] of digitRuns(text)) {
+  for (const [start, end] of digitRuns(text).slice(0, MAX_RUNS_READ)) {
     // The frames between the run's neighbours: digits lost before the first one read or after the
     // last are still in there.
     let from = 0;

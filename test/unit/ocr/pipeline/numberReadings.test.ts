@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { createCtcDecoder } from '../../../../adapters/ocr/pipeline/recognition/ctc.ts';
 import {
   digitRuns,
+  MAX_RUNS_READ,
   MIN_DIGIT_PROBABILITY,
   numberReadings,
   readDigits,
@@ -154,5 +155,27 @@ describe('number readings of a decoded line', () => {
       mended.map((reading) => reading.digits.length),
       [15, 16],
     );
+  });
+
+  it('should read again at most MAX_RUNS_READ runs of one box, the first ones', () => {
+    const number = '317101410190000';
+    const text = Array.from({ length: MAX_RUNS_READ + 2 }, () => number).join(' x ');
+    const first: number[] = [];
+    const steps: ([number, number] | null)[] = [];
+    for (const character of text) {
+      first.push(character === ' ' ? -1 : steps.length);
+      steps.push(/\d/.test(character) ? [Number(character), 0.95] : null, null);
+    }
+    const readings = numberReadings(
+      text,
+      [...text].map(() => 0.95),
+      first,
+      first,
+      digitFrames(...steps),
+      steps.length,
+    );
+    const runs = new Set(readings.map((reading) => reading.start));
+    assert.equal(runs.size, MAX_RUNS_READ);
+    assert.equal(Math.min(...runs), 0);
   });
 });
