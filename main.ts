@@ -74,14 +74,13 @@ async function main() {
   if (engine)
     logger.info('ocr.ready', { device: engine.device, cpuPrecision: await resolvePrecision(config.ocr.precision) });
   let reviews: Reviews | undefined;
-  const settings = config;
   const { runtime, pool, redis, cipher, ...engineProcess } = await openEngine(config, {
     logger,
     name: `filot-${config.worker.id}`,
     metrics: runtimeMetrics(metrics),
     ...(engine ? { ocr: { engine, evaluator: (store) => createPolicyEvaluator({ regions, store }) } } : {}),
     reviews: (enginePool) => {
-      reviews = connectReviews(settings, enginePool);
+      reviews = connectReviews(config, enginePool);
       return reviews.workflows;
     },
   });
