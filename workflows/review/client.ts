@@ -1,8 +1,10 @@
 import { type Client, type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import { CodedError } from '../../runtime/errors.ts';
 import { applicationFailureType } from './failures.ts';
 import {
   type AppliedDecision,
+  DEADLINE_PASSED,
   decideUpdate,
   failReviewSignal,
   getWorkflowStateQuery,
@@ -27,6 +29,20 @@ export type DecisionOutcome =
   | { outcome: 'refused'; reason: string }
   /** No review workflow exists for the document. */
   | { outcome: 'no_review' };
+
+/**
+ * How long past a decision's deadline the client still waits to hear that the review took it: a
+ * workflow task that started before the deadline (and so accepts the decision) reports the
+ * acceptance when it completes, a moment later.
+ */
+export const ACCEPTANCE_GRACE_MS = 2_000;
+
+/** The decision reached no review worker before its deadline; it was not, and will not be, applied. */
+export class DecisionNotTakenError extends CodedError<'decision_not_taken'> {
+  constructor() {
+    super('decision_not_taken', 'No review worker took the decision before its deadline; nothing was decided.');
+  }
+}
 
 export type ReviewClientOptions = {
   taskQueue: string;
@@ -67,6 +83,10 @@ export function createReviewClient(client: Client, options: ReviewClientOptions)
     /**
      * Sends a reviewer's decision and waits until it is applied to the document. `requestId` makes a
      * retried request the same Update, which Temporal applies once.
+     *
+     * The decision carries a deadline, `callTimeoutMs` from now: the workflow refuses it past then.
+     * So when this rejects (Temporal away, no worker took it in time), nothing was decided, and
+     * nothing will be once a worker comes back.
      */
     async completeManualReviewWorkflow(
       documentId: string,
@@ -74,14 +94,17 @@ export function createReviewClient(client: Client, options: ReviewClientOptions)
       requestId?: string,
     ): Promise<DecisionOutcome> {
       const handle = client.workflow.getHandle(reviewWorkflowId(documentId));
+      const notAfter = Date.now() + options.callTimeoutMs;
       try {
         // Accepted means validated and durable: from there the decision is the review's.
-        const update = await bounded(() =>
-          handle.startUpdate(decideUpdate, {
-            args: [decision],
-            waitForStage: 'ACCEPTED',
-            ...(requestId ? { updateId: requestId } : {}),
-          }),
+        const update = await client.withAbortSignal(
+          AbortSignal.timeout(options.callTimeoutMs + ACCEPTANCE_GRACE_MS),
+          () =>
+            handle.startUpdate(decideUpdate, {
+              args: [decision, { notAfter }],
+              waitForStage: 'ACCEPTED',
+              ...(requestId ? { updateId: requestId } : {}),
+            }),
         );
         const result = update.result();
         const waited = new Promise<'waited'>((resolve) =>
@@ -101,8 +124,13 @@ export function createReviewClient(client: Client, options: ReviewClientOptions)
           return (await bounded(() => exists(handle)))
             ? { outcome: 'refused', reason: 'ReviewClosed' }
             : { outcome: 'no_review' };
-        if (error instanceof WorkflowUpdateFailedError)
-          return { outcome: 'refused', reason: applicationFailureType(error) ?? 'refused' };
+        if (error instanceof WorkflowUpdateFailedError) {
+          const reason = applicationFailureType(error) ?? 'refused';
+          // A retry with the same request id can join a first send still waiting on the server,
+          // whose deadline has passed: not taken, like the first.
+          if (reason === DEADLINE_PASSED) throw new DecisionNotTakenError();
+          return { outcome: 'refused', reason };
+        }
         throw error;
       }
     },

@@ -6,7 +6,8 @@
  *
  * Workflow code only: it is replayed from its history after a worker restart, so it does nothing
  * but call `@temporalio/workflow` (no I/O, no clock, no randomness of its own). Activities do the
- * rest (activities.ts); docs/review-workflow.md has their timeouts and retries.
+ * rest (activities.ts); docs/review-workflow.md has their timeouts and retries. The one reading of
+ * time is the decision's deadline (see `decideUpdate`).
  */
 import {
   ApplicationFailure,
@@ -55,8 +56,25 @@ export type ReviewState = {
 
 export type AppliedDecision = { status: 'approved' | 'rejected' };
 
-/** A reviewer's decision. The first one wins: the validator refuses any later one. */
-export const decideUpdate = defineUpdate<AppliedDecision, [ReviewDecision]>('decide');
+/**
+ * How a decision was sent. `notAfter` (epoch ms): the sender stops waiting for the review to take
+ * the decision then, and answers that nothing was decided; a decision reaching the workflow later
+ * must be refused, or a request answered as failed would change the document after all.
+ */
+export type DecisionDelivery = { notAfter?: number };
+
+/**
+ * A reviewer's decision. The first one wins: the validator refuses any later one, and any one past
+ * its deadline. Histories recorded before the delivery argument replay unchanged: a validator is
+ * not run on replay, and the handler does not read it.
+ */
+export const decideUpdate = defineUpdate<
+  AppliedDecision,
+  [decision: ReviewDecision, delivery: DecisionDelivery | undefined]
+>('decide');
+
+/** The application failure type of a decision that reached the review after its sender gave up. */
+export const DEADLINE_PASSED = 'DeadlinePassed';
 /** The external review ended without a decision; the internal queue takes the document, flagged. */
 export const failReviewSignal = defineSignal<[reason: string]>('failReview');
 export const getWorkflowStateQuery = defineQuery<ReviewState>('getWorkflowState');
@@ -121,7 +139,15 @@ export async function kycReviewWorkflow(input: ReviewInput): Promise<ReviewState
       }
     },
     {
-      validator: (decision) => {
+      validator: (decision, delivery) => {
+        // The workflow's clock: the SDK sets Date.now() to the workflow task's start time, the same
+        // on every replay (and a validator is not replayed at all), so reading it is deterministic.
+        if (typeof delivery?.notAfter === 'number' && Date.now() > delivery.notAfter) {
+          throw ApplicationFailure.nonRetryable(
+            'The decision arrived after its sender stopped waiting.',
+            DEADLINE_PASSED,
+          );
+        }
         if (state.status !== 'open' || state.decision !== null) {
           throw ApplicationFailure.nonRetryable('This review was already decided.', 'AlreadyDecided');
         }

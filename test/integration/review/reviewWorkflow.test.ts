@@ -7,9 +7,14 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import type { Runtime } from '../../../runtime/index.ts';
 import { createReviewActivities, type ReviewPorts } from '../../../workflows/review/activities.ts';
-import { createReviewClient, type ReviewClient, reviewWorkflowId } from '../../../workflows/review/client.ts';
+import {
+  createReviewClient,
+  DecisionNotTakenError,
+  type ReviewClient,
+  reviewWorkflowId,
+} from '../../../workflows/review/client.ts';
 import { createReviewWorker } from '../../../workflows/review/worker.ts';
-import type { ReviewDecision, ReviewInput } from '../../../workflows/review/workflows.ts';
+import { decideUpdate, type ReviewDecision, type ReviewInput } from '../../../workflows/review/workflows.ts';
 import {
   completeOcr,
   createWorld,
@@ -283,5 +288,48 @@ describe('review workflow (real Temporal dev server)', () => {
       status: 'approved',
     });
     assert.equal(await statusOf(input.documentId), 'approved');
+  });
+
+  it('should never apply a decision whose sender gave up waiting, even once a worker takes it', async () => {
+    await stopWorker();
+    try {
+      const [answeredFailed, control] = [await inReview(), await inReview()];
+      await reviews.startKYCWorkflow(answeredFailed);
+      await reviews.startKYCWorkflow(control);
+      const impatient = createReviewClient(temporal.client, { taskQueue, callTimeoutMs: 300 });
+      // No worker: the request fails, and the route answers 503 ("nothing was decided").
+      await assert.rejects(impatient.completeManualReviewWorkflow(answeredFailed.documentId, APPROVE, 'request-1'));
+      // The control: the same Update without a deadline, left waiting on the server the same way.
+      const controlHandle = temporal.client.workflow.getHandle(reviewWorkflowId(control.documentId));
+      await assert.rejects(
+        temporal.client.withAbortSignal(AbortSignal.timeout(300), () =>
+          controlHandle.startUpdate(decideUpdate, { args: [APPROVE, undefined], waitForStage: 'ACCEPTED' }),
+        ),
+      );
+      await startWorker();
+      // The server kept both Updates and gave them to the worker: the control is applied ...
+      await waitFor(async () => (await statusOf(control.documentId)) === 'approved', 20_000, 'control applied');
+      // ... and the one whose sender had answered "failed" is refused by its deadline.
+      assert.equal(await statusOf(answeredFailed.documentId), 'needs_review');
+      assert.equal(await decisionEvents(answeredFailed.documentId), 0);
+      const state = await reviews.getWorkflowState(answeredFailed.documentId);
+      assert.equal(state?.status, 'open');
+      assert.equal(state?.decision, null);
+
+      // The reviewer's retry with the same request id joins the stale send while it still waits (not
+      // taken, again), or is a new Update once that one was refused, and applies.
+      let outcome: Awaited<ReturnType<ReviewClient['completeManualReviewWorkflow']>> | undefined;
+      for (let attempt = 0; attempt < 5 && outcome === undefined; attempt += 1) {
+        try {
+          outcome = await reviews.completeManualReviewWorkflow(answeredFailed.documentId, REJECT, 'request-1');
+        } catch (error) {
+          assert.ok(error instanceof DecisionNotTakenError, String(error));
+        }
+      }
+      assert.deepEqual(outcome, { outcome: 'applied', status: 'rejected' });
+      assert.equal(await decisionEvents(answeredFailed.documentId), 1);
+    } finally {
+      if (worker.getState() !== 'RUNNING') await startWorker();
+    }
   });
 });
