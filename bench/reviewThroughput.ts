@@ -1,8 +1,21 @@
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { createFsStorage } from '../adapters/storage/fsStorage.ts';
+import { createApiAdapters } from '../composition/api.ts';
 import { connectReviews, installTemporalRuntime, reviewDecisions, startReviewWorker } from '../composition/reviews.ts';
 import { openEngine } from '../composition/runtime.ts';
 import { startTemporalDevServer } from '../composition/temporalDevServer.ts';
+import { MAX_UPLOAD_BYTES } from '../domain/uploadLimits.ts';
+import { createApp } from '../server/app.ts';
+import { createAuth } from '../server/http/auth.ts';
+import { createHttpServer, HTTP_TIMEOUTS } from '../server/http/httpServer.ts';
+import { testTokens } from '../test/support/api.ts';
 import { createTestDatabase } from '../test/support/database.ts';
 import { completeOcr, evaluateAndDecide, newDocument, testConfig } from '../test/support/harness.ts';
 import { deleteKeys, uniquePrefix } from '../test/support/redis.ts';
@@ -22,10 +35,11 @@ import {
 /**
  * Reviewers' decisions through the review workflows, end to end on a local Temporal dev server: the
  * documents are in `needs_review` with their workflows started (the start effect delivered), then
- * each decision is the API's port (`reviewDecisions`, what POST /internal/reviews/:id/decision
- * awaits, without HTTP): the Update is validated by the workflow, its activity sends REVIEW_DECIDED
- * through the runtime's send(), and the call returns once the document is decided. One process runs
- * the engine, the review worker and the callers, as `npm start` does; the dev server is another.
+ * each decision is a reviewer's POST /internal/reviews/:id/decision over HTTP to the API as main.ts
+ * serves it: the route sends the Update, the workflow validates it, its activity sends
+ * REVIEW_DECIDED through the runtime's send(), and the route answers 200 once the document is
+ * decided. One process runs the API, the engine, the review worker and the callers, as `npm start`
+ * runs the first three; the dev server is another.
  */
 export type ReviewThroughputOptions = { documents: number; concurrency: number; poolSize: number };
 
@@ -67,6 +81,29 @@ export async function reviewThroughput(options: ReviewThroughputOptions): Promis
   });
   if (!reviews) throw new Error('the review workflows were not connected');
   const connected = reviews;
+  const storageDirectory = await mkdtemp(join(tmpdir(), 'filot-bench-review-'));
+  const tokens = testTokens();
+  const app = createApp({
+    readiness: [],
+    metrics: new Registry(),
+    logger: benchLogger,
+    development: false,
+    api: {
+      auth: createAuth(tokens.jwtSettings),
+      ...createApiAdapters(engine.pool, engine.runtime.adapters.cipher),
+      store: engine.runtime.store,
+      documents: engine.runtime.documents,
+      storage: createFsStorage(storageDirectory),
+      maxUploadBytes: MAX_UPLOAD_BYTES,
+      maxPixels: 50_000_000,
+      reviews: reviewDecisions(connected),
+    },
+  });
+  const server = createHttpServer(app, HTTP_TIMEOUTS);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const authorization = `Bearer ${tokens.tokenFor('bench-reviewer', 'reviewer')}`;
   const worker = startReviewWorker(config, {
     documents: engine.runtime.documents,
     records: connected.records,
@@ -98,7 +135,6 @@ export async function reviewThroughput(options: ReviewThroughputOptions): Promis
     }
 
     phase('review.timed');
-    const decide = reviewDecisions(connected);
     const latencies: number[] = [];
     const cpu = cpuMeter();
     const started = performance.now();
@@ -106,12 +142,13 @@ export async function reviewThroughput(options: ReviewThroughputOptions): Promis
     await forEachConcurrent(ids.length, options.concurrency, async () => {
       const id = ids[next++] as string;
       const begun = performance.now();
-      const outcome = await decide.decide(
-        id,
-        { decision: 'approve', reason: 'Bench: checked.', reviewerId: 'bench-reviewer', source: 'internal' },
-        crypto.randomUUID(),
-      );
-      if (outcome.outcome !== 'applied') throw new Error(`decision ${outcome.outcome} for ${id}`);
+      const response = await fetch(`${url}/internal/reviews/${id}/decision`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json', 'x-request-id': crypto.randomUUID() },
+        body: JSON.stringify({ decision: 'approve', reason: 'Bench: checked.' }),
+      });
+      const answer = await response.text();
+      if (response.status !== 200) throw new Error(`decision answered ${response.status} for ${id}: ${answer}`);
       latencies.push(performance.now() - begun);
     });
     const seconds = (performance.now() - started) / 1000;
@@ -126,6 +163,9 @@ export async function reviewThroughput(options: ReviewThroughputOptions): Promis
       cpu: cpuUse,
     };
   } finally {
+    server.closeAllConnections();
+    server.close();
+    await rm(storageDirectory, { recursive: true, force: true });
     await engine.runtime.stop();
     await worker.stop();
     await connected.close();

@@ -195,7 +195,7 @@ if (only === 'review') {
     poolSize,
   });
   console.log(
-    `# review decisions: ${figures.documents} documents in needs_review with their workflows started, decided through the API's port (Update → activity → send() → applied), ${figures.concurrency} at a time, local Temporal dev server, review worker in this process`,
+    `# review decisions: ${figures.documents} documents in needs_review with their workflows started, decided through POST /internal/reviews/:id/decision over HTTP (route → Update → activity → send() → 200), ${figures.concurrency} at a time, local Temporal dev server, review worker in this process`,
   );
   line('review_decisions_per_s', fixed(figures.decisionsPerS, 1));
   line('review_decision_p50_ms', fixed(figures.p50Ms, 1));

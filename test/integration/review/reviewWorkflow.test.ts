@@ -5,6 +5,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { composeRuntime } from '../../../composition/runtime.ts';
 import type { Runtime } from '../../../runtime/index.ts';
 import { createReviewActivities, type ReviewPorts } from '../../../workflows/review/activities.ts';
 import {
@@ -15,17 +16,20 @@ import {
 } from '../../../workflows/review/client.ts';
 import { createReviewWorker } from '../../../workflows/review/worker.ts';
 import { decideUpdate, type ReviewDecision, type ReviewInput } from '../../../workflows/review/workflows.ts';
+import { createTestPool } from '../../support/database.ts';
 import {
   completeOcr,
   createWorld,
   evaluateAndDecide,
   newDocument,
+  testLogger,
   USER,
   type World,
   waitFor,
 } from '../../support/harness.ts';
 import { recordingLogger } from '../../support/recordingLogger.ts';
 import { CLEAN_EVALUATION } from '../../support/scriptedEngine.ts';
+import { createTcpProxy } from '../../support/tcpProxy.ts';
 import { startTemporal } from '../../support/temporalServer.ts';
 
 const APPROVE: ReviewDecision = {
@@ -53,21 +57,26 @@ describe('review workflow (real Temporal dev server)', () => {
   const flagged: { documentId: string; reason: string }[] = [];
   const breaches: string[] = [];
   const phases: { documentId: string; phase: string }[] = [];
-  /** Failures to inject into the next decide() calls, as a database going away would. */
-  const decideFailures: Error[] = [];
+  /** Where the decision activity's send() goes: the world's runtime, or one behind a proxy a test cuts. */
+  let decisionsThrough: () => Runtime['documents'] = () => runtime.documents;
+  /** What the decision activity's send() threw, as the database reported it. */
+  const decideErrors: unknown[] = [];
   let worker: Worker;
   let running: Promise<void>;
 
   const ports: ReviewPorts = {
     async decide(documentId, decision, correlationId) {
-      const failure = decideFailures.shift();
-      if (failure) throw failure;
-      return runtime.documents.send(
-        documentId,
-        { type: 'REVIEW_DECIDED', ...decision },
-        { type: 'reviewer', id: decision.reviewerId },
-        { correlationId },
-      );
+      try {
+        return await decisionsThrough().send(
+          documentId,
+          { type: 'REVIEW_DECIDED', ...decision },
+          { type: 'reviewer', id: decision.reviewerId },
+          { correlationId },
+        );
+      } catch (error) {
+        decideErrors.push(error);
+        throw error;
+      }
     },
     async flagExternalFailure(documentId, reason) {
       flagged.push({ documentId, reason });
@@ -270,11 +279,32 @@ describe('review workflow (real Temporal dev server)', () => {
   it('should retry a decision that met a transient database error until it applies', async () => {
     const input = await inReview();
     await reviews.startKYCWorkflow(input);
-    decideFailures.push(new Error('Connection terminated unexpectedly'));
-    const outcome = await reviews.completeManualReviewWorkflow(input.documentId, APPROVE);
-    assert.deepEqual(outcome, { outcome: 'applied', status: 'approved' });
-    assert.equal(decideFailures.length, 0, 'the failure was met');
-    assert.equal(await decisionEvents(input.documentId), 1);
+    // The activity reaches Postgres through a proxy; the shared server is never touched.
+    const target = new URL(world.database.url);
+    const proxy = await createTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    target.port = String(proxy.port);
+    const pool = await createTestPool({ ...world.database, url: target.toString() }, 2);
+    const proxied = composeRuntime({
+      config: world.config,
+      connections: { pool, redis: world.redis },
+      logger: testLogger,
+    });
+    decisionsThrough = () => proxied.documents;
+    decideErrors.length = 0;
+    try {
+      proxy.cut();
+      const outcome = reviews.completeManualReviewWorkflow(input.documentId, APPROVE);
+      await waitFor(async () => decideErrors.length > 0, 10_000, 'the activity to meet the database away');
+      assert.equal(await statusOf(input.documentId), 'needs_review');
+      proxy.restore();
+      assert.deepEqual(await outcome, { outcome: 'applied', status: 'approved' });
+      assert.equal(await decisionEvents(input.documentId), 1);
+    } finally {
+      decisionsThrough = () => runtime.documents;
+      proxy.restore();
+      await pool.end();
+      await proxy.close();
+    }
   });
 
   it('should apply a decision sent after the worker was stopped and another started', async () => {
