@@ -8,6 +8,7 @@ import { isDatabaseUnavailable } from './adapters/postgres/unavailable.ts';
 import { loadRegions } from './adapters/regions/loadRegions.ts';
 import { createStorage } from './adapters/storage/index.ts';
 import { createApiAdapters } from './composition/api.ts';
+import { buli2Callbacks, connectBuli2 } from './composition/buli2.ts';
 import {
   connectReviews,
   installTemporalRuntime,
@@ -23,6 +24,7 @@ import { MAX_UPLOAD_BYTES } from './domain/uploadLimits.ts';
 import { createPolicyEvaluator } from './runtime/evaluator.ts';
 import { installLastResort } from './runtime/lastResort.ts';
 import { createApp, createAuth, createHttpServer, createRateLimit } from './server/index.ts';
+import { createBuli2Simulator } from './simulators/buli2/simulator.ts';
 
 /**
  * `npm start`: create the database if needed, migrate, start the runtime, the review worker and the
@@ -52,6 +54,15 @@ async function main() {
     ? null
     : await startTemporalDevServer({ dataDir: '.data/temporal', logger });
   if (temporalDevServer) config = { ...config, temporal: { ...config.temporal, address: temporalDevServer.address } };
+  // Likewise BULI2: production requires its URL; development without one forwards to the simulator,
+  // which decides when told to (POST <its url>/sim/reviews/<reviewId>/decide).
+  const buli2Simulator = config.buli2.url
+    ? null
+    : await createBuli2Simulator({ apiKey: config.buli2.apiKey, webhookSecrets: config.buli2.webhookSecrets });
+  if (buli2Simulator) {
+    config = { ...config, buli2: { ...config.buli2, url: buli2Simulator.url } };
+    logger.info('buli2.simulator_started', { url: buli2Simulator.url });
+  }
 
   const metrics = createMetrics();
   const storage = createStorage(config.storage);
@@ -94,6 +105,12 @@ async function main() {
         records: connectedReviews.records,
         logger,
         slaBreached: (kind) => metrics.reviewSlaBreaches.inc({ kind }),
+        buli2: connectBuli2(config, {
+          queries: createApiAdapters(pool, cipher).queries,
+          records: connectedReviews.records,
+          logger,
+          metrics,
+        }),
       })
     : null;
   // The API answers reviewers' decisions only with a worker to apply them; a Temporal that is away
@@ -139,6 +156,7 @@ async function main() {
             }),
             streams: config.http.streams,
             reviews: reviewDecisions(connectedReviews),
+            buli2: buli2Callbacks(config, connectedReviews.records),
             logger,
           },
         }
@@ -158,7 +176,9 @@ async function main() {
   server.on('error', (error: Error) => logger.error('server.error', { errorClass: error.name, error: error.message }));
   server.listen(config.port);
   await once(server, 'listening');
-  logger.info('server.listening', { port: (server.address() as AddressInfo).port, workerId: config.worker.id });
+  const { port } = server.address() as AddressInfo;
+  logger.info('server.listening', { port, workerId: config.worker.id });
+  buli2Simulator?.setCallbackUrl(`http://127.0.0.1:${port}/internal/buli2/callback`);
 
   shutdown = async (signal: string) => {
     if (stopping) return;
@@ -179,6 +199,7 @@ async function main() {
     await connectedReviews.close();
     await engineProcess.close();
     rateLimitRedis.disconnect();
+    await buli2Simulator?.close();
     // Last: the review worker above had to drain against it.
     await temporalDevServer?.stop();
     clearTimeout(forced);

@@ -6,7 +6,7 @@ import type { Config } from '../config/index.ts';
 import type { Documents } from '../runtime/documents/documents.ts';
 import type { Logger, ReviewWorkflows } from '../runtime/ports.ts';
 import type { ReviewDecisions } from '../server/ports.ts';
-import { createReviewActivities } from '../workflows/review/activities.ts';
+import { type Buli2Ports, createReviewActivities } from '../workflows/review/activities.ts';
 import { createReviewClient, reviewWorkflowId } from '../workflows/review/client.ts';
 import { createReviewWorker } from '../workflows/review/worker.ts';
 
@@ -16,7 +16,7 @@ import { createReviewWorker } from '../workflows/review/worker.ts';
  * Temporal being away never stops the process: the client connects on first use and every call is
  * bounded, and the worker keeps trying to connect in the background.
  */
-export type ReviewSettings = Pick<Config, 'temporal' | 'review'>;
+export type ReviewSettings = Pick<Config, 'temporal' | 'review'> & { buli2?: Config['buli2'] };
 
 export function connectReviews(config: ReviewSettings, pool: DatabasePool) {
   const address = config.temporal.address;
@@ -38,6 +38,16 @@ export function connectReviews(config: ReviewSettings, pool: DatabasePool) {
         documentType: review.type,
         reasons: review.reasons,
         sla: config.review,
+        // With a BULI2 to forward to (its URL, or the simulator's in development), reviews go there too.
+        ...(config.buli2?.url
+          ? {
+              buli2: {
+                retry: config.buli2.retry,
+                // The client's own timeout, and time to read the fields and sign the link.
+                attemptTimeoutMs: config.buli2.timeoutMs + 10_000,
+              },
+            }
+          : {}),
       });
       await records.recordStarted(documentId, workflowId);
     },
@@ -86,6 +96,8 @@ export function startReviewWorker(
     records: ReviewRecords;
     logger: Logger;
     slaBreached?: (kind: 'reminder' | 'escalation') => void;
+    /** BULI2 for the reviews forwarded there (composition/buli2.ts). */
+    buli2?: Buli2Ports;
   },
 ) {
   const address = config.temporal.address;
@@ -102,6 +114,7 @@ export function startReviewWorker(
       deps.records.flagExternalFailure(documentId, reviewWorkflowId(documentId), reason),
     phaseReached: (documentId, phase) => deps.records.recordPhase(documentId, reviewWorkflowId(documentId), phase),
     slaBreached: (kind) => deps.slaBreached?.(kind),
+    ...(deps.buli2 ? { buli2: deps.buli2 } : {}),
     logger: deps.logger,
   });
   let stopping = false;

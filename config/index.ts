@@ -61,6 +61,20 @@ export type Config = {
   temporal: { address: string | null; namespace: string; taskQueue: string; callTimeoutMs: number };
   /** SLA of a review: a reminder, then an escalation, counted from when the review started. */
   review: { reminderMs: number; escalationMs: number };
+  /**
+   * The external review system (docs/buli2.md). `url` null: development runs the simulator.
+   * `retry`: the forward activity's backoff (Temporal's retry policy), from `initialMs` doubling up to `maxIntervalMs`.
+   */
+  buli2: {
+    url: string | null;
+    apiKey: string;
+    webhookSecrets: string[];
+    timeoutMs: number;
+    breaker: { consecutiveFailures: number; halfOpenAfterMs: number };
+    retry: { initialMs: number; maxIntervalMs: number };
+  };
+  /** The signed, expiring links to a document's image that BULI2 is given, on this API's public URL. */
+  imageLinks: { publicUrl: string; secret: string; ttlSeconds: number };
   /** What this process runs: the HTTP API, OCR workers, the review (Temporal) worker. */
   roles: { api: boolean; ocr: boolean; review: boolean };
 };
@@ -162,6 +176,21 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       callTimeoutMs: env.TEMPORAL_CALL_TIMEOUT_MS,
     },
     review: { reminderMs: env.REVIEW_REMINDER_MS, escalationMs: env.REVIEW_ESCALATION_MS },
+    buli2: {
+      url: env.BULI2_URL ?? null,
+      apiKey: env.BULI2_API_KEY ?? DEVELOPMENT_SECRETS.BULI2_API_KEY,
+      webhookSecrets: (env.BULI2_WEBHOOK_SECRETS ?? DEVELOPMENT_SECRETS.BULI2_WEBHOOK_SECRETS)
+        .split(',')
+        .map((secret) => secret.trim()),
+      timeoutMs: env.BULI2_TIMEOUT_MS,
+      breaker: { consecutiveFailures: env.BULI2_BREAKER_FAILURES, halfOpenAfterMs: env.BULI2_BREAKER_HALF_OPEN_MS },
+      retry: { initialMs: env.BULI2_RETRY_INITIAL_MS, maxIntervalMs: env.BULI2_RETRY_MAX_INTERVAL_MS },
+    },
+    imageLinks: {
+      publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+      secret: env.IMAGE_LINK_SECRET ?? DEVELOPMENT_SECRETS.IMAGE_LINK_SECRET,
+      ttlSeconds: env.IMAGE_LINK_TTL_S,
+    },
     roles: {
       api: env.PROCESS_ROLES.has('api'),
       ocr: env.PROCESS_ROLES.has('ocr'),

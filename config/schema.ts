@@ -10,6 +10,9 @@ export const DEVELOPMENT_SECRETS = {
   PII_ENCRYPTION_KEYS: 'dev1:ZGV2ZWxvcG1lbnQtb25seS1waWkta2V5LTMyLWJ5dGU=',
   NIK_HASH_KEY: 'development-only-nik-hash-key-do-not-use-in-production',
   JWT_SECRET: 'development-only-jwt-secret-do-not-use-in-production',
+  BULI2_API_KEY: 'development-only-buli2-api-key-do-not-use-in-production',
+  BULI2_WEBHOOK_SECRETS: 'development-only-buli2-webhook-secret-do-not-use',
+  IMAGE_LINK_SECRET: 'development-only-image-link-secret-do-not-use-in-production',
 } as const;
 
 const MIN_SECRET_BYTES = 32;
@@ -177,6 +180,24 @@ export const environmentSchema = z
     REVIEW_REMINDER_MS: integer(1).default(4 * 3_600_000),
     REVIEW_ESCALATION_MS: integer(1).default(24 * 3_600_000),
     PROCESS_ROLES: processRoles.default(() => new Set(PROCESS_ROLE_NAMES)),
+    // Without a URL, npm start in development runs the BULI2 simulator; production must name the real one.
+    BULI2_URL: z.url({ protocol: /^https?$/ }).optional(),
+    BULI2_API_KEY: z.string().min(MIN_SECRET_BYTES, `at least ${MIN_SECRET_BYTES} characters`).optional(),
+    BULI2_WEBHOOK_SECRETS: z
+      .string()
+      .refine((value) => value.split(',').every((secret) => Buffer.byteLength(secret.trim()) >= MIN_SECRET_BYTES), {
+        message: `a comma list of secrets, each at least ${MIN_SECRET_BYTES} bytes`,
+      })
+      .optional(),
+    BULI2_TIMEOUT_MS: integer(100, 120_000).default(5000),
+    BULI2_BREAKER_FAILURES: integer(1, 1000).default(5),
+    BULI2_BREAKER_HALF_OPEN_MS: integer(100).default(30_000),
+    BULI2_RETRY_INITIAL_MS: integer(100).default(1000),
+    BULI2_RETRY_MAX_INTERVAL_MS: integer(100).default(300_000),
+    // Where BULI2 reaches this API: the base of the signed image links it is given.
+    PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    IMAGE_LINK_SECRET: z.string().min(MIN_SECRET_BYTES, `at least ${MIN_SECRET_BYTES} characters`).optional(),
+    IMAGE_LINK_TTL_S: integer(60, 7 * 86_400).default(86_400),
     METRICS_TOKEN: z.string().min(32, 'at least 32 characters').optional(),
     RATE_LIMIT_UPLOADS_PER_MINUTE: integer(1).default(30),
     RATE_LIMIT_VERIFICATION_PER_MINUTE: integer(1).default(300),
@@ -198,6 +219,17 @@ export const environmentSchema = z
         ctx.addIssue({ code: 'custom', path: [name], message: 'is the development default; set a real secret' });
     };
     requireSecret('NIK_HASH_KEY', env.NIK_HASH_KEY);
+    requireSecret('BULI2_API_KEY', env.BULI2_API_KEY);
+    requireSecret('BULI2_WEBHOOK_SECRETS', env.BULI2_WEBHOOK_SECRETS);
+    requireSecret('IMAGE_LINK_SECRET', env.IMAGE_LINK_SECRET);
+    if (production && env.BULI2_URL === undefined)
+      ctx.addIssue({ code: 'custom', path: ['BULI2_URL'], message: 'is required in production' });
+    else if (production && !env.BULI2_URL?.startsWith('https:'))
+      ctx.addIssue({ code: 'custom', path: ['BULI2_URL'], message: 'must be https in production' });
+    if (production && env.PUBLIC_URL === undefined)
+      ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'is required in production' });
+    else if (production && !env.PUBLIC_URL?.startsWith('https:'))
+      ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'must be https in production' });
     if (env.JWT_SECRET !== undefined && env.JWT_PUBLIC_KEY !== undefined)
       ctx.addIssue({ code: 'custom', path: ['JWT_PUBLIC_KEY'], message: 'set JWT_SECRET or JWT_PUBLIC_KEY, not both' });
     if (production && env.JWT_PUBLIC_KEY === undefined) requireSecret('JWT_SECRET', env.JWT_SECRET);

@@ -21,6 +21,18 @@ export const METRICS = {
     name: 'filot_review_sla_breaches_total',
     help: 'Reviews still open at their reminder or escalation time, by kind',
   },
+  buli2RetryCount: {
+    name: 'filot_buli2_retry_count',
+    help: 'Calls to BULI2 that were a retry of a failed one (the activity attempt after the first), by operation',
+  },
+  buli2CircuitState: {
+    name: 'filot_buli2_circuit_state',
+    help: 'The circuit to BULI2 in this process: 0 closed, 1 half-open, 2 open',
+  },
+  buli2ForwardMs: {
+    name: 'filot_buli2_forward_latency_ms',
+    help: 'Time of one forward call to BULI2, in milliseconds, by outcome',
+  },
 } as const;
 
 export type MetricKey = keyof typeof METRICS;

@@ -8,6 +8,7 @@ import { notFound, problemHandler } from './http/problems.ts';
 import { requestId } from './http/requestId.ts';
 import { requestLog } from './http/requestLog.ts';
 import { openApiDocument, openApiRoutes } from './openapi/openapi.ts';
+import { buli2Routes } from './routes/buli2Routes.ts';
 import { documentRoutes } from './routes/documentRoutes.ts';
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -31,7 +32,8 @@ export function createApp(deps: {
   api?: Parameters<typeof documentRoutes>[0] &
     Parameters<typeof reviewRoutes>[0] &
     Parameters<typeof verificationRoutes>[0] &
-    Parameters<typeof uploadRoutes>[0];
+    Parameters<typeof uploadRoutes>[0] &
+    Omit<Parameters<typeof buli2Routes>[0], 'logger'>;
 }): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -39,6 +41,10 @@ export function createApp(deps: {
   app.use(requestLog(deps.logger));
   app.use(helmet());
   app.use(cors({ origin: deps.corsOrigins ?? [], exposedHeaders: ['Location', 'X-Request-Id', 'Retry-After'] }));
+  // BULI2's routes come before the JSON parser, whose parsing would lose the raw bytes the callback's
+  // signature is over, and before the review routes' bearer-token guard on /internal, which is not
+  // their credential (routes/buli2Routes.ts).
+  if (deps.api) app.use(buli2Routes({ ...deps.api, logger: deps.logger }));
   app.use(express.json({ limit: '16kb' }));
   app.use(healthRoutes(deps.readiness));
   app.use(metricsRoutes({ metrics: deps.metrics, ...(deps.metricsToken ? { metricsToken: deps.metricsToken } : {}) }));

@@ -6,5 +6,7 @@
  */
 export { createApp } from './app.ts';
 export { createAuth } from './http/auth.ts';
+export { BULI2_SIGNATURE_HEADER, signBuli2Body } from './http/buli2Signature.ts';
 export { createHttpServer, HTTP_TIMEOUTS, type HttpTimeouts } from './http/httpServer.ts';
+export { type ImageLinkSettings, signImageLink } from './http/imageLinks.ts';
 export { createRateLimit } from './http/rateLimits.ts';

@@ -51,6 +51,13 @@ export type ReviewRecord = {
   phase: 'waiting' | 'reminded' | 'escalated';
   /** Why the external review ended without a decision; null while it has not. */
   externalFailure: string | null;
+  /** The review's id, as BULI2 knows it; null until it was forwarded there. */
+  reviewId: string | null;
+  /**
+   * Where the review stands in BULI2: forwarded, retrying (BULI2 is failing; the forward is tried
+   * again), failed (BULI2 refused it), withdrawn, decided; null: not forwarded (yet, or at all).
+   */
+  buli2: 'forwarded' | 'retrying' | 'failed' | 'withdrawn' | 'decided' | null;
 };
 
 /** A document waiting for review, with its review workflow (null until that is started). */
@@ -62,6 +69,9 @@ export type ReviewQueue = (page: PageRequest) => Promise<Page<ReviewSummary>>;
 /** The review workflow record of one document, or null when it has none. */
 export type ReviewRecordOf = (documentId: string) => Promise<ReviewRecord | null>;
 
+/** Where a review decision was made: FiLot's own reviewers, or BULI2's (its signed callback). */
+export type DecisionSource = 'internal' | 'buli2';
+
 /**
  * Reviewers' decisions, applied by each document's review workflow (workflows/review). `decide`
  * waits, bounded, until the decision is applied, and rejects when the review service cannot be
@@ -70,7 +80,7 @@ export type ReviewRecordOf = (documentId: string) => Promise<ReviewRecord | null
 export type ReviewDecisions = {
   decide(
     documentId: string,
-    decision: { decision: 'approve' | 'reject'; reason: string; reviewerId: string; source: 'internal' },
+    decision: { decision: 'approve' | 'reject'; reason: string; reviewerId: string; source: DecisionSource },
     requestId: string,
   ): Promise<
     | { outcome: 'applied'; status: 'approved' | 'rejected' }
@@ -81,6 +91,25 @@ export type ReviewDecisions = {
     /** The document has no review workflow (yet). */
     | { outcome: 'no_review' }
   >;
+};
+
+/** The decision a document's review recorded (the machine's `review` context). */
+export type RecordedDecision = { decision: 'approve' | 'reject'; reviewerId: string; source: DecisionSource };
+
+/**
+ * What the API needs to serve BULI2, the external review system (routes/buli2Routes.ts): its
+ * signed callbacks and the signed links to a document's image it is given with each review. The
+ * decisions themselves go through `ReviewDecisions`, as the internal ones do.
+ */
+export type Buli2Callbacks = {
+  /** The secrets a callback's signature may be made with: more than one while BULI2 rotates them. */
+  webhookSecrets: () => readonly string[];
+  /** The review a callback names, by the id the review workflow sent with the forward; null when unknown. */
+  findReview(reviewId: string): Promise<{ documentId: string } | null>;
+  /** The decision the document's review recorded; null while it has none. */
+  decisionOf(documentId: string): Promise<RecordedDecision | null>;
+  /** The key the image links are signed with (http/imageLinks.ts). */
+  imageLinkSecret: string;
 };
 
 export type IdempotencyOutcome =

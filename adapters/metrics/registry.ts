@@ -33,6 +33,18 @@ export function createMetrics() {
       labelNames: ['kind'] as const,
       registers: [registry],
     }),
+    buli2RetryCount: new Counter({
+      ...METRICS.buli2RetryCount,
+      labelNames: ['operation'] as const,
+      registers: [registry],
+    }),
+    buli2CircuitState: new Gauge({ ...METRICS.buli2CircuitState, registers: [registry] }),
+    buli2ForwardMs: new Histogram({
+      ...METRICS.buli2ForwardMs,
+      labelNames: ['outcome'] as const,
+      buckets: [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+      registers: [registry],
+    }),
   } satisfies { registry: Registry } & Record<keyof typeof METRICS, unknown>;
   return metrics;
 }

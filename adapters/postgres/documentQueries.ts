@@ -36,6 +36,8 @@ const reviewRecord = z.object({
   workflowId: z.string(),
   phase: z.enum(['waiting', 'reminded', 'escalated']),
   externalFailure: z.string().nullable(),
+  reviewId: z.string().nullable(),
+  buli2: z.enum(['forwarded', 'retrying', 'failed', 'withdrawn', 'decided']).nullable(),
 }) satisfies z.ZodType<ReviewRecord>;
 const reviewSummaryRow = summaryRow.extend({ review: reviewRecord.nullable() }) satisfies z.ZodType<ReviewSummary>;
 const viewRow = summaryRow.extend({
@@ -102,7 +104,8 @@ export function createReviewQueue(pool: DatabasePool): ReviewQueue {
     const rows = await pool.any(sql.type(queueRow)`
       SELECT ${columns},
              CASE WHEN r.document_id IS NULL THEN NULL ELSE json_build_object(
-               'workflowId', r.workflow_id, 'phase', r.phase, 'externalFailure', r.external_failure) END AS review,
+               'workflowId', r.workflow_id, 'phase', r.phase, 'externalFailure', r.external_failure,
+               'reviewId', r.review_id, 'buli2', r.buli2_state) END AS review,
              to_char(q.queue_at AT TIME ZONE 'UTC', ${ISO_UTC}) AS "queueAt"
       FROM documents
       LEFT JOIN review_workflows r ON r.document_id = documents.id
@@ -120,6 +123,7 @@ export function createReviewQueue(pool: DatabasePool): ReviewQueue {
 export function createReviewRecordOf(pool: DatabasePool): ReviewRecordOf {
   return async (documentId) =>
     pool.maybeOne(sql.type(reviewRecord)`
-      SELECT workflow_id AS "workflowId", phase, external_failure AS "externalFailure"
+      SELECT workflow_id AS "workflowId", phase, external_failure AS "externalFailure",
+             review_id AS "reviewId", buli2_state AS buli2
       FROM review_workflows WHERE document_id = ${documentId}`);
 }

@@ -12,6 +12,12 @@ const toReview = z.object({
   reasons: z.array(z.string()),
 });
 
+const recordedDecision = z.object({
+  decision: z.enum(['approve', 'reject']),
+  reviewerId: z.string(),
+  source: z.enum(['internal', 'buli2']),
+});
+
 export function createReviewRecords(pool: DatabasePool) {
   return {
     /**
@@ -50,6 +56,43 @@ export function createReviewRecords(pool: DatabasePool) {
         ON CONFLICT (document_id) DO UPDATE
           SET external_failure = coalesce(review_workflows.external_failure, excluded.external_failure),
               flagged_at = coalesce(review_workflows.flagged_at, excluded.flagged_at)`);
+    },
+
+    /**
+     * The review's BULI2 state, with its review id. A late attempt's `retrying` or `forwarded`
+     * never overwrites where the review ended (`failed`, `withdrawn`, `decided`).
+     */
+    async recordBuli2State(
+      documentId: string,
+      workflowId: string,
+      reviewId: string,
+      state: 'forwarded' | 'retrying' | 'failed' | 'withdrawn' | 'decided',
+    ): Promise<void> {
+      await pool.query(sql.unsafe`
+        INSERT INTO review_workflows (document_id, workflow_id, review_id, buli2_state)
+        VALUES (${documentId}, ${workflowId}, ${reviewId}, ${state})
+        ON CONFLICT (document_id) DO UPDATE
+          SET review_id = coalesce(review_workflows.review_id, excluded.review_id),
+              buli2_state = CASE
+                WHEN review_workflows.buli2_state IN ('failed', 'withdrawn', 'decided')
+                 AND excluded.buli2_state IN ('retrying', 'forwarded')
+                THEN review_workflows.buli2_state
+                ELSE excluded.buli2_state END`);
+    },
+
+    /** The reviewer's decision the document recorded (its machine's `review`), or null before one. */
+    async decisionOf(
+      documentId: string,
+    ): Promise<{ decision: 'approve' | 'reject'; reviewerId: string; source: 'internal' | 'buli2' } | null> {
+      const review = await pool.maybeOneFirst(sql.type(z.object({ review: recordedDecision.nullable() }))`
+        SELECT snapshot->'context'->'review' AS review FROM documents WHERE id = ${documentId}`);
+      return review ?? null;
+    },
+
+    /** The document a BULI2 review id belongs to, or null when no review was forwarded with it. */
+    async documentOfReview(reviewId: string): Promise<string | null> {
+      return pool.maybeOneFirst(sql.type(z.object({ document_id: z.string() }))`
+        SELECT document_id FROM review_workflows WHERE review_id = ${reviewId}`);
     },
   };
 }

@@ -1,4 +1,5 @@
 import { type Router as ExpressRouter, Router } from 'express';
+import { buli2RouteTable } from '../routes/buli2Routes.ts';
 import { documentRouteTable } from '../routes/documentRoutes.ts';
 import { healthRouteTable } from '../routes/health.ts';
 import { metricsRouteTable } from '../routes/metrics.ts';
@@ -19,6 +20,7 @@ export const ROUTE_TABLES: readonly RouteTable[] = [
   documentRouteTable,
   verificationRouteTable,
   reviewRouteTable,
+  buli2RouteTable,
   healthRouteTable,
   metricsRouteTable,
 ];
@@ -30,7 +32,18 @@ export function openApiDocument() {
   return {
     openapi: '3.1.0',
     info: { title: 'FiLot KYC engine', version: '1', description: 'Verification of Indonesian KTP and NPWP cards.' },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        buli2Signature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Buli2-Signature',
+          description:
+            't=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>; several v1 entries while secrets rotate; at most 5 minutes from our clock',
+        },
+      },
+    },
     paths: openApiPaths(ROUTE_TABLES),
   };
 }

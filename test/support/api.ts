@@ -10,6 +10,7 @@ import type { DatabasePool } from 'slonik';
 import { isDatabaseUnavailable } from '../../adapters/postgres/unavailable.ts';
 import { createFsStorage } from '../../adapters/storage/fsStorage.ts';
 import { createApiAdapters } from '../../composition/api.ts';
+import { buli2Callbacks } from '../../composition/buli2.ts';
 import { reviewDecisions } from '../../composition/reviews.ts';
 import type { ComposedRuntime } from '../../composition/runtime.ts';
 import { loadConfig } from '../../config/index.ts';
@@ -63,7 +64,7 @@ export async function startApi(
   const storage = createFsStorage(storageDirectory);
   // Decisions go through the review workflows when the run has Temporal, as in `npm start`, which
   // also waits for its review worker before it serves.
-  const reviewWorker = world.reviewWorker(runtime);
+  const reviewWorker = world.reviewWorker(runtime, options.logger ? { logger: options.logger } : {});
   if (options.awaitReviewWorker !== false) await reviewWorker?.started;
   const app = createApp({
     readiness: [],
@@ -80,7 +81,9 @@ export async function startApi(
       pollMs: 50,
       maxUploadBytes: MAX_UPLOAD_BYTES,
       maxPixels: 50_000_000,
-      ...(world.reviews ? { reviews: reviewDecisions(world.reviews) } : {}),
+      ...(world.reviews
+        ? { reviews: reviewDecisions(world.reviews), buli2: buli2Callbacks(world.config, world.reviews.records) }
+        : {}),
       ...options.overrides,
     },
   });

@@ -2,6 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createLogger } from '../../adapters/logging/logger.ts';
 import { createRedis } from '../../adapters/redis/client.ts';
+import { createApiAdapters } from '../../composition/api.ts';
+import { connectBuli2 } from '../../composition/buli2.ts';
 import { connectReviews, type Reviews, startReviewWorker } from '../../composition/reviews.ts';
 import { composeRuntime } from '../../composition/runtime.ts';
 import { type Config, loadConfig } from '../../config/index.ts';
@@ -70,12 +72,22 @@ export async function createWorld(
      * A review worker over `runtime`'s send(), as the `review` role runs it; stopped with the
      * runtimes. Null when the run has no Temporal server.
      */
-    reviewWorker(runtime: TestRuntime) {
+    reviewWorker(runtime: TestRuntime, settings: { logger?: Logger } = {}) {
       if (!reviews) return null;
+      const logger = settings.logger ?? testLogger;
+      // Reviews go to BULI2 when the world names one (a simulator the test started).
+      const buli2 = config.buli2.url
+        ? connectBuli2(config, {
+            queries: createApiAdapters(pool, runtime.adapters.cipher).queries,
+            records: reviews.records,
+            logger,
+          })
+        : undefined;
       const worker = startReviewWorker(config, {
         documents: runtime.documents,
         records: reviews.records,
-        logger: testLogger,
+        logger,
+        ...(buli2 ? { buli2 } : {}),
       });
       reviewWorkers.push(worker);
       return worker;

@@ -16,9 +16,17 @@ const productionSecrets = () => ({
   PII_ENCRYPTION_KEYS: `k2026:${strongKey()}`,
   NIK_HASH_KEY: strongKey(),
   JWT_SECRET: strongKey(),
+  BULI2_API_KEY: strongKey(),
+  BULI2_WEBHOOK_SECRETS: `${strongKey()},${strongKey()}`,
+  IMAGE_LINK_SECRET: strongKey(),
 });
-/** Production's one required setting that is not a secret. */
-const PRODUCTION_TEMPORAL = { TEMPORAL_ADDRESS: 'temporal.internal:7233' };
+/** The addresses production requires: Temporal, BULI2 and this API's own public URL. */
+const PRODUCTION_ADDRESSES = {
+  TEMPORAL_ADDRESS: 'temporal.internal:7233',
+  BULI2_URL: 'https://buli2.internal/api',
+  PUBLIC_URL: 'https://kyc.internal',
+};
+const PRODUCTION_TEMPORAL = PRODUCTION_ADDRESSES;
 
 /** Loads and returns the ConfigError message; fails if the environment is accepted. */
 function configErrorFor(env: Record<string, string>): string {
@@ -233,10 +241,53 @@ describe('configuration', () => {
     });
 
     it('should require a Temporal address in production, and only there', () => {
-      const message = configErrorFor({ NODE_ENV: 'production', ...productionSecrets() });
+      const { TEMPORAL_ADDRESS: _temporal, ...others } = PRODUCTION_ADDRESSES;
+      const message = configErrorFor({ NODE_ENV: 'production', ...others, ...productionSecrets() });
       assert.deepEqual(namedIn(message), new Set(['TEMPORAL_ADDRESS']));
       assert.match(message, /TEMPORAL_ADDRESS: is required in production/);
       assert.equal(loadConfig({ NODE_ENV: 'test' }).temporal.address, null);
+    });
+
+    it('should require https BULI2 and public URLs in production, and take BULI2 settings', () => {
+      const insecure = configErrorFor({
+        NODE_ENV: 'production',
+        ...PRODUCTION_ADDRESSES,
+        BULI2_URL: 'http://buli2.internal',
+        PUBLIC_URL: 'http://kyc.internal',
+        ...productionSecrets(),
+      });
+      assert.deepEqual(namedIn(insecure), new Set(['BULI2_URL', 'PUBLIC_URL']));
+      assert.match(insecure, /BULI2_URL: must be https in production/);
+      const { BULI2_URL: _buli2, PUBLIC_URL: _public, ...others } = PRODUCTION_ADDRESSES;
+      assert.deepEqual(
+        namedIn(configErrorFor({ NODE_ENV: 'production', ...others, ...productionSecrets() })),
+        new Set(['BULI2_URL', 'PUBLIC_URL']),
+      );
+      assert.ok(namedIn(configErrorFor({ BULI2_URL: 'ftp://buli2' })).has('BULI2_URL'));
+      assert.ok(
+        namedIn(configErrorFor({ BULI2_WEBHOOK_SECRETS: `${strongKey()},short` })).has('BULI2_WEBHOOK_SECRETS'),
+      );
+      assert.ok(namedIn(configErrorFor({ BULI2_API_KEY: 'short' })).has('BULI2_API_KEY'));
+
+      const secrets = productionSecrets();
+      const config = loadConfig({
+        NODE_ENV: 'production',
+        ...PRODUCTION_ADDRESSES,
+        ...secrets,
+        BULI2_TIMEOUT_MS: '2500',
+      });
+      assert.equal(config.buli2.url, PRODUCTION_ADDRESSES.BULI2_URL);
+      assert.equal(config.buli2.apiKey, secrets.BULI2_API_KEY);
+      assert.deepEqual(config.buli2.webhookSecrets, secrets.BULI2_WEBHOOK_SECRETS.split(','));
+      assert.equal(config.buli2.timeoutMs, 2500);
+      assert.deepEqual(config.buli2.breaker, { consecutiveFailures: 5, halfOpenAfterMs: 30_000 });
+      assert.deepEqual(config.buli2.retry, { initialMs: 1000, maxIntervalMs: 300_000 });
+      assert.equal(config.imageLinks.publicUrl, PRODUCTION_ADDRESSES.PUBLIC_URL);
+      // Development: the simulator (no URL), the development secrets, links on localhost.
+      const development = loadConfig({ PORT: '3100' });
+      assert.equal(development.buli2.url, null);
+      assert.equal(development.imageLinks.publicUrl, 'http://localhost:3100');
+      assert.equal(development.buli2.webhookSecrets.length, 1);
     });
 
     it('should check the token settings', () => {
@@ -250,7 +301,18 @@ describe('configuration', () => {
 
     it('should refuse the development secrets in production', () => {
       const message = configErrorFor({ NODE_ENV: 'production', ...PRODUCTION_TEMPORAL, ...DEVELOPMENT_SECRETS });
-      assert.deepEqual(namedIn(message), new Set(['PII_ENCRYPTION_KEYS', 'NIK_HASH_KEY', 'JWT_SECRET']));
+      assert.deepEqual(
+        namedIn(message),
+        new Set([
+          'PII_ENCRYPTION_KEYS',
+          'NIK_HASH_KEY',
+          'JWT_SECRET',
+          'BULI2_API_KEY',
+          'BULI2_WEBHOOK_SECRETS',
+          'IMAGE_LINK_SECRET',
+        ]),
+      );
+      for (const secret of Object.values(DEVELOPMENT_SECRETS)) assert.equal(message.includes(secret), false);
       assert.equal(message.includes(DEVELOPMENT_SECRETS.NIK_HASH_KEY), false);
       assert.equal(message.includes(DEVELOPMENT_SECRETS.JWT_SECRET), false);
       assert.equal(message.includes(DEVELOPMENT_SECRETS.PII_ENCRYPTION_KEYS.split(':')[1] as string), false);

@@ -1,6 +1,7 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from '../../runtime/ports.ts';
-import { DECIDED_OTHERWISE, type ReviewDecision } from './workflows.ts';
+import { BULI2_REFUSED, DECIDED_OTHERWISE, type ReviewDecision } from './workflows.ts';
 
 /**
  * The review workflow's effects on the world. Each is idempotent: Temporal runs an activity at
@@ -19,7 +20,36 @@ export type ReviewPorts = {
   /** Records how far the review's SLA timers have run, for the internal queue. */
   phaseReached(documentId: string, phase: 'reminded' | 'escalated'): Promise<void>;
   slaBreached(kind: 'reminder' | 'escalation'): void;
+  /** The external review system; absent in a setup without it (then no workflow asks for it). */
+  buli2?: Buli2Ports;
   logger: Logger;
+};
+
+/** Where a review stands in BULI2, as Postgres keeps it for the internal queue and the callback. */
+export type Buli2RecordedState = 'forwarded' | 'retrying' | 'failed' | 'withdrawn' | 'decided';
+
+/**
+ * BULI2 as the activities need it (adapters/buli2 behind it). A call rejects with
+ * `{ code: 'buli2_unavailable', retryAfterMs? }` when it may be tried again (BULI2 down or slow,
+ * the circuit open, 408, 429, 5xx) and with `{ code: 'buli2_refused', status }` when BULI2 will
+ * never take it (another 4xx).
+ */
+export type Buli2Ports = {
+  /** Sends the review, with the document's fields and a signed image link the port makes; idempotent by review id. */
+  forward(review: ForwardInput, correlationId: string): Promise<{ created: boolean }>;
+  /** `withdrawn: false`: BULI2 had no open review by that id. */
+  withdraw(reviewId: string, context: { documentId: string; correlationId: string }): Promise<{ withdrawn: boolean }>;
+  /** Records the review's BULI2 state (and its id, for the callback's lookup). */
+  stateReached(documentId: string, reviewId: string, state: Buli2RecordedState): Promise<void>;
+  /** A call that retries a failed one (filot_buli2_retry_count). */
+  retried(operation: 'forward' | 'withdraw'): void;
+};
+
+export type ForwardInput = {
+  documentId: string;
+  reviewId: string;
+  documentType: 'KTP' | 'NPWP';
+  reasons: string[];
 };
 
 export type ApplyDecisionInput = { documentId: string; reviewId: string; decision: ReviewDecision };
@@ -35,6 +65,7 @@ export function createReviewActivities(ports: ReviewPorts) {
       try {
         const { status } = await ports.decide(documentId, decision, reviewId);
         ports.logger.info('review.decision_applied', { documentId, reviewId, status, source: decision.source });
+        if (decision.source === 'buli2') await ports.buli2?.stateReached(documentId, reviewId, 'decided');
         return { status: wanted } as const;
       } catch (error) {
         // Retrying a decision the document refuses as malformed would only refuse it again.
@@ -77,7 +108,104 @@ export function createReviewActivities(ports: ReviewPorts) {
       await ports.flagExternalFailure(documentId, reason);
       ports.logger.warn('review.external_failed', { documentId, reviewId });
     },
+
+    /**
+     * Sends the review to BULI2. A failure BULI2 may recover from is thrown for Temporal's retry
+     * policy (its `Retry-After`, when it gave one, is the next delay); a refusal ends the forward
+     * for good, and the workflow sends the document to the internal queue.
+     */
+    async forwardToBuli2(review: ForwardInput): Promise<{ created: boolean }> {
+      const buli2 = requireBuli2(ports);
+      const { documentId, reviewId } = review;
+      const { attempt } = Context.current().info;
+      if (attempt > 1) buli2.retried('forward');
+      const log = { reviewId, documentId, correlationId: reviewId, attempt };
+      const started = performance.now();
+      try {
+        const { created } = await buli2.forward(review, reviewId);
+        await buli2.stateReached(documentId, reviewId, 'forwarded');
+        ports.logger.info('buli2.forward', { ...log, created, ms: Math.round(performance.now() - started) });
+        return { created };
+      } catch (error) {
+        throw await buli2Failure(ports, buli2, error, 'forward', log);
+      }
+    },
+
+    /** Takes the review back from BULI2; one it does not have (never arrived, withdrawn before) is done too. */
+    async withdrawFromBuli2({
+      documentId,
+      reviewId,
+      why,
+    }: {
+      documentId: string;
+      reviewId: string;
+      why: 'decided_internally' | 'external_failure';
+    }): Promise<{ withdrawn: boolean }> {
+      const buli2 = requireBuli2(ports);
+      const { attempt } = Context.current().info;
+      if (attempt > 1) buli2.retried('withdraw');
+      const log = { reviewId, documentId, correlationId: reviewId, attempt, why };
+      try {
+        const { withdrawn } = await buli2.withdraw(reviewId, { documentId, correlationId: reviewId });
+        await buli2.stateReached(documentId, reviewId, 'withdrawn');
+        ports.logger.info('buli2.withdraw', { ...log, withdrawn });
+        return { withdrawn };
+      } catch (error) {
+        throw await buli2Failure(ports, buli2, error, 'withdraw', log);
+      }
+    },
   };
+}
+
+function requireBuli2(ports: ReviewPorts): Buli2Ports {
+  // A workflow asks for BULI2 only when it was started with BULI2 settings; a worker without them
+  // fails the attempt, and the activity is tried again (on a worker that has them).
+  if (!ports.buli2) throw new Error('This worker has no BULI2 client');
+  return ports.buli2;
+}
+
+/** What a failed BULI2 call becomes for Temporal: retried (after BULI2's Retry-After, if any) or not. */
+async function buli2Failure(
+  ports: ReviewPorts,
+  buli2: Buli2Ports,
+  error: unknown,
+  operation: 'forward' | 'withdraw',
+  log: { reviewId: string; documentId: string; correlationId: string; attempt: number },
+): Promise<unknown> {
+  const code = errorCode(error);
+  const status = (error as { status?: unknown } | null)?.status;
+  const fields = {
+    ...log,
+    operation,
+    errorClass: error instanceof Error ? error.name : 'unknown',
+    ...(typeof status === 'number' ? { status } : {}),
+  };
+  if (code === 'buli2_refused') {
+    if (operation === 'forward') await buli2.stateReached(log.documentId, log.reviewId, 'failed');
+    ports.logger.error(operation === 'forward' ? 'buli2.forward_failed' : 'buli2.withdraw', {
+      ...fields,
+      failed: true,
+      retryable: false,
+    });
+    return ApplicationFailure.nonRetryable(
+      `BULI2 refused the ${operation} of review ${log.reviewId}${typeof status === 'number' ? ` (${status})` : ''}.`,
+      BULI2_REFUSED,
+    );
+  }
+  if (operation === 'forward') await buli2.stateReached(log.documentId, log.reviewId, 'retrying').catch(() => {});
+  ports.logger.warn(operation === 'forward' ? 'buli2.forward_failed' : 'buli2.withdraw', {
+    ...fields,
+    failed: true,
+    retryable: true,
+  });
+  const retryAfterMs = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  if (code === 'buli2_unavailable' && typeof retryAfterMs === 'number' && retryAfterMs > 0)
+    return ApplicationFailure.create({
+      message: `BULI2 asked to wait before the ${operation} of review ${log.reviewId} is tried again.`,
+      type: 'Buli2Unavailable',
+      nextRetryDelay: retryAfterMs,
+    });
+  return error;
 }
 
 export type ReviewActivities = ReturnType<typeof createReviewActivities>;

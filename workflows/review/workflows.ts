@@ -12,6 +12,7 @@
 import {
   ApplicationFailure,
   allHandlersFinished,
+  CancellationScope,
   condition,
   defineQuery,
   defineSignal,
@@ -39,7 +40,21 @@ export type ReviewInput = {
   reasons: string[];
   /** From the start of the review: when a reviewer is reminded, and when the review is escalated. */
   sla: { reminderMs: number; escalationMs: number };
+  /**
+   * Forward the review to BULI2 (docs/buli2.md), with these retries: from `initialMs`, doubling, at
+   * most `maxIntervalMs` apart, without limit (nothing is lost while BULI2 is down); one attempt
+   * may take `attemptTimeoutMs`. Absent (reviews started before BULI2, or a setup without it): the
+   * review stays internal.
+   */
+  buli2?: { retry: { initialMs: number; maxIntervalMs: number }; attemptTimeoutMs: number };
 };
+
+/**
+ * Where the review stands in BULI2: `none` (not sent there), `forwarding` (being sent, retried
+ * while BULI2 fails), `forwarded`, `failed` (BULI2 refused it for good), `withdrawn` (decided here,
+ * or its external part failed), `decided` (BULI2's reviewer decided).
+ */
+export type ExternalReviewState = 'none' | 'forwarding' | 'forwarded' | 'failed' | 'withdrawn' | 'decided';
 
 /** Where a review stands; `decided_elsewhere`: the document was decided outside this workflow. */
 export type ReviewStatus = 'open' | 'approved' | 'rejected' | 'decided_elsewhere';
@@ -52,6 +67,8 @@ export type ReviewState = {
   /** Why the external review (BULI2) ended without a decision, once it did. */
   externalFailure: string | null;
   decision: ReviewDecision | null;
+  /** Absent in the state of a review started before BULI2 (a query of an old workflow). */
+  external?: ExternalReviewState;
 };
 
 export type AppliedDecision = { status: 'approved' | 'rejected' };
@@ -104,6 +121,24 @@ const { recordSlaBreach, flagExternalFailure } = proxyActivities<ReviewActivitie
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
 });
 
+/** The application failure type of a forward BULI2 refused for good (a 4xx other than 408 and 429). */
+export const BULI2_REFUSED = 'Buli2Refused';
+
+/**
+ * Withdrawing a review from BULI2: its own retries, bounded (about an hour): a withdrawal that never
+ * lands leaves a review open in BULI2 whose decision would be refused here (409) anyway.
+ */
+const { withdrawFromBuli2 } = proxyActivities<ReviewActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    maximumAttempts: 20,
+    nonRetryableErrorTypes: [BULI2_REFUSED],
+  },
+});
+
 /** Reason texts are a reviewer's words: bounded, never empty (REVIEW_DECIDED's schema takes 1000). */
 const MAX_REASON_LENGTH = 1000;
 const MAX_REVIEWER_ID_LENGTH = 128;
@@ -111,16 +146,81 @@ const MAX_REVIEWER_ID_LENGTH = 128;
 export async function kycReviewWorkflow(input: ReviewInput): Promise<ReviewState> {
   const reviewId = uuid4();
   const { documentId } = input;
-  const state: ReviewState = { reviewId, status: 'open', phase: 'waiting', externalFailure: null, decision: null };
+  const state: ReviewState = {
+    reviewId,
+    status: 'open',
+    phase: 'waiting',
+    externalFailure: null,
+    decision: null,
+    external: 'none',
+  };
 
   setHandler(getWorkflowStateQuery, () => ({ ...state }));
   setHandler(getReviewIdQuery, () => reviewId);
 
+  /** The external part has ended without a decision: the internal queue takes the document, flagged. */
+  const failExternally = async (reason: string) => {
+    state.externalFailure = reason;
+    await flagExternalFailure({ documentId, reviewId, reason });
+  };
+
+  // Added after the first histories were recorded: a review started with BULI2 settings is
+  // forwarded there. No patch is needed: every review started before has no such settings, so its
+  // history replays the old path (test/integration/review/replay.test.ts).
+  const buli2 = input.buli2 ?? null;
+  const forwarding = buli2 ? new CancellationScope() : null;
+  let forwarded: Promise<void> = Promise.resolve();
+  if (buli2 && forwarding) {
+    // No schedule-to-close: while BULI2 is down the forward waits, capped, for as long as it takes;
+    // a decision made here meanwhile cancels it.
+    const { forwardToBuli2 } = proxyActivities<ReviewActivities>({
+      startToCloseTimeout: buli2.attemptTimeoutMs,
+      retry: {
+        initialInterval: buli2.retry.initialMs,
+        backoffCoefficient: 2,
+        maximumInterval: buli2.retry.maxIntervalMs,
+        nonRetryableErrorTypes: [BULI2_REFUSED],
+      },
+    });
+    state.external = 'forwarding';
+    forwarded = forwarding
+      .run(() => forwardToBuli2({ documentId, reviewId, documentType: input.documentType, reasons: input.reasons }))
+      .then(
+        () => {
+          if (state.external === 'forwarding') state.external = 'forwarded';
+        },
+        async (error) => {
+          if (isCancellation(error)) return;
+          state.external = 'failed';
+          if (state.externalFailure === null && state.status === 'open' && state.decision === null)
+            await failExternally('BULI2 refused the review');
+        },
+      );
+  }
+
+  /** Takes the review back from BULI2, once, after the forward has stopped. */
+  let withdrawal: Promise<void> | null = null;
+  const withdraw = (why: 'decided_internally' | 'external_failure') => {
+    if (!forwarding) return Promise.resolve();
+    withdrawal ??= (async () => {
+      forwarding.cancel();
+      await forwarded;
+      if (state.external === 'failed') return;
+      try {
+        await withdrawFromBuli2({ documentId, reviewId, why });
+        state.external = 'withdrawn';
+      } catch {
+        // Withdrawn or not, the review is over here; BULI2's late decision is refused (409).
+      }
+    })();
+    return withdrawal;
+  };
+
   setHandler(failReviewSignal, async (reason) => {
     if (state.externalFailure !== null || state.status !== 'open') return;
     // A signal has no validator: a malformed reason must not fail the workflow task over and over.
-    state.externalFailure = (typeof reason === 'string' ? reason.slice(0, MAX_REASON_LENGTH) : '') || 'unspecified';
-    await flagExternalFailure({ documentId, reviewId, reason: state.externalFailure });
+    await failExternally((typeof reason === 'string' ? reason.slice(0, MAX_REASON_LENGTH) : '') || 'unspecified');
+    await withdraw('external_failure');
   });
 
   setHandler(
@@ -185,6 +285,8 @@ export async function kycReviewWorkflow(input: ReviewInput): Promise<ReviewState
     }
   }
   await condition(() => state.status !== 'open');
+  if (state.decision?.source === 'buli2' && state.status !== 'decided_elsewhere') state.external = 'decided';
+  else await withdraw('decided_internally');
   await condition(allHandlersFinished);
   return { ...state };
 }

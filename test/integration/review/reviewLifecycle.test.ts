@@ -173,6 +173,9 @@ describe('review workflows in the engine (real Temporal dev server)', () => {
       workflowId: reviewWorkflowId(id),
       phase: 'waiting',
       externalFailure: 'BULI2 refused the review',
+      // This world has no BULI2: the review was never forwarded.
+      reviewId: null,
+      buli2: null,
     };
     const detail = (await (await fetch(`${api.url}/internal/reviews/${id}`, { headers: reviewer })).json()) as {
       review: unknown;
