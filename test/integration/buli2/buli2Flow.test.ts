@@ -285,6 +285,24 @@ describe('BULI2 both ways (Temporal dev server, API, simulator)', () => {
     assert.deepEqual(await decisions(id), [{ actor_type: 'reviewer', actor_id: 'reviewer-1', to_status: 'approved' }]);
   });
 
+  it('should withdraw the review from BULI2 when its external part fails, and keep it decidable here', async () => {
+    const id = await toReview();
+    const review = await forwardedReview(id);
+    await world.reviews?.client.failReviewWorkflow(id, 'BULI2 reviewers could not open the case');
+    await waitFor(async () => sim.review(review.review_id)?.state === 'withdrawn', 10_000, 'the withdrawal');
+    const { review: record } = await detail(id);
+    assert.equal(record?.externalFailure, 'BULI2 reviewers could not open the case');
+    await waitFor(async () => (await detail(id)).review?.buli2 === 'withdrawn', 10_000, 'withdrawn state');
+    assert.equal(await statusOf(id), 'needs_review');
+    const decided = await fetch(`${api.url}/internal/reviews/${id}/decision`, {
+      method: 'POST',
+      headers: { ...reviewer(), 'content-type': 'application/json' },
+      body: JSON.stringify({ decision: 'approve', reason: 'Checked against the image.' }),
+    });
+    assert.equal(decided.status, 200);
+    assert.equal(await statusOf(id), 'approved');
+  });
+
   it('should flag the document for the internal queue when BULI2 refuses the forward for good', async () => {
     sim.addFault({ operation: 'forward', mode: 'refuse', status: 403, count: 1 });
     const before = sim.stats().requests.forward;

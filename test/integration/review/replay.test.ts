@@ -17,7 +17,12 @@ quietTemporalLogs();
  * done: a change that would break them fails here, not in production.
  */
 const FIXTURES = new URL('../../fixtures/review/', import.meta.url);
-const HISTORIES = ['before-escalation.json', 'with-escalation.json'];
+const HISTORIES = [
+  'before-escalation.json',
+  'with-escalation.json',
+  'buli2-decided-internally.json',
+  'buli2-decided-in-buli2.json',
+];
 
 async function history(name: string): Promise<{ workflowId: string; history: unknown }> {
   return JSON.parse(await readFile(new URL(name, FIXTURES), 'utf8'));
