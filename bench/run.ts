@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { resolvePrecision } from '../adapters/ocr/index.ts';
+import { buli2Throughput } from './buli2Throughput.ts';
 import { ocrThroughput } from './ocrThroughput.ts';
 import { reviewThroughput } from './reviewThroughput.ts';
 import { runtimePath } from './runtimePath.ts';
@@ -15,9 +16,9 @@ import { uploadThroughput } from './uploadThroughput.ts';
  * what was measured and how. Knobs (environment): BENCH_LANES (32), BENCH_POOL_SIZE (20),
  * BENCH_WARMUP_MS (1000), BENCH_SLICE_MS (1500), BENCH_ROUNDS (3), BENCH_RUNTIME_DOCS (1000),
  * BENCH_WORKER_CONCURRENCY (16), BENCH_OCR_CARDS (40), BENCH_UPLOAD_SECONDS (8 per upload side, in
- * BENCH_UPLOAD_ROUNDS (4) slices), BENCH_REVIEW_DOCS (300), BENCH_REVIEW_CONCURRENCY (16), BENCH_ONLY
- * (send | runtime | ocr | upload | review; without it each runs in
- * turn, in a process of its own).
+ * BENCH_UPLOAD_ROUNDS (4) slices), BENCH_REVIEW_DOCS (300), BENCH_REVIEW_CONCURRENCY (16),
+ * BENCH_BULI2_DOCS (300), BENCH_BULI2_CONCURRENCY (16), BENCH_ONLY (send | runtime | ocr | upload |
+ * review | buli2; without it each runs in turn, in a process of its own).
  */
 
 const lanes = envInt('BENCH_LANES', 32);
@@ -26,7 +27,7 @@ const warmupMs = envInt('BENCH_WARMUP_MS', 1000);
 const sliceMs = envInt('BENCH_SLICE_MS', 1500);
 const rounds = envInt('BENCH_ROUNDS', 3);
 const only = process.env.BENCH_ONLY;
-const SECTIONS = ['send', 'runtime', 'ocr', 'upload', 'review'];
+const SECTIONS = ['send', 'runtime', 'ocr', 'upload', 'review', 'buli2'];
 if (only !== undefined && !SECTIONS.includes(only)) {
   console.error(`BENCH_ONLY must be one of ${SECTIONS.join(', ')}`);
   process.exit(2);
@@ -201,4 +202,22 @@ if (only === 'review') {
   line('review_decision_p50_ms', fixed(figures.p50Ms, 1));
   line('review_decision_p99_ms', fixed(figures.p99Ms, 1));
   cpuLine('review_cpu', figures.cpu);
+}
+
+if (only === 'buli2') {
+  const figures = await buli2Throughput({
+    documents: envInt('BENCH_BULI2_DOCS', 300),
+    concurrency: envInt('BENCH_BULI2_CONCURRENCY', 16),
+    poolSize,
+  });
+  console.log(
+    `# BULI2 forwards: ${figures.documents} documents put in needs_review (DECIDE, ${figures.concurrency} at a time) → start effect → review workflow → forwardToBuli2 → POST /reviews on the BULI2 simulator; rate = documents / time from the first in needs_review to the last review the simulator took (${fixed(figures.forwardSeconds, 2)} s, ${figures.forwardRequests} forward requests); production BULI2 settings, local Temporal dev server, review worker and simulator in this process`,
+  );
+  line('buli2_forwards_per_s', fixed(figures.forwardsPerS, 1));
+  console.log(
+    `# BULI2 callbacks: one signed callback per review (the simulator's body and X-Buli2-Signature, signed before the clock starts) POSTed to /internal/buli2/callback over HTTP, ${figures.concurrency} in flight; latency = the POST until the 200 is read (route → Update applied → document decided)`,
+  );
+  line('buli2_callback_p50_ms', fixed(figures.callbackP50Ms, 1));
+  line('buli2_callback_p99_ms', fixed(figures.callbackP99Ms, 1));
+  cpuLine('buli2_cpu', figures.cpu);
 }
