@@ -48,8 +48,8 @@ import {
  * first document in `needs_review` (its DECIDE answered) to the last review the simulator accepted
  * (its 201, timed by the simulator's log call as it takes the review).
  *
- * Callbacks: once every review is forwarded (the simulator holds it and FiLot recorded its review
- * id, without which the route cannot find it), each is decided by a callback as BULI2 sends it:
+ * Callbacks: once every review is forwarded (the simulator holds it and FiLot recorded it as
+ * forwarded), each is decided by a callback as BULI2 sends it:
  * the same body and `X-Buli2-Signature` the simulator sends (signBuli2Body, first webhook secret),
  * POSTed with fetch to `POST /internal/buli2/callback`, `concurrency` in flight. The body is built
  * and signed before the clock starts, so a latency is exactly the callback's round trip: the POST
@@ -225,8 +225,8 @@ export async function buli2Throughput(options: Buli2ThroughputOptions): Promise<
     };
 
     /**
-     * Until FiLot recorded each review forwarded: the activity records the review id, which the
-     * callback route looks the review up by, only after the simulator answered.
+     * Until FiLot recorded each review forwarded, so that the callbacks' window does not overlap
+     * the forwards' (the route would find each review anyway: its id is recorded before the forward).
      */
     const recorded = async (ids: readonly string[]) => {
       const deadline = performance.now() + FORWARD_TIMEOUT_MS;

@@ -17,7 +17,7 @@ export function connectBuli2(
   config: Pick<Config, 'buli2' | 'imageLinks'>,
   deps: {
     queries: Pick<DocumentQueries, 'view'>;
-    records: Pick<ReviewRecords, 'recordBuli2State'>;
+    records: Pick<ReviewRecords, 'recordBuli2State' | 'recordReviewId'>;
     logger: Logger;
     metrics?: Pick<Metrics, 'buli2RetryCount' | 'buli2CircuitState' | 'buli2ForwardMs'>;
   },
@@ -59,6 +59,8 @@ export function connectBuli2(
       );
     },
     withdraw: (reviewId, context) => client.withdraw(reviewId, context),
+    recordReviewId: (documentId, reviewId) =>
+      deps.records.recordReviewId(documentId, reviewWorkflowId(documentId), reviewId),
     stateReached: (documentId, reviewId, state) =>
       deps.records.recordBuli2State(documentId, reviewWorkflowId(documentId), reviewId, state),
     retried: (operation) => metrics?.buli2RetryCount.inc({ operation }),

@@ -58,6 +58,15 @@ export function createReviewRecords(pool: DatabasePool) {
               flagged_at = coalesce(review_workflows.flagged_at, excluded.flagged_at)`);
     },
 
+    /** The review's id as BULI2 will know it; the first one recorded stays. */
+    async recordReviewId(documentId: string, workflowId: string, reviewId: string): Promise<void> {
+      await pool.query(sql.unsafe`
+        INSERT INTO review_workflows (document_id, workflow_id, review_id)
+        VALUES (${documentId}, ${workflowId}, ${reviewId})
+        ON CONFLICT (document_id) DO UPDATE
+          SET review_id = coalesce(review_workflows.review_id, excluded.review_id)`);
+    },
+
     /**
      * The review's BULI2 state, with its review id. A late attempt's `retrying` or `forwarded`
      * never overwrites where the review ended (`failed`, `withdrawn`, `decided`).

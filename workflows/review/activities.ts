@@ -39,7 +39,9 @@ export type Buli2Ports = {
   forward(review: ForwardInput, correlationId: string): Promise<{ created: boolean }>;
   /** `withdrawn: false`: BULI2 had no open review by that id. */
   withdraw(reviewId: string, context: { documentId: string; correlationId: string }): Promise<{ withdrawn: boolean }>;
-  /** Records the review's BULI2 state (and its id, for the callback's lookup). */
+  /** Records the review's id before BULI2 hears of it, so its callback finds the document however soon it comes. */
+  recordReviewId(documentId: string, reviewId: string): Promise<void>;
+  /** Records the review's BULI2 state (and its id). */
   stateReached(documentId: string, reviewId: string, state: Buli2RecordedState): Promise<void>;
   /** A call that retries a failed one (filot_buli2_retry_count). */
   retried(operation: 'forward' | 'withdraw'): void;
@@ -122,6 +124,7 @@ export function createReviewActivities(ports: ReviewPorts) {
       const log = { reviewId, documentId, correlationId: reviewId, attempt };
       const started = performance.now();
       try {
+        await buli2.recordReviewId(documentId, reviewId);
         const { created } = await buli2.forward(review, reviewId);
         await buli2.stateReached(documentId, reviewId, 'forwarded');
         ports.logger.info('buli2.forward', { ...log, created, ms: Math.round(performance.now() - started) });

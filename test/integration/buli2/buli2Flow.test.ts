@@ -155,6 +155,43 @@ describe('BULI2 both ways (Temporal dev server, API, simulator)', () => {
     assert.equal(sim.review(review.review_id)?.state, 'decided');
   });
 
+  it('should take a callback that comes before the forward has even been answered', async () => {
+    // BULI2 takes the review and decides it at once, while its answer to the forward is on its way.
+    sim.addFault({ operation: 'forward', mode: 'slow', delayMs: 1500, count: 1 });
+    const id = await toReview();
+    const reviewId = await waitFor(
+      async () =>
+        world.pool.maybeOneFirst(sql.type(z.object({ review_id: z.string().nullable() }))`
+          SELECT review_id FROM review_workflows WHERE document_id = ${id}`),
+      10_000,
+      'the review id recorded before the forward',
+    );
+    assert.equal(
+      sim.reviews().some((review) => review.document_id === id),
+      false,
+      'the forward is still in flight',
+    );
+    const answer = await callback({
+      review_id: reviewId,
+      document_id: id,
+      decision: 'approve',
+      reviewer: 'buli2-reviewer-9',
+      decided_at: new Date().toISOString(),
+    });
+    assert.equal(answer.status, 200);
+    assert.equal(await statusOf(id), 'approved');
+    // The forward then fails on its timeout (the answer is slower than BULI2_TIMEOUT_MS): its late
+    // `retrying` does not undo where the review ended.
+    await waitFor(
+      async () =>
+        recorded.entries.some((entry) => entry.message === 'buli2.forward_failed' && entry.fields?.documentId === id),
+      10_000,
+      'the forward to time out',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal((await detail(id)).review?.buli2, 'decided');
+  });
+
   it('should open the circuit while BULI2 answers 500, send no storm, and deliver the review once after recovery', async () => {
     sim.addFault({ operation: 'forward', mode: 'error', status: 500 });
     const before = sim.stats().requests.forward;
