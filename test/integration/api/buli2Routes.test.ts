@@ -316,7 +316,13 @@ describe('the BULI2 routes', () => {
       const attempts: [string, Promise<Response>][] = [
         ['unsigned', post(body)],
         ['tampered body', post(body.replace('approve', 'reject'), { 'x-buli2-signature': signature })],
-        ['tampered signature', post(body, { 'x-buli2-signature': signature.replace(/v1=./, 'v1=0') })],
+        // One hex digit changed, to a digit it is not (a fixed replacement would be a no-op one time in 16).
+        [
+          'tampered signature',
+          post(body, {
+            'x-buli2-signature': signature.replace(/v1=(.)/, (_, digit: string) => `v1=${digit === '0' ? '1' : '0'}`),
+          }),
+        ],
         ['stale', deliver(callback, { at: nowSeconds() - 301 })],
         ['from the future', deliver(callback, { at: nowSeconds() + 400 })],
         ['unknown secret', deliver(callback, { secret: 'a-secret-this-process-does-not-have-000' })],
