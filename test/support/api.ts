@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { Registry } from 'prom-client';
 import type { DatabasePool } from 'slonik';
+import type { Metrics } from '../../adapters/metrics/registry.ts';
 import { isDatabaseUnavailable } from '../../adapters/postgres/unavailable.ts';
 import { createFsStorage } from '../../adapters/storage/fsStorage.ts';
 import { createApiAdapters } from '../../composition/api.ts';
@@ -54,6 +55,8 @@ export async function startApi(
     tokens?: ReturnType<typeof testTokens>;
     /** The pool the read models and idempotency keys use; the world's by default. */
     pool?: DatabasePool;
+    /** The review worker's metrics (BULI2's retry count, circuit state, forward latency). */
+    metrics?: Metrics;
     /** false: serve before the review worker is polling (a Temporal that is away on purpose). */
     awaitReviewWorker?: boolean;
   } = {},
@@ -64,7 +67,10 @@ export async function startApi(
   const storage = createFsStorage(storageDirectory);
   // Decisions go through the review workflows when the run has Temporal, as in `npm start`, which
   // also waits for its review worker before it serves.
-  const reviewWorker = world.reviewWorker(runtime, options.logger ? { logger: options.logger } : {});
+  const reviewWorker = world.reviewWorker(runtime, {
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+  });
   if (options.awaitReviewWorker !== false) await reviewWorker?.started;
   const app = createApp({
     readiness: [],

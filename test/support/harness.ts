@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createLogger } from '../../adapters/logging/logger.ts';
+import type { Metrics } from '../../adapters/metrics/registry.ts';
 import { createRedis } from '../../adapters/redis/client.ts';
 import { createApiAdapters } from '../../composition/api.ts';
 import { connectBuli2 } from '../../composition/buli2.ts';
@@ -72,7 +73,7 @@ export async function createWorld(
      * A review worker over `runtime`'s send(), as the `review` role runs it; stopped with the
      * runtimes. Null when the run has no Temporal server.
      */
-    reviewWorker(runtime: TestRuntime, settings: { logger?: Logger } = {}) {
+    reviewWorker(runtime: TestRuntime, settings: { logger?: Logger; metrics?: Metrics } = {}) {
       if (!reviews) return null;
       const logger = settings.logger ?? testLogger;
       // Reviews go to BULI2 when the world names one (a simulator the test started).
@@ -81,6 +82,7 @@ export async function createWorld(
             queries: createApiAdapters(pool, runtime.adapters.cipher).queries,
             records: reviews.records,
             logger,
+            ...(settings.metrics ? { metrics: settings.metrics } : {}),
           })
         : undefined;
       const worker = startReviewWorker(config, {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { createMetrics } from '../../../adapters/metrics/registry.ts';
 import { startTemporalDevServer, type TemporalDevServer } from '../../../composition/temporalDevServer.ts';
 import { DEVELOPMENT_SECRETS } from '../../../config/schema.ts';
 import { BULI2_SIGNATURE_HEADER, signBuli2Body } from '../../../server/http/buli2Signature.ts';
@@ -40,6 +41,13 @@ describe('BULI2 both ways (Temporal dev server, API, simulator)', () => {
   let runtime: TestRuntime;
   let api: Awaited<ReturnType<typeof startApi>>;
   const recorded = recordingLogger();
+  const metrics = createMetrics();
+  const metric = async (name: string) =>
+    ((await metrics.registry.getMetricsAsJSON()).find((entry) => entry.name === name)?.values ?? []) as {
+      value: number;
+      labels: Record<string, string | number>;
+      metricName?: string;
+    }[];
 
   before(async () => {
     if (!process.env.TEMPORAL_ADDRESS) {
@@ -61,7 +69,7 @@ describe('BULI2 both ways (Temporal dev server, API, simulator)', () => {
       },
     });
     runtime = await world.runtime();
-    api = await startApi(world, runtime, { logger: recorded.logger });
+    api = await startApi(world, runtime, { logger: recorded.logger, metrics });
     // The image links point at this API, whose port is known only now.
     world.config.imageLinks.publicUrl = api.url;
     sim.setCallbackUrl(`${api.url}/internal/buli2/callback`);
@@ -217,6 +225,23 @@ describe('BULI2 both ways (Temporal dev server, API, simulator)', () => {
       'the circuit to close',
     );
     assert.equal(review.forwardCount, 1, 'delivered exactly once');
+    const retries = await metric('filot_buli2_retry_count');
+    assert.ok(
+      retries.some((value) => value.labels.operation === 'forward' && value.value >= 3),
+      JSON.stringify(retries),
+    );
+    assert.deepEqual(
+      (await metric('filot_buli2_circuit_state')).map((value) => value.value),
+      [0],
+    );
+    const latencies = await metric('filot_buli2_forward_latency_ms');
+    for (const outcome of ['ok', 'retryable'])
+      assert.ok(
+        latencies.some(
+          (value) => value.labels.outcome === outcome && value.metricName?.endsWith('_count') && value.value > 0,
+        ),
+        outcome,
+      );
     assert.equal(sim.reviews().filter((candidate) => candidate.document_id === id).length, 1);
     assert.ok(sim.stats().requests.forward - before < 12, 'a bounded number of requests in all');
     await sim.decide(review.review_id);
