@@ -194,6 +194,24 @@ export async function completeOcr(documents: Sender, id: string, workerId = 'w')
   );
 }
 
+/** An evaluation that sends a document to a human: a middling score and a reason of severity review. */
+export const REVIEW_EVALUATION: Evaluation = {
+  ...CLEAN_EVALUATION,
+  score: 0.6,
+  reasons: [{ code: 'NAME_UNREADABLE', severity: 'review', message: 'The name could not be read.' }],
+};
+
+/** A new document uploaded, read and evaluated into `needs_review`, as the engine leaves one for a human. */
+export async function documentInReview(
+  documents: Pick<TestRuntime['documents'], 'create' | 'send'>,
+  document: NewDocument = newDocument(),
+): Promise<string> {
+  await documents.create(document, USER);
+  await completeOcr(documents, document.id);
+  await evaluateAndDecide(documents, document.id, REVIEW_EVALUATION);
+  return document.id;
+}
+
 /** AI_EVALUATED with `evaluation`, then DECIDE. */
 export async function evaluateAndDecide(documents: Sender, id: string, evaluation: Evaluation = CLEAN_EVALUATION) {
   await documents.send(id, { type: 'AI_EVALUATED', ...evaluation }, SYSTEM);

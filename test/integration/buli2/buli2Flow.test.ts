@@ -9,12 +9,10 @@ import { BULI2_SIGNATURE_HEADER, signBuli2Body } from '../../../server/http/buli
 import { type Buli2Simulator, createBuli2Simulator } from '../../../simulators/buli2/simulator.ts';
 import { startApi } from '../../support/api.ts';
 import {
-  completeOcr,
   createWorld,
-  evaluateAndDecide,
+  documentInReview,
   newDocument,
   type TestRuntime,
-  USER,
   type World,
   waitFor,
 } from '../../support/harness.ts';
@@ -89,14 +87,7 @@ describe('BULI2 both ways (Temporal dev server, API, simulator)', () => {
     const document = newDocument();
     // The bytes behind the signed image link (a made-up JPEG start: no card, no person).
     await api.storage.put(document.storageKey, IMAGE);
-    await runtime.documents.create(document, USER);
-    await completeOcr(runtime.documents, document.id);
-    await evaluateAndDecide(runtime.documents, document.id, {
-      ...CLEAN_EVALUATION,
-      score: 0.6,
-      reasons: [{ code: 'NAME_UNREADABLE', severity: 'review', message: 'The name could not be read.' }],
-    });
-    return document.id;
+    return documentInReview(runtime.documents, document);
   }
 
   const forwardedReview = async (documentId: string, timeoutMs = 15_000) => {

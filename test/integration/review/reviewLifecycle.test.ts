@@ -9,9 +9,8 @@ import { startTemporalDevServer, type TemporalDevServer } from '../../../composi
 import { reviewWorkflowId } from '../../../workflows/review/client.ts';
 import { startApi } from '../../support/api.ts';
 import {
-  completeOcr,
   createWorld,
-  evaluateAndDecide,
+  documentInReview,
   newDocument,
   type TestRuntime,
   testLogger,
@@ -20,7 +19,6 @@ import {
   waitFor,
 } from '../../support/harness.ts';
 import { startReviewWorkerProcess } from '../../support/processes/index.ts';
-import { CLEAN_EVALUATION } from '../../support/scriptedEngine.ts';
 import { createTcpProxy } from '../../support/tcpProxy.ts';
 
 /**
@@ -52,17 +50,7 @@ describe('review workflows in the engine (real Temporal dev server)', () => {
     }
   });
 
-  async function toReview(into: TestRuntime = runtime): Promise<string> {
-    const document = newDocument();
-    await into.documents.create(document, USER);
-    await completeOcr(into.documents, document.id);
-    await evaluateAndDecide(into.documents, document.id, {
-      ...CLEAN_EVALUATION,
-      score: 0.6,
-      reasons: [{ code: 'NAME_UNREADABLE', severity: 'review', message: 'The name could not be read.' }],
-    });
-    return document.id;
-  }
+  const toReview = (into: TestRuntime = runtime) => documentInReview(into.documents);
 
   const count = z.object({ count: z.number() });
   const startedRows = (on: World, id: string) =>

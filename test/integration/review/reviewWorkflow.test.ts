@@ -17,18 +17,8 @@ import {
 import { createReviewWorker } from '../../../workflows/review/worker.ts';
 import { decideUpdate, type ReviewDecision, type ReviewInput } from '../../../workflows/review/workflows.ts';
 import { createTestPool } from '../../support/database.ts';
-import {
-  completeOcr,
-  createWorld,
-  evaluateAndDecide,
-  newDocument,
-  testLogger,
-  USER,
-  type World,
-  waitFor,
-} from '../../support/harness.ts';
+import { createWorld, documentInReview, testLogger, type World, waitFor } from '../../support/harness.ts';
 import { recordingLogger } from '../../support/recordingLogger.ts';
-import { CLEAN_EVALUATION } from '../../support/scriptedEngine.ts';
 import { createTcpProxy } from '../../support/tcpProxy.ts';
 import { startTemporal } from '../../support/temporalServer.ts';
 
@@ -104,15 +94,8 @@ describe('review workflow (real Temporal dev server)', () => {
 
   /** A document in needs_review, as the engine leaves one. */
   async function inReview(): Promise<ReviewInput> {
-    const document = newDocument();
-    await runtime.documents.create(document, USER);
-    await completeOcr(runtime.documents, document.id);
-    await evaluateAndDecide(runtime.documents, document.id, {
-      ...CLEAN_EVALUATION,
-      score: 0.6,
-      reasons: [{ code: 'NAME_UNREADABLE', severity: 'review', message: 'The name could not be read.' }],
-    });
-    return { documentId: document.id, documentType: 'KTP', reasons: ['NAME_UNREADABLE'], sla: QUIET_SLA };
+    const documentId = await documentInReview(runtime.documents);
+    return { documentId, documentType: 'KTP', reasons: ['NAME_UNREADABLE'], sla: QUIET_SLA };
   }
 
   const statusOf = async (id: string) =>
