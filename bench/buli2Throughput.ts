@@ -1,39 +1,10 @@
-import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { createFsStorage } from '../adapters/storage/fsStorage.ts';
-import { createApiAdapters } from '../composition/api.ts';
-import { buli2Callbacks, connectBuli2 } from '../composition/buli2.ts';
-import { connectReviews, installTemporalRuntime, reviewDecisions, startReviewWorker } from '../composition/reviews.ts';
-import { openEngine } from '../composition/runtime.ts';
-import { startTemporalDevServer, type TemporalDevServer } from '../composition/temporalDevServer.ts';
-import { MAX_UPLOAD_BYTES } from '../domain/uploadLimits.ts';
-import { createApp } from '../server/app.ts';
-import { createAuth } from '../server/http/auth.ts';
 import { signBuli2Body } from '../server/http/buli2Signature.ts';
-import { createHttpServer, HTTP_TIMEOUTS } from '../server/http/httpServer.ts';
 import { type Buli2Simulator, createBuli2Simulator } from '../simulators/buli2/simulator.ts';
-import { testTokens } from '../test/support/api.ts';
-import { createTestDatabase, type TestDatabase } from '../test/support/database.ts';
-import { completeOcr, newDocument, testConfig } from '../test/support/harness.ts';
-import { deleteKeys, uniquePrefix } from '../test/support/redis.ts';
-import { CLEAN_EVALUATION } from '../test/support/scriptedEngine.ts';
-import {
-  benchDatabases,
-  benchLogger,
-  type CpuUse,
-  cpuMeter,
-  forEachConcurrent,
-  PRODUCTION_INTERVALS,
-  percentile,
-  phase,
-  sleep,
-} from './support.ts';
+import { completeOcr, newDocument, REVIEW_EVALUATION } from '../test/support/harness.ts';
+import { openReviewStack, type ReviewStack } from './reviewStack.ts';
+import { type CpuUse, cpuMeter, forEachConcurrent, percentile, phase, sleep, weightedCpu } from './support.ts';
 
 /**
  * BULI2 both ways, end to end on a local Temporal dev server, with the BULI2 simulator
@@ -77,9 +48,6 @@ export type Buli2ThroughputFigures = {
   cpu: CpuUse;
 };
 
-const REVIEW_REASON = [
-  { code: 'NAME_UNREADABLE', severity: 'review' as const, message: 'The name could not be read.' },
-];
 const API_KEY = 'bench-buli2-api-key-0123456789abcdef0123';
 const WEBHOOK_SECRETS = ['bench-buli2-webhook-secret-0123456789abcdef'];
 const REVIEWER = 'buli2-bench-reviewer';
@@ -89,20 +57,11 @@ const FORWARD_TIMEOUT_MS = 120_000;
 const statusRow = z.object({ id: z.string(), status: z.string() });
 
 export async function buli2Throughput(options: Buli2ThroughputOptions): Promise<Buli2ThroughputFigures> {
-  installTemporalRuntime();
-  let temporal: TemporalDevServer | undefined;
   let sim: Buli2Simulator | undefined;
-  let database: TestDatabase | undefined;
-  let engine: Awaited<ReturnType<typeof openEngine>> | undefined;
-  let reviews: ReturnType<typeof connectReviews> | undefined;
-  let worker: ReturnType<typeof startReviewWorker> | undefined;
-  let server: ReturnType<typeof createHttpServer> | undefined;
-  let storageDirectory: string | undefined;
-  const prefix = uniquePrefix();
+  let stack: ReviewStack | undefined;
   // When the simulator took each review (its 201), by review id: the simulator logs as it takes one.
   const heldAt = new Map<string, number>();
   try {
-    temporal = await startTemporalDevServer();
     sim = await createBuli2Simulator({
       apiKey: API_KEY,
       webhookSecrets: WEBHOOK_SECRETS,
@@ -115,66 +74,13 @@ export async function buli2Throughput(options: Buli2ThroughputOptions): Promise<
       },
     });
     const simulator = sim;
-    database = await createTestDatabase();
-    benchDatabases.add(database.name);
-    // Production settings but the URL and the keys: BULI2's timeout, breaker and retries are the defaults.
-    const config = testConfig(database, prefix, {
-      ...PRODUCTION_INTERVALS,
-      DATABASE_POOL_SIZE: String(options.poolSize),
-      TEMPORAL_ADDRESS: temporal.address,
-      TEMPORAL_TASK_QUEUE: 'bench-buli2',
-      TEMPORAL_CALL_TIMEOUT_MS: '30000',
-      BULI2_URL: simulator.url,
-      BULI2_API_KEY: API_KEY,
-      BULI2_WEBHOOK_SECRETS: WEBHOOK_SECRETS.join(','),
-    });
-    engine = await openEngine(config, {
-      logger: benchLogger,
-      name: 'filot-bench',
+    stack = await openReviewStack({
+      name: 'buli2',
       poolSize: options.poolSize,
-      reviews: (pool) => {
-        reviews = connectReviews(config, pool);
-        return reviews.workflows;
-      },
+      buli2: { url: simulator.url, apiKey: API_KEY, webhookSecrets: WEBHOOK_SECRETS },
     });
-    if (!reviews) throw new Error('the review workflows were not connected');
-    const connected = reviews;
-    const opened = engine;
-    storageDirectory = await mkdtemp(join(tmpdir(), 'filot-bench-buli2-'));
-    const tokens = testTokens();
-    const adapters = createApiAdapters(opened.pool, opened.runtime.adapters.cipher);
-    const app = createApp({
-      readiness: [],
-      metrics: new Registry(),
-      logger: benchLogger,
-      development: false,
-      api: {
-        auth: createAuth(tokens.jwtSettings),
-        ...adapters,
-        store: opened.runtime.store,
-        documents: opened.runtime.documents,
-        storage: createFsStorage(storageDirectory),
-        maxUploadBytes: MAX_UPLOAD_BYTES,
-        maxPixels: 50_000_000,
-        reviews: reviewDecisions(connected),
-        buli2: buli2Callbacks(config, connected.records),
-      },
-    });
-    server = createHttpServer(app, HTTP_TIMEOUTS);
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    // The image links in the forwards point at this API, whose port is known only now.
-    config.imageLinks.publicUrl = url;
+    const { engine: opened, url } = stack;
     simulator.setCallbackUrl(`${url}/internal/buli2/callback`);
-    worker = startReviewWorker(config, {
-      documents: opened.runtime.documents,
-      records: connected.records,
-      logger: benchLogger,
-      buli2: connectBuli2(config, { queries: adapters.queries, records: connected.records, logger: benchLogger }),
-    });
-    await opened.runtime.start();
-    await worker.started;
     const documents = opened.runtime.documents;
 
     /** Documents created and read, one DECIDE short of needs_review. */
@@ -186,7 +92,7 @@ export async function buli2Throughput(options: Buli2ThroughputOptions): Promise<
         await completeOcr(documents, document.id);
         await documents.send(
           document.id,
-          { type: 'AI_EVALUATED', ...CLEAN_EVALUATION, score: 0.6, reasons: REVIEW_REASON },
+          { type: 'AI_EVALUATED', ...REVIEW_EVALUATION },
           { type: 'system', id: 'bench-buli2' },
         );
         ids.push(document.id);
@@ -328,45 +234,14 @@ export async function buli2Throughput(options: Buli2ThroughputOptions): Promise<
       forwardRequests,
       callbackP50Ms: percentile(latencies, 50),
       callbackP99Ms: percentile(latencies, 99),
-      cpu: weighted([
+      cpu: weightedCpu([
         { cpu: forwardWindow, seconds: forwardSeconds },
         { cpu: callbackWindow, seconds: callbackSeconds },
       ]),
     };
   } finally {
-    server?.closeAllConnections();
-    server?.close();
+    await stack?.close();
+    // After the stack: a forward still in flight when the worker stops (a failed run) gets its answer.
     await sim?.close();
-    if (storageDirectory) await rm(storageDirectory, { recursive: true, force: true });
-    await engine?.runtime.stop();
-    await worker?.stop();
-    await reviews?.close();
-    if (engine) await deleteKeys(engine.redis, prefix).catch(() => {});
-    await engine?.close();
-    if (database) {
-      await database.drop();
-      benchDatabases.delete(database.name);
-    }
-    await temporal?.stop();
   }
-}
-
-/** The CPU use of several windows as one, each weighted by its duration. */
-function weighted(windows: readonly { cpu: CpuUse; seconds: number }[]): CpuUse {
-  const seconds = windows.reduce((sum, window) => sum + window.seconds, 0);
-  const mean = (pick: (cpu: CpuUse) => number | null) => {
-    let total = 0;
-    for (const window of windows) {
-      const value = pick(window.cpu);
-      if (value === null) return null;
-      total += value * window.seconds;
-    }
-    return total / seconds;
-  };
-  return {
-    processCores: mean((cpu) => cpu.processCores) ?? 0,
-    serverCores: mean((cpu) => cpu.serverCores),
-    otherCores: mean((cpu) => cpu.otherCores),
-    machineCores: mean((cpu) => cpu.machineCores),
-  };
 }

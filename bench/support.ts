@@ -259,26 +259,32 @@ export async function runInterleaved(
 function combine(results: readonly WindowResult[]): WindowResult {
   const seconds = results.reduce((sum, result) => sum + result.seconds, 0);
   const operations = results.reduce((sum, result) => sum + result.operations, 0);
-  const weighted = (pick: (cpu: CpuUse) => number | null) => {
-    let total = 0;
-    for (const result of results) {
-      const value = pick(result.cpu);
-      if (value === null) return null;
-      total += value * result.seconds;
-    }
-    return total / seconds;
-  };
   return {
     operations,
     seconds,
     perSecond: operations / seconds,
     latenciesMs: results.flatMap((result) => result.latenciesMs),
-    cpu: {
-      processCores: weighted((cpu) => cpu.processCores) ?? 0,
-      serverCores: weighted((cpu) => cpu.serverCores),
-      otherCores: weighted((cpu) => cpu.otherCores),
-      machineCores: weighted((cpu) => cpu.machineCores),
-    },
+    cpu: weightedCpu(results),
+  };
+}
+
+/** The CPU use of several windows as one, each weighted by its duration. */
+export function weightedCpu(windows: readonly { cpu: CpuUse; seconds: number }[]): CpuUse {
+  const seconds = windows.reduce((sum, window) => sum + window.seconds, 0);
+  const mean = (pick: (cpu: CpuUse) => number | null) => {
+    let total = 0;
+    for (const window of windows) {
+      const value = pick(window.cpu);
+      if (value === null) return null;
+      total += value * window.seconds;
+    }
+    return total / seconds;
+  };
+  return {
+    processCores: mean((cpu) => cpu.processCores) ?? 0,
+    serverCores: mean((cpu) => cpu.serverCores),
+    otherCores: mean((cpu) => cpu.otherCores),
+    machineCores: mean((cpu) => cpu.machineCores),
   };
 }
 
