@@ -10,7 +10,15 @@ import { createDocumentLocks } from '../adapters/redis/documentLocks.ts';
 import { createOcrStream } from '../adapters/redis/ocrStream.ts';
 import type { Config } from '../config/index.ts';
 import { createRuntime, type Runtime } from '../runtime/index.ts';
-import type { DocumentStore, Evaluator, Logger, OcrEngine, ReviewWorkflows, RuntimeMetrics } from '../runtime/ports.ts';
+import type {
+  DocumentStore,
+  Evaluator,
+  Logger,
+  OcrEngine,
+  ReviewWorkflows,
+  RuntimeMetrics,
+  TransitionObserver,
+} from '../runtime/ports.ts';
 
 /**
  * The one place the runtime's adapters are built and handed to it. `npm start`, the benchmarks and
@@ -63,6 +71,7 @@ export function composeRuntime(deps: {
   /** The review workflows' start (composition/reviews.ts); without it this process starts none. */
   reviews?: ReviewWorkflows;
   metrics?: RuntimeMetrics;
+  observers?: readonly TransitionObserver[];
 }): ComposedRuntime {
   const adapters = createRuntimeAdapters(deps.config, deps.connections, deps.logger);
   const { cipher: _cipher, ...ports } = adapters;
@@ -81,6 +90,7 @@ export function composeRuntime(deps: {
       : {}),
     ...(deps.reviews ? { reviews: deps.reviews } : {}),
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    ...(deps.observers ? { observers: deps.observers } : {}),
   });
   return Object.assign(runtime, { adapters });
 }
@@ -108,6 +118,7 @@ export async function openEngine(
     /** Built over the engine's pool, once it exists. */
     reviews?: (pool: DatabasePool) => ReviewWorkflows;
     metrics?: RuntimeMetrics;
+    observers?: readonly TransitionObserver[];
   },
 ) {
   const pool = await createDatabasePool({
@@ -125,6 +136,7 @@ export async function openEngine(
     ...(options.ocr ? { ocr: options.ocr } : {}),
     ...(options.reviews ? { reviews: options.reviews(pool) } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.observers ? { observers: options.observers } : {}),
   });
   return {
     runtime,

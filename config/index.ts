@@ -75,6 +75,14 @@ export type Config = {
   };
   /** The signed, expiring links to a document's image that BULI2 is given, on this API's public URL. */
   imageLinks: { publicUrl: string; secret: string; ttlSeconds: number };
+  /**
+   * Observability (docs/observability.md): CloudWatch EMF lines (null: off) and the Stately
+   * inspector's WebSocket relay (null: off, and nothing is built for it).
+   */
+  observability: {
+    emf: { logGroup: string; flushMs: number } | null;
+    inspectWsUrl: string | null;
+  };
   /** What this process runs: the HTTP API, OCR workers, the review (Temporal) worker. */
   roles: { api: boolean; ocr: boolean; review: boolean };
 };
@@ -190,6 +198,20 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
       secret: env.IMAGE_LINK_SECRET ?? DEVELOPMENT_SECRETS.IMAGE_LINK_SECRET,
       ttlSeconds: env.IMAGE_LINK_TTL_S,
+    },
+    observability: {
+      emf:
+        env.METRICS_EMF === 'true'
+          ? {
+              logGroup:
+                env.METRICS_EMF_LOG_GROUP ??
+                (env.PROCESS_ROLES.size === 1 && env.PROCESS_ROLES.has('ocr')
+                  ? '/ecs/filot-ocr-gpu-worker'
+                  : '/ecs/filot-kyc'),
+              flushMs: env.METRICS_EMF_FLUSH_MS,
+            }
+          : null,
+      inspectWsUrl: env.INSPECT_WS_URL ?? null,
     },
     roles: {
       api: env.PROCESS_ROLES.has('api'),

@@ -199,6 +199,14 @@ export const environmentSchema = z
     IMAGE_LINK_SECRET: z.string().min(MIN_SECRET_BYTES, `at least ${MIN_SECRET_BYTES} characters`).optional(),
     IMAGE_LINK_TTL_S: integer(60, 7 * 86_400).default(86_400),
     METRICS_TOKEN: z.string().min(32, 'at least 32 characters').optional(),
+    METRICS_EMF: z.enum(['true', 'false']).default('false'),
+    METRICS_EMF_FLUSH_MS: integer(1000, 3_600_000).default(60_000),
+    // Unset: the OCR-only role writes to /ecs/filot-ocr-gpu-worker, any other to /ecs/filot-kyc.
+    METRICS_EMF_LOG_GROUP: z
+      .string()
+      .regex(/^[A-Za-z0-9_./#-]{1,512}$/, 'a CloudWatch log group name')
+      .optional(),
+    INSPECT_WS_URL: z.url({ protocol: /^wss?$/ }).optional(),
     RATE_LIMIT_UPLOADS_PER_MINUTE: integer(1).default(30),
     RATE_LIMIT_VERIFICATION_PER_MINUTE: integer(1).default(300),
     SSE_MAX_STREAMS_PER_USER: integer(1, 1000).default(5),

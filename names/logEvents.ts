@@ -73,6 +73,11 @@ export const LOG_EVENTS = {
   'reaper.failed': 'a reaper run failed',
   'sweeper.failed': 'a sweeper run failed',
   'http.request': 'one HTTP request answered',
+  'document.transition': 'a document took a step of its machine (its upload, or a transition), committed',
+  'inspector.started': "this process sends its documents' machine steps to a Stately inspector (INSPECT_WS_URL)",
+  'metrics.emf_started': 'this process writes its metrics as CloudWatch EMF lines (METRICS_EMF)',
+  'metrics.collect_failed':
+    'a metric read from Postgres or Redis when scraped could not be read; it keeps its last value',
   'http.unhandled_error': 'a request failed on our side (500)',
   'http.dependency_unavailable': 'a request needed the database while it was unreachable (503)',
   'stream.failed': 'an event stream ended because reading the document failed',

@@ -14,6 +14,7 @@ import type {
   Outbox,
   ReviewWorkflows,
   RuntimeMetrics,
+  TransitionObserver,
 } from './ports.ts';
 import { startPeriodic } from './recovery/periodic.ts';
 import { createReaper } from './recovery/reaper.ts';
@@ -37,6 +38,8 @@ export type RuntimeDeps = {
   /** Without them this process starts no review workflows; a process that has them does. */
   reviews?: ReviewWorkflows;
   metrics?: RuntimeMetrics;
+  /** Told of every committed step of every document this process moves (metrics, logs, the inspector). */
+  observers?: readonly TransitionObserver[];
 };
 
 export function createRuntime(deps: RuntimeDeps) {
@@ -47,7 +50,13 @@ export function createRuntime(deps: RuntimeDeps) {
     logger,
   });
   const machine = createDocumentMachine(config.machine);
-  const documents = createDocuments({ store, machine, effects, leaseMs: config.worker.leaseMs });
+  const documents = createDocuments({
+    store,
+    machine,
+    effects,
+    leaseMs: config.worker.leaseMs,
+    ...(deps.observers ? { observers: deps.observers } : {}),
+  });
   const reap = createReaper({ documents, store, logger });
   const relay = createOutboxRelay({
     outbox,

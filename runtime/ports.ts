@@ -24,7 +24,33 @@ export type StoredDocument = {
   storageKey: string;
   mime: string;
   correlationId: string;
+  /** When it was uploaded (epoch ms): the start of its verification latency. */
+  createdAtMs: number;
 };
+
+/**
+ * One committed step of a document's machine, as observers see it after the commit: the upload
+ * (`event.type` DOCUMENT_UPLOADED, `fromStatus` null) or a transition. No PII: the snapshot is the
+ * persisted one (fields and OCR text never enter it) and the event is redacted as the event log has
+ * it. Observers (metrics, the transition log line, the Stately inspector) must be quick and must not
+ * throw; a failing one is caught and ignored, since the transition has committed.
+ */
+export type CommittedTransition = {
+  documentId: string;
+  documentType: DocumentType;
+  event: { type: string } & Record<string, unknown>;
+  fromStatus: DocumentStatus | null;
+  toStatus: DocumentStatus;
+  actor: Actor;
+  correlationId: string;
+  /** The machine's persisted snapshot after the step. */
+  snapshot: unknown;
+  version: number;
+  /** When the document was uploaded (epoch ms). */
+  createdAtMs: number;
+};
+
+export type TransitionObserver = (transition: CommittedTransition) => void;
 
 /**
  * The review workflows (workflows/review, on Temporal): starts the one that owns a document in

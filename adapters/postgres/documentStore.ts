@@ -29,6 +29,7 @@ const storedDocumentRow = z.object({
   storageKey: z.string(),
   mime: z.string(),
   correlationId: z.string(),
+  createdAtMs: z.number(),
 });
 
 const outboxEntry = z.object({
@@ -172,7 +173,7 @@ export function createDocumentStore(
       return pool.maybeOne(sql.prepared('filot_load_document', storedDocumentRow)`
         SELECT id, owner_id AS "ownerId", type, status, machine_version AS "machineVersion", snapshot, version,
                attempts, lease_token AS "leaseToken", lease_owner AS "leaseOwner", storage_key AS "storageKey", mime,
-               correlation_id AS "correlationId"
+               correlation_id AS "correlationId", (extract(epoch FROM created_at) * 1000)::float8 AS "createdAtMs"
         FROM documents WHERE id = ${documentId}`);
     },
 

@@ -19,9 +19,11 @@ import {
 } from '../errors.ts';
 import type {
   Actor,
+  CommittedTransition,
   DocumentStore,
   NewDocument,
   StoredDocument,
+  TransitionObserver,
   TransitionProjection,
   TransitionWrite,
 } from '../ports.ts';
@@ -53,6 +55,8 @@ export type DocumentsDeps = {
   leaseMs: number;
   /** Documents whose last known snapshot is kept in memory; each entry is a few hundred bytes. */
   cacheSize?: number;
+  /** Told of every committed step, after the commit (metrics, the transition log, the inspector). */
+  observers?: readonly TransitionObserver[];
 };
 
 // Losing the version check this many times in a row means pathological contention, not bad luck.
@@ -64,6 +68,19 @@ export function createDocuments(deps: DocumentsDeps) {
   const cache = new Map<string, CacheEntry>();
   const serialize = createKeyedSerializer();
   const transition = createMachineTransition(machine);
+  const observers = deps.observers ?? [];
+  // With no observer (the usual test set-up, or every option off) the hot path builds nothing.
+  const observe = (build: () => CommittedTransition) => {
+    if (observers.length === 0) return;
+    const committed = build();
+    for (const observer of observers) {
+      try {
+        observer(committed);
+      } catch {
+        // The step has committed; an observer's failure must not turn it into an error.
+      }
+    }
+  };
 
   const remember = (entry: CacheEntry) => {
     cache.delete(entry.document.id);
@@ -87,6 +104,8 @@ export function createDocuments(deps: DocumentsDeps) {
     const [snapshot, actions] = initialTransition(machine, { documentType: document.type });
     const status = snapshot.value as DocumentStatus;
     const persisted = machine.getPersistedSnapshot(snapshot);
+    // Close enough to the row's created_at (set by the same statement) for a latency in milliseconds.
+    const createdAtMs = Date.now();
     const entries = await store.insert(document, {
       status,
       machineVersion: MACHINE_VERSION,
@@ -118,9 +137,22 @@ export function createDocuments(deps: DocumentsDeps) {
         storageKey: document.storageKey,
         mime: document.mime,
         correlationId: document.correlationId,
+        createdAtMs,
       },
       snapshot,
     });
+    observe(() => ({
+      documentId: document.id,
+      documentType: document.type,
+      event: { type: DOCUMENT_UPLOADED, documentType: document.type, mime: document.mime },
+      fromStatus: null,
+      toStatus: status,
+      actor,
+      correlationId: document.correlationId,
+      snapshot: persisted,
+      version: 1,
+      createdAtMs,
+    }));
     await deps.effects.deliverAndMark(entries);
     return { documentId: document.id, status, version: 1 };
   }
@@ -153,6 +185,18 @@ export function createDocuments(deps: DocumentsDeps) {
           cache.delete(documentId);
           continue;
         }
+        observe(() => ({
+          documentId,
+          documentType: entry.document.type,
+          event: decision.write.event.payload as CommittedTransition['event'],
+          fromStatus: entry.document.status,
+          toStatus: decision.write.status,
+          actor,
+          correlationId: decision.write.event.correlationId,
+          snapshot: decision.write.snapshot,
+          version: result.version,
+          createdAtMs: entry.document.createdAtMs,
+        }));
         await deps.effects.deliverAndMark(result.effects);
         return {
           documentId,
