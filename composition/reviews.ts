@@ -103,12 +103,13 @@ export function startReviewWorker(
   const address = config.temporal.address;
   if (!address) throw new Error('The review worker needs TEMPORAL_ADDRESS');
   const activities = createReviewActivities({
-    decide: (documentId, decision, correlationId) =>
+    // The review's id is the decision's correlation id, and the event records it.
+    decide: (documentId, decision, reviewId) =>
       deps.documents.send(
         documentId,
-        { type: 'REVIEW_DECIDED', ...decision },
+        { type: 'REVIEW_DECIDED', ...decision, reviewId },
         { type: decision.source === 'buli2' ? 'buli2' : 'reviewer', id: decision.reviewerId },
-        { correlationId },
+        { correlationId: reviewId },
       ),
     flagExternalFailure: (documentId, reason) =>
       deps.records.flagExternalFailure(documentId, reviewWorkflowId(documentId), reason),

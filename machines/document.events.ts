@@ -61,6 +61,8 @@ export const reviewDecidedSchema = z.strictObject({
   reviewerId: z.string().min(1).max(128),
   source: z.enum(['internal', 'buli2']),
   reason: z.string().min(1).max(1000),
+  /** The review workflow's id of the review that decided (workflows/review); absent for a decision made without one. */
+  reviewId: z.uuid().optional(),
 });
 
 export const documentEventSchema = z.discriminatedUnion('type', [

@@ -54,6 +54,7 @@ export const LOG_EVENTS = {
   'queue.unknown_document': 'a job names a document that does not exist',
   'queue.document_busy': 'another worker holds the document',
   'processing.done': 'an OCR attempt succeeded',
+  'processing.cpu_fallback': 'a document the engine was to read on CUDA was read on the CPU',
   'processing.failed': 'an OCR attempt failed',
   'processing.released': 'a worker gave a lease back',
   'processing.fenced': 'a write with a stale lease token was refused',

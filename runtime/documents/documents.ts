@@ -188,7 +188,7 @@ export function createDocuments(deps: DocumentsDeps) {
         observe(() => ({
           documentId,
           documentType: entry.document.type,
-          event: decision.write.event.payload as CommittedTransition['event'],
+          event: { type: event.type, ...decision.write.event.payload },
           fromStatus: entry.document.status,
           toStatus: decision.write.status,
           actor,

@@ -38,6 +38,7 @@ export function redactForLog(event: DocumentEvent): Record<string, unknown> {
         reviewerId: event.reviewerId,
         source: event.source,
         reason: maskDigitRuns(event.reason),
+        ...(event.reviewId ? { reviewId: event.reviewId } : {}),
       };
     default: {
       const { type: _type, ...rest } = event;

@@ -157,7 +157,12 @@ export function createOcrWorker(deps: OcrWorkerDeps, options: OcrWorkerOptions) 
       logger.warn('queue.unknown_document', { documentId });
       return;
     }
-    logger.info('queue.pulled', { documentId, status: document.status, attempts: document.attempts });
+    logger.info('queue.pulled', {
+      documentId,
+      correlationId: document.correlationId,
+      status: document.status,
+      attempts: document.attempts,
+    });
     let refused: IllegalTransitionError;
     try {
       await step(document, lockSignal);
@@ -315,7 +320,11 @@ export function createOcrWorker(deps: OcrWorkerDeps, options: OcrWorkerOptions) 
       gpuProcessed: result.gpuProcessed,
       durationMs,
     });
-    logger.info('processing.done', { documentId: document.id, durationMs, gpuProcessed: result.gpuProcessed });
+    const step = { documentId: document.id, correlationId: document.correlationId };
+    // The engine was to read on CUDA and read this document on the CPU: the document's own record
+    // of it (the engine logs `ocr.fallback` once, when its CUDA session fails).
+    if (engine.device === 'cuda' && !result.gpuProcessed) logger.warn('processing.cpu_fallback', step);
+    logger.info('processing.done', { ...step, durationMs, gpuProcessed: result.gpuProcessed });
     deps.metrics?.ocrRun(result.gpuProcessed ? 'cuda' : 'cpu', durationMs);
     await evaluateAndDecide(document, result.result);
   }
@@ -379,6 +388,7 @@ export function createOcrWorker(deps: OcrWorkerDeps, options: OcrWorkerOptions) 
     deps.metrics?.decided(decided.status);
     logger.info('evaluation.done', {
       documentId,
+      correlationId: document.correlationId,
       score: evaluation.score,
       policyVersion: evaluation.policyVersion,
       status: decided.status,
