@@ -1,8 +1,12 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'slonik';
+import { createInspectionObserver } from './adapters/inspector/inspector.ts';
 import { createLogger } from './adapters/logging/logger.ts';
-import { createMetrics, runtimeMetrics } from './adapters/metrics/registry.ts';
+import { installCollectors } from './adapters/metrics/collectors.ts';
+import { createEmfWriter } from './adapters/metrics/emf.ts';
+import { createMetrics, httpMetrics, runtimeMetrics } from './adapters/metrics/registry.ts';
+import { transitionMetrics } from './adapters/metrics/transitionMetrics.ts';
 import { createThreadedOcrEngine, inspectPdf, resolvePrecision } from './adapters/ocr/index.ts';
 import { isDatabaseUnavailable } from './adapters/postgres/unavailable.ts';
 import { loadRegions } from './adapters/regions/loadRegions.ts';
@@ -21,6 +25,8 @@ import { startTemporalDevServer } from './composition/temporalDevServer.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
 import { ensureDatabase, migrate } from './db/migrate.ts';
 import { MAX_UPLOAD_BYTES } from './domain/uploadLimits.ts';
+import { createDocumentMachine } from './machines/document.machine.ts';
+import { createTransitionLog } from './runtime/documents/transitionLog.ts';
 import { createPolicyEvaluator } from './runtime/evaluator.ts';
 import { installLastResort } from './runtime/lastResort.ts';
 import { createApp, createAuth, createHttpServer, createRateLimit } from './server/index.ts';
@@ -65,6 +71,12 @@ async function main() {
   }
 
   const metrics = createMetrics();
+  // Developers' Stately inspector (INSPECT_WS_URL); off, nothing is built and the hot path pays nothing.
+  const inspection = createInspectionObserver({
+    url: config.observability.inspectWsUrl,
+    machine: createDocumentMachine(config.machine),
+    logger,
+  });
   const storage = createStorage(config.storage);
   const [regions, engine] = await Promise.all([
     loadRegions(),
@@ -89,6 +101,8 @@ async function main() {
     logger,
     name: `filot-${config.worker.id}`,
     metrics: runtimeMetrics(metrics),
+    // Every committed step: counted, logged (document.transition), and sent to a Stately inspector when one is set.
+    observers: [transitionMetrics(metrics), createTransitionLog(logger), ...(inspection ? [inspection.observer] : [])],
     ...(engine ? { ocr: { engine, evaluator: (store) => createPolicyEvaluator({ regions, store }) } } : {}),
     reviews: (enginePool) => {
       reviews = connectReviews(config, enginePool);
@@ -96,6 +110,17 @@ async function main() {
     },
   });
   if (!reviews) throw new Error('the review workflows were not connected');
+  // Gauges read from Postgres and Redis when scraped (or flushed as EMF): the same from every instance.
+  const collectors = installCollectors(metrics, { pool, redis, stream: runtime.adapters.queue, logger });
+  const emf = config.observability.emf
+    ? createEmfWriter({
+        registry: metrics.registry,
+        logGroup: config.observability.emf.logGroup,
+        flushMs: config.observability.emf.flushMs,
+        logger,
+      })
+    : null;
+  emf?.start();
   const connectedReviews: Reviews = reviews;
   await runtime.start();
   if (config.roles.review) installTemporalRuntime();
@@ -162,6 +187,7 @@ async function main() {
         }
       : {}),
     metrics: metrics.registry,
+    httpMetrics: httpMetrics(metrics),
     readiness: [
       { name: 'process', check: async () => !stopping },
       { name: 'postgres', check: async () => (await pool.oneFirst(sql.unsafe`SELECT 1 AS ok`)) === 1 },
@@ -195,6 +221,9 @@ async function main() {
     // Event streams (/verification/:id/events) would keep the server open; clients reconnect.
     server.closeAllConnections();
     await engine?.close();
+    await emf?.stop();
+    collectors.stop();
+    await inspection?.stop();
     storage.close();
     await connectedReviews.close();
     await engineProcess.close();

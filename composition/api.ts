@@ -5,11 +5,13 @@ import {
   createReviewRecordOf,
 } from '../adapters/postgres/documentQueries.ts';
 import { createIdempotencyKeys } from '../adapters/postgres/idempotencyKeys.ts';
+import { createMachineMap } from '../adapters/postgres/machineMap.ts';
 import type { PiiCipher } from '../adapters/postgres/piiCipher.ts';
 
 /**
- * The API's read models and idempotency keys over the process's pool. They decrypt with the
- * runtime's cipher (`runtime.adapters.cipher`), so a process holds one set of PII keys.
+ * The API's read models (the machine map's among them) and idempotency keys over the process's
+ * pool. They decrypt with the runtime's cipher (`runtime.adapters.cipher`), so a process holds one
+ * set of PII keys.
  */
 export function createApiAdapters(pool: DatabasePool, cipher: PiiCipher) {
   return {
@@ -17,5 +19,6 @@ export function createApiAdapters(pool: DatabasePool, cipher: PiiCipher) {
     reviewQueue: createReviewQueue(pool),
     reviewRecordOf: createReviewRecordOf(pool),
     idempotency: createIdempotencyKeys(pool),
+    machineMap: createMachineMap(pool),
   };
 }

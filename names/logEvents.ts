@@ -77,6 +77,7 @@ export const LOG_EVENTS = {
   'document.transition': 'a document took a step of its machine (its upload, or a transition), committed',
   'inspector.started': "this process sends its documents' machine steps to a Stately inspector (INSPECT_WS_URL)",
   'metrics.emf_started': 'this process writes its metrics as CloudWatch EMF lines (METRICS_EMF)',
+  'metrics.emf_flush_failed': 'writing the EMF lines failed; the next flush writes what was missed',
   'metrics.collect_failed':
     'a metric read from Postgres or Redis when scraped could not be read; it keeps its last value',
   'http.unhandled_error': 'a request failed on our side (500)',

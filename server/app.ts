@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../runtime/ports.ts';
+import { type HttpMetrics, requestMetrics } from './http/httpMetrics.ts';
 import { methodNotAllowed } from './http/methodNotAllowed.ts';
 import { notFound, problemHandler } from './http/problems.ts';
 import { requestId } from './http/requestId.ts';
@@ -11,6 +12,7 @@ import { openApiDocument, openApiRoutes } from './openapi/openapi.ts';
 import { buli2Routes } from './routes/buli2Routes.ts';
 import { documentRoutes } from './routes/documentRoutes.ts';
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts';
+import { inspectorRoutes } from './routes/inspectorRoutes.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { reviewRoutes } from './routes/reviewRoutes.ts';
 import { uploadRoutes } from './routes/uploadRoutes.ts';
@@ -26,11 +28,14 @@ export function createApp(deps: {
   corsOrigins?: string[];
   /** When set, /metrics needs it as a bearer token. */
   metricsToken?: string;
+  /** When set, every request's latency is recorded by route template (http/httpMetrics.ts). */
+  httpMetrics?: HttpMetrics;
   /** Errors that mean a dependency cannot be reached right now: answered 503 with Retry-After. */
   isUnavailable?: (error: unknown) => boolean;
   /** The client API; without it the app serves the probes and metrics only (tests, tools). */
   api?: Parameters<typeof documentRoutes>[0] &
     Parameters<typeof reviewRoutes>[0] &
+    Parameters<typeof inspectorRoutes>[0] &
     Parameters<typeof verificationRoutes>[0] &
     Parameters<typeof uploadRoutes>[0] &
     Omit<Parameters<typeof buli2Routes>[0], 'logger'>;
@@ -38,6 +43,7 @@ export function createApp(deps: {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestId);
+  if (deps.httpMetrics) app.use(requestMetrics(deps.httpMetrics, { knownPaths: Object.keys(openApiDocument().paths) }));
   app.use(requestLog(deps.logger));
   app.use(helmet());
   app.use(cors({ origin: deps.corsOrigins ?? [], exposedHeaders: ['Location', 'X-Request-Id', 'Retry-After'] }));
@@ -52,6 +58,8 @@ export function createApp(deps: {
   if (deps.api) {
     app.use(uploadRoutes(deps.api));
     app.use(documentRoutes(deps.api));
+    // Before the review routes, whose guard on /internal would check the token a second time.
+    app.use(inspectorRoutes(deps.api));
     app.use(reviewRoutes(deps.api));
     app.use(verificationRoutes(deps.api));
   }

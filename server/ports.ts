@@ -140,3 +140,48 @@ export type PdfInspection = (file: Uint8Array) => Promise<{ ok: true } | { ok: f
  * talks to directly and whose `status` tells whether it is ready.
  */
 export type RateLimitStore = { readonly status: string };
+
+/** How many documents took one transition: from `from` (null: the upload) on `event` to `to`. */
+export type TransitionCount = { from: string | null; event: string; to: string; count: number };
+
+/** A document in a status, as the machine map lists it: no PII, no owner. Times are ISO 8601 in UTC. */
+export type DocumentInStatus = {
+  id: string;
+  type: DocumentType;
+  /** When it entered its status: its last transition. */
+  since: string;
+  createdAt: string;
+};
+
+/** One step of a document's path: an entry of its event log without actor, correlation id or payload. */
+export type PathStep = { seq: number; event: string; from: string | null; to: string; at: string };
+
+export type DocumentPath = {
+  id: string;
+  type: DocumentType;
+  status: DocumentStatus;
+  createdAt: string;
+  /** Oldest first. */
+  steps: PathStep[];
+  /** More steps exist than were read (the read is bounded). */
+  truncated: boolean;
+};
+
+/**
+ * The live machine map (routes/inspectorRoutes.ts): where documents are now and how they moved,
+ * from the documents and their event log. Ids, statuses, event and document types and times only:
+ * never fields, payloads, owners or actors. Every read is bounded.
+ */
+export type MachineMapQueries = {
+  /** Documents per status now; a status that holds none may be absent. */
+  countsByStatus(): Promise<Partial<Record<DocumentStatus, number>>>;
+  /**
+   * The transitions taken in the last `windowSeconds`, per origin, event and target. Reads only the
+   * latest events up to a bound: `complete` is false when the window held more than that.
+   */
+  recentTransitions(windowSeconds: number): Promise<{ transitions: TransitionCount[]; complete: boolean }>;
+  /** The documents in `status`, the longest there first. */
+  inStatus(status: DocumentStatus, page: PageRequest): Promise<Page<DocumentInStatus>>;
+  /** A document's path through the machine; null when there is no such document. */
+  pathOf(documentId: string): Promise<DocumentPath | null>;
+};

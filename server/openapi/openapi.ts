@@ -2,6 +2,7 @@ import { type Router as ExpressRouter, Router } from 'express';
 import { buli2RouteTable } from '../routes/buli2Routes.ts';
 import { documentRouteTable } from '../routes/documentRoutes.ts';
 import { healthRouteTable } from '../routes/health.ts';
+import { inspectorRouteTable } from '../routes/inspectorRoutes.ts';
 import { metricsRouteTable } from '../routes/metrics.ts';
 import { reviewRouteTable } from '../routes/reviewRoutes.ts';
 import { uploadRouteTable } from '../routes/uploadRoutes.ts';
@@ -20,6 +21,7 @@ export const ROUTE_TABLES: readonly RouteTable[] = [
   documentRouteTable,
   verificationRouteTable,
   reviewRouteTable,
+  inspectorRouteTable,
   buli2RouteTable,
   healthRouteTable,
   metricsRouteTable,

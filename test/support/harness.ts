@@ -9,7 +9,15 @@ import { connectReviews, type Reviews, startReviewWorker } from '../../compositi
 import { composeRuntime } from '../../composition/runtime.ts';
 import { type Config, loadConfig } from '../../config/index.ts';
 import type { DocumentType } from '../../domain/documentType.ts';
-import type { Evaluation, Evaluator, Logger, NewDocument, OcrEngine } from '../../runtime/ports.ts';
+import type {
+  Evaluation,
+  Evaluator,
+  Logger,
+  NewDocument,
+  OcrEngine,
+  RuntimeMetrics,
+  TransitionObserver,
+} from '../../runtime/ports.ts';
 import { createTestDatabase, createTestPool, type TestDatabase } from './database.ts';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from './redis.ts';
 import { CLEAN_EVALUATION, SYNTHETIC_OCR } from './scriptedEngine.ts';
@@ -97,7 +105,15 @@ export async function createWorld(
     /** A runtime as one engine process would run it; started unless `start: false`. */
     async runtime(
       ocr?: { engine: OcrEngine; evaluator: Evaluator },
-      settings: { workerId?: string; start?: boolean; overrides?: Record<string, string> } = {},
+      settings: {
+        workerId?: string;
+        start?: boolean;
+        overrides?: Record<string, string>;
+        /** Told of every committed step (the inspector's observer, a recording one). */
+        observers?: readonly TransitionObserver[];
+        /** The runtime's metrics (adapters/metrics/registry.ts runtimeMetrics), as main.ts passes them. */
+        metrics?: RuntimeMetrics;
+      } = {},
     ) {
       const runtimeConfig =
         settings.overrides || settings.workerId
@@ -119,6 +135,8 @@ export async function createWorld(
         logger: testLogger,
         ...(ocr ? { ocr } : {}),
         ...(reviews ? { reviews: reviews.workflows } : {}),
+        ...(settings.observers ? { observers: settings.observers } : {}),
+        ...(settings.metrics ? { metrics: settings.metrics } : {}),
       });
       runtimes.push({ runtime, connections: [blockingRedis] });
       if (settings.start !== false) await runtime.start();

@@ -48,6 +48,12 @@ describe('the route tables', () => {
         idempotency: { begin: async () => ({ state: 'new' }), complete: async () => {}, abandon: async () => {} },
         maxUploadBytes: 1,
         maxPixels: 1,
+        machineMap: {
+          countsByStatus: async () => ({}),
+          recentTransitions: async () => ({ transitions: [], complete: true }),
+          inStatus: async () => ({ items: [], next: null }),
+          pathOf: async () => null,
+        },
       },
     });
     const served = registered((app as unknown as { router: { stack: Layer[] } }).router.stack)
