@@ -13,6 +13,7 @@ import { loadRegions } from './adapters/regions/loadRegions.ts';
 import { createStorage } from './adapters/storage/index.ts';
 import { createApiAdapters } from './composition/api.ts';
 import { buli2Callbacks, connectBuli2 } from './composition/buli2.ts';
+import { startDevServices } from './composition/devServices.ts';
 import {
   connectReviews,
   installTemporalRuntime,
@@ -46,6 +47,11 @@ async function main() {
   // Until the full shutdown exists, a crash during start-up only logs and exits.
   let shutdown = async (_reason: string) => {};
   installLastResort({ logger, shutdown: (reason) => shutdown(reason), graceMs: config.worker.shutdownTimeoutMs });
+
+  // Development without a Postgres or Redis at the default URLs: an embedded Postgres and a
+  // redis-server of its own (composition/devServices.ts), or one message saying what is missing.
+  const devServices = await startDevServices(config, { logger, dataDir: '.data' });
+  config = devServices.config;
 
   if (await ensureDatabase(config.databaseUrl)) logger.info('database.created');
   const migrations = await migrate(config.databaseUrl);
@@ -231,6 +237,8 @@ async function main() {
     await buli2Simulator?.close();
     // Last: the review worker above had to drain against it.
     await temporalDevServer?.stop();
+    // The embedded Postgres and redis-server, after everything that used them.
+    await devServices.stop();
     clearTimeout(forced);
     logger.info('shutdown.done');
   };

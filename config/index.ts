@@ -7,6 +7,7 @@ export type Config = {
   logLevel: Environment['LOG_LEVEL'];
   databaseUrl: string;
   databasePoolSize: number;
+  /** REDIS_URL with REDIS_PASSWORD, when set, as its password: every connection and child process takes this one URL. */
   redisUrl: string;
   redisKeyPrefix: string;
   pii: { keys: ReadonlyMap<string, Buffer>; activeKeyId: string; nikHashKey: Buffer };
@@ -116,7 +117,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logLevel: env.LOG_LEVEL,
     databaseUrl: withDefaultUser(env.DATABASE_URL),
     databasePoolSize: env.DATABASE_POOL_SIZE,
-    redisUrl: env.REDIS_URL,
+    redisUrl: withRedisPassword(env.REDIS_URL, env.REDIS_PASSWORD),
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
     pii: {
       keys,
@@ -245,5 +246,17 @@ function withDefaultUser(databaseUrl: string): string {
   const url = new URL(databaseUrl);
   if (url.username) return databaseUrl;
   url.username = userInfo().username;
+  return url.toString();
+}
+
+/**
+ * REDIS_PASSWORD goes into the URL's password, percent-encoded whole: ioredis decodes the URL's
+ * password with decodeURIComponent, so any character (`@`, `:`, `/`, `%`, spaces) comes through as
+ * it was. A user name in the URL is kept (Redis ACL: `AUTH user password`).
+ */
+function withRedisPassword(redisUrl: string, password: string | undefined): string {
+  if (password === undefined) return redisUrl;
+  const url = new URL(redisUrl);
+  url.password = encodeURIComponent(password);
   return url.toString();
 }

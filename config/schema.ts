@@ -107,6 +107,9 @@ export const environmentSchema = z
     DATABASE_URL: postgresUrl.default('postgres://localhost:5432/filot'),
     DATABASE_POOL_SIZE: integer(1, 200).default(10),
     REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+    // Redis AUTH password (an ElastiCache AUTH token), kept apart from the URL so it can be a secret of
+    // its own; loadConfig puts it into the URL. A password in REDIS_URL is the other way, not both.
+    REDIS_PASSWORD: z.string().optional(),
     REDIS_KEY_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, ":", "_" or "-", at most 64')
@@ -268,6 +271,12 @@ export const environmentSchema = z
         code: 'custom',
         path: ['PII_ACTIVE_KEY_ID'],
         message: 'is required when PII_ENCRYPTION_KEYS holds more than one key',
+      });
+    if (env.REDIS_PASSWORD !== undefined && new URL(env.REDIS_URL).password !== '')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_PASSWORD'],
+        message: 'REDIS_URL carries a password already; set it in REDIS_URL or REDIS_PASSWORD, not both',
       });
     if (production && env.TEMPORAL_ADDRESS === undefined)
       ctx.addIssue({ code: 'custom', path: ['TEMPORAL_ADDRESS'], message: 'is required in production' });

@@ -18,6 +18,14 @@ export const COMMAND_TIMEOUT_MS = 2000;
 export const REQUEST_COMMAND_TIMEOUT_MS = 200;
 const BLOCKING_GRACE_MS = 1000;
 
+/**
+ * `url` is `config.redisUrl`: REDIS_URL with REDIS_PASSWORD, when set, as its password, so every
+ * connection authenticates the same way (`AUTH password`, or `AUTH user password` with a user name in
+ * the URL). `rediss://` connects over TLS and checks the server's certificate against Node's CAs
+ * (NODE_EXTRA_CA_CERTS adds a private one). A wrong or missing password fails each command with
+ * Redis' own `WRONGPASS`/`NOAUTH` error, which `onError` reports as well
+ * (test/integration/adapters/redisPassword.test.ts).
+ */
 export function createRedis(
   url: string,
   options: { name: string; use?: RedisUse; onError: (error: Error) => void },
