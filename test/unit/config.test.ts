@@ -78,6 +78,21 @@ describe('configuration', () => {
       for (const [key, entry] of envExampleEntries(await text)) assert.ok(entry.described, key);
     });
 
+    it('should mark every variable production requires, as the production template', async () => {
+      const lines = (await text).split('\n');
+      const bare = environmentSchema.safeParse({ NODE_ENV: 'production' });
+      const required = new Set(bare.error?.issues.map((issue) => String(issue.path[0])) ?? []);
+      assert.ok(required.size >= 5);
+      for (const key of required) {
+        const at = lines.findIndex((line) => new RegExp(`^#?\\s*${key}=`).test(line));
+        assert.ok(at > 0, key);
+        let start = at;
+        while (start > 0 && lines[start - 1]?.startsWith('# ') && !/^#\s*[A-Z0-9_]+=/.test(lines[start - 1] ?? ''))
+          start -= 1;
+        assert.match(lines.slice(start, at).join(' '), /required in production/i, key);
+      }
+    });
+
     it('should hold development values that load, and no secrets', async () => {
       const entries = envExampleEntries(await text);
       const active = Object.fromEntries(
