@@ -171,6 +171,7 @@ async function main() {
             maxUploadBytes: MAX_UPLOAD_BYTES,
             maxPixels: config.ocr.maxPixels,
             inspectPdf,
+            reviewClaimMs: config.review.claimMs,
             uploadLimit: createRateLimit({
               redis: rateLimitRedis,
               prefix: config.redisKeyPrefix,

@@ -3,10 +3,12 @@ import {
   createDocumentQueries,
   createReviewQueue,
   createReviewRecordOf,
+  createSameNikDocuments,
 } from '../adapters/postgres/documentQueries.ts';
 import { createIdempotencyKeys } from '../adapters/postgres/idempotencyKeys.ts';
 import { createMachineMap } from '../adapters/postgres/machineMap.ts';
 import type { PiiCipher } from '../adapters/postgres/piiCipher.ts';
+import { createReviewClaims } from '../adapters/postgres/reviewClaims.ts';
 
 /**
  * The API's read models (the machine map's among them) and idempotency keys over the process's
@@ -18,6 +20,8 @@ export function createApiAdapters(pool: DatabasePool, cipher: PiiCipher) {
     queries: createDocumentQueries(pool, cipher),
     reviewQueue: createReviewQueue(pool),
     reviewRecordOf: createReviewRecordOf(pool),
+    reviewClaims: createReviewClaims(pool),
+    sameNikDocuments: createSameNikDocuments(pool),
     idempotency: createIdempotencyKeys(pool),
     machineMap: createMachineMap(pool),
   };

@@ -166,6 +166,10 @@ export const CONFIG_SECTIONS: readonly ConfigSection[] = [
       REVIEW_ESCALATION_MS: {
         meaning: 'a review still open this long logs `review.escalated`; must be greater than `REVIEW_REMINDER_MS`',
       },
+      REVIEW_CLAIM_MS: {
+        meaning:
+          "how long a reviewer's claim on a document lasts unless renewed (`POST /internal/reviews/:id/claim`); after it another reviewer may take the document, 1000-3600000",
+      },
     },
   },
   {

@@ -60,8 +60,11 @@ export type Config = {
   outbox: { maxAttempts: number; retentionMs: number; pruneIntervalMs: number };
   /** `address` null: development starts a local dev server (production refuses to load without one). */
   temporal: { address: string | null; namespace: string; taskQueue: string; callTimeoutMs: number };
-  /** SLA of a review: a reminder, then an escalation, counted from when the review started. */
-  review: { reminderMs: number; escalationMs: number };
+  /**
+   * SLA of a review: a reminder, then an escalation, counted from when the review started; and how
+   * long a reviewer's claim on a document lasts unless renewed (the reviewer console).
+   */
+  review: { reminderMs: number; escalationMs: number; claimMs: number };
   /**
    * The external review system (docs/buli2.md). `url` null: development runs the simulator.
    * `retry`: the forward activity's backoff (Temporal's retry policy), from `initialMs` doubling up to `maxIntervalMs`.
@@ -184,7 +187,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       callTimeoutMs: env.TEMPORAL_CALL_TIMEOUT_MS,
     },
-    review: { reminderMs: env.REVIEW_REMINDER_MS, escalationMs: env.REVIEW_ESCALATION_MS },
+    review: {
+      reminderMs: env.REVIEW_REMINDER_MS,
+      escalationMs: env.REVIEW_ESCALATION_MS,
+      claimMs: env.REVIEW_CLAIM_MS,
+    },
     buli2: {
       url: env.BULI2_URL ?? null,
       apiKey: env.BULI2_API_KEY ?? DEVELOPMENT_SECRETS.BULI2_API_KEY,

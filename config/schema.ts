@@ -16,6 +16,9 @@ export const DEVELOPMENT_SECRETS = {
 } as const;
 
 const MIN_SECRET_BYTES = 32;
+
+/** How long a reviewer's claim on a document lasts unless renewed: 5 minutes (REVIEW_CLAIM_MS). */
+export const REVIEW_CLAIM_DEFAULT_MS = 5 * 60_000;
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
@@ -182,6 +185,7 @@ export const environmentSchema = z
     TEMPORAL_CALL_TIMEOUT_MS: integer(100, 120_000).default(5000),
     REVIEW_REMINDER_MS: integer(1).default(4 * 3_600_000),
     REVIEW_ESCALATION_MS: integer(1).default(24 * 3_600_000),
+    REVIEW_CLAIM_MS: integer(1000, 3_600_000).default(REVIEW_CLAIM_DEFAULT_MS),
     PROCESS_ROLES: processRoles.default(() => new Set(PROCESS_ROLE_NAMES)),
     // Without a URL, npm start in development runs the BULI2 simulator; production must name the real one.
     BULI2_URL: z.url({ protocol: /^https?$/ }).optional(),

@@ -60,8 +60,11 @@ export type ReviewRecord = {
   buli2: 'forwarded' | 'retrying' | 'failed' | 'withdrawn' | 'decided' | null;
 };
 
-/** A document waiting for review, with its review workflow (null until that is started). */
-export type ReviewSummary = DocumentSummary & { review: ReviewRecord | null };
+/**
+ * A document waiting for review, with its review workflow (null until that is started) and the live
+ * claim on it (null when none, or the last one lapsed).
+ */
+export type ReviewSummary = DocumentSummary & { review: ReviewRecord | null; claim: ReviewClaim | null };
 
 /** Documents waiting for a human: those whose external review failed first, then the longest-waiting. */
 export type ReviewQueue = (page: PageRequest) => Promise<Page<ReviewSummary>>;
@@ -185,3 +188,51 @@ export type MachineMapQueries = {
   /** A document's path through the machine; null when there is no such document. */
   pathOf(documentId: string): Promise<DocumentPath | null>;
 };
+
+/** A reviewer's live claim on a document in review: who holds it, and until when (ISO 8601, UTC). */
+export type ReviewClaim = { reviewerId: string; expiresAt: string };
+
+/**
+ * Reviewers' claims on documents in review (the reviewer console; adapters/postgres/reviewClaims.ts):
+ * a soft lock with an expiry, at most one per document. A claim past its expiry is the same as none.
+ */
+export type ReviewClaims = {
+  /**
+   * Takes the claim for `durationMs` from now, or renews it, when it is free, lapsed or already the
+   * reviewer's, in one statement: of two reviewers claiming at once, exactly one gets it. `taken`
+   * false: another reviewer holds it (`claim` is theirs), or the document is not in `needs_review`
+   * (`claim` null).
+   */
+  claim(
+    documentId: string,
+    reviewerId: string,
+    durationMs: number,
+  ): Promise<{ taken: true; claim: ReviewClaim } | { taken: false; claim: ReviewClaim | null }>;
+  /**
+   * Gives the claim up: by its holder, or by anyone when `reviewerId` is null (an admin). `held`:
+   * another reviewer holds a live claim, and nothing changed.
+   */
+  release(
+    documentId: string,
+    reviewerId: string | null,
+  ): Promise<{ outcome: 'released' | 'none' } | { outcome: 'held'; claim: ReviewClaim }>;
+  /** The live claim on a document in review, or null. */
+  current(documentId: string): Promise<ReviewClaim | null>;
+  /** Deletes whatever claim the document has, live or not: its decision was taken. */
+  clear(documentId: string): Promise<void>;
+};
+
+/** Another document with the same NIK, as the console lists it: no fields; the routes mask the owner. */
+export type SameNikDocument = {
+  id: string;
+  ownerId: string;
+  type: DocumentType;
+  status: DocumentStatus;
+  createdAt: string;
+};
+
+/**
+ * The other documents whose keyed NIK hash equals this document's, newest first, at most `limit`;
+ * empty when the document has no NIK hash (or does not exist). Found by the hash, never a NIK.
+ */
+export type SameNikDocuments = (documentId: string, limit: number) => Promise<readonly SameNikDocument[]>;

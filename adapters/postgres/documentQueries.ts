@@ -13,6 +13,8 @@ import type {
   ReviewRecord,
   ReviewRecordOf,
   ReviewSummary,
+  SameNikDocument,
+  SameNikDocuments,
 } from '../../server/ports.ts';
 import { piiContext } from './documentStore.ts';
 import type { PiiCipher } from './piiCipher.ts';
@@ -39,7 +41,11 @@ const reviewRecord = z.object({
   reviewId: z.string().nullable(),
   buli2: z.enum(['forwarded', 'retrying', 'failed', 'withdrawn', 'decided']).nullable(),
 }) satisfies z.ZodType<ReviewRecord>;
-const reviewSummaryRow = summaryRow.extend({ review: reviewRecord.nullable() }) satisfies z.ZodType<ReviewSummary>;
+const reviewClaim = z.object({ reviewerId: z.string(), expiresAt: z.string() });
+const reviewSummaryRow = summaryRow.extend({
+  review: reviewRecord.nullable(),
+  claim: reviewClaim.nullable(),
+}) satisfies z.ZodType<ReviewSummary>;
 const viewRow = summaryRow.extend({
   fieldsEnc: z.instanceof(Buffer).nullable(),
   storageKey: z.string(),
@@ -106,9 +112,13 @@ export function createReviewQueue(pool: DatabasePool): ReviewQueue {
              CASE WHEN r.document_id IS NULL THEN NULL ELSE json_build_object(
                'workflowId', r.workflow_id, 'phase', r.phase, 'externalFailure', r.external_failure,
                'reviewId', r.review_id, 'buli2', r.buli2_state) END AS review,
+             CASE WHEN c.document_id IS NULL THEN NULL ELSE json_build_object(
+               'reviewerId', c.reviewer_id,
+               'expiresAt', to_char(c.expires_at AT TIME ZONE 'UTC', ${ISO_UTC})) END AS claim,
              to_char(q.queue_at AT TIME ZONE 'UTC', ${ISO_UTC}) AS "queueAt"
       FROM documents
       LEFT JOIN review_workflows r ON r.document_id = documents.id
+      LEFT JOIN review_claims c ON c.document_id = documents.id AND c.expires_at > now()
       CROSS JOIN LATERAL (
         SELECT coalesce(r.flagged_at - interval '50 years', documents.updated_at) AS queue_at) q
       WHERE status = 'needs_review'
@@ -126,4 +136,25 @@ export function createReviewRecordOf(pool: DatabasePool): ReviewRecordOf {
       SELECT workflow_id AS "workflowId", phase, external_failure AS "externalFailure",
              review_id AS "reviewId", buli2_state AS buli2
       FROM review_workflows WHERE document_id = ${documentId}`);
+}
+
+const sameNikRow = z.object({
+  id: z.string(),
+  ownerId: z.string(),
+  type: z.enum(DOCUMENT_TYPES),
+  status: z.enum(DOCUMENT_STATUSES),
+  createdAt: z.string(),
+}) satisfies z.ZodType<SameNikDocument>;
+
+/** By the keyed hash (`nik_hash`, its partial index), so no NIK is decrypted or compared in plain. */
+export function createSameNikDocuments(pool: DatabasePool): SameNikDocuments {
+  return async (documentId, limit) =>
+    pool.any(sql.type(sameNikRow)`
+      SELECT other.id, other.owner_id AS "ownerId", other.type, other.status,
+             to_char(other.created_at AT TIME ZONE 'UTC', ${ISO_UTC}) AS "createdAt"
+      FROM documents this
+      JOIN documents other ON other.nik_hash = this.nik_hash AND other.id <> this.id
+      WHERE this.id = ${documentId} AND this.nik_hash IS NOT NULL AND other.nik_hash IS NOT NULL
+      ORDER BY other.created_at DESC, other.id DESC
+      LIMIT ${limit}`);
 }

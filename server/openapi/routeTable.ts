@@ -11,7 +11,7 @@ import { type Router as ExpressRouter, type RequestHandler, Router } from 'expre
 export type Operation = { summary: string; [field: string]: unknown };
 
 export type RouteSpec = {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'delete';
   /** In Express's syntax (`/documents/:id`); the OpenAPI document writes it `/documents/{id}`. */
   path: string;
   operation: Operation;

@@ -1,12 +1,22 @@
 import { type Router as ExpressRouter, type Response, Router } from 'express';
 import { z } from 'zod';
+import { REVIEW_CLAIM_DEFAULT_MS } from '../../config/schema.ts';
+import { REVIEW_REASON_TEMPLATES } from '../../domain/reviewReasons.ts';
 import type { Documents } from '../../runtime/documents/documents.ts';
 import type { DocumentStorage } from '../../runtime/ports.ts';
 import type { createAuth, Principal } from '../http/auth.ts';
 import { HttpProblem, sendProblem } from '../http/problems.ts';
 import { json, parameters, problems, secured } from '../openapi/openApiSchemas.ts';
 import { type RouteTable, routerFor } from '../openapi/routeTable.ts';
-import type { DocumentQueries, ReviewDecisions, ReviewQueue, ReviewRecordOf } from '../ports.ts';
+import type {
+  DocumentQueries,
+  ReviewClaim,
+  ReviewClaims,
+  ReviewDecisions,
+  ReviewQueue,
+  ReviewRecordOf,
+  SameNikDocuments,
+} from '../ports.ts';
 import { idParams, visibleDocument } from './documentAccess.ts';
 import { documentResponse, present } from './documentRoutes.ts';
 import { freeText } from './freeText.ts';
@@ -16,7 +26,38 @@ import { pageAnswer, pageQuery, pageRequested } from './paging.ts';
  * The internal review API (reviewer or admin): the queue of `needs_review` documents, a document's
  * full detail with its image, and the decision, which is the machine's REVIEW_DECIDED event. A
  * decision on a document that is not (or no longer) in review is 409 and changes nothing.
+ *
+ * What the reviewer console needs besides: claims (a soft lock with an expiry: opening a document
+ * claims it; a decision by anyone but the holder of a live claim is 409; deciding releases it), the
+ * reason templates, and the other documents with the same NIK (found by its keyed hash, owners
+ * masked). Responses with document data are sent `Cache-Control: no-store`.
  */
+
+/** How many other documents with the same NIK a reviewer is shown. */
+export const SAME_NIK_LIMIT = 20;
+
+/** An owner id as the same-NIK list shows it: its first and last 2 characters; all hidden when short. */
+export function maskOwnerId(ownerId: string): string {
+  const characters = [...ownerId];
+  if (characters.length <= 6) return '*'.repeat(Math.max(characters.length, 4));
+  return `${characters.slice(0, 2).join('')}${'*'.repeat(characters.length - 4)}${characters.slice(-2).join('')}`;
+}
+
+const claimSchema = z.object({ reviewerId: z.string(), expiresAt: z.string() });
+export const claimResponse = z.object({ claim: claimSchema, yours: z.literal(true) });
+const templateList = z.array(z.object({ code: z.string(), text: z.string() }));
+export const reviewReasonsResponse = z.object({ approve: templateList, reject: templateList });
+export const sameNikResponse = z.object({
+  items: z.array(
+    z.object({
+      id: z.string(),
+      status: z.string(),
+      type: z.string(),
+      createdAt: z.string(),
+      owner: z.string().describe('The owner id, masked'),
+    }),
+  ),
+});
 
 export const decisionBody = z.strictObject({
   decision: z.enum(['approve', 'reject']),
@@ -73,7 +114,62 @@ export const reviewRouteTable = {
       },
     },
   },
+  claim: {
+    method: 'post',
+    path: '/internal/reviews/:id/claim',
+    operation: {
+      summary:
+        'Claim a document in review for REVIEW_CLAIM_MS, or renew your claim; 409 with the holder and expiry while another reviewer holds it (reviewer, admin)',
+      ...secured,
+      parameters: parameters(idParams, 'path'),
+      responses: {
+        '200': { description: 'The claim is yours until expiresAt', ...json(claimResponse) },
+        ...problems(400, 401, 403, 404, 409),
+      },
+    },
+  },
+  release: {
+    method: 'delete',
+    path: '/internal/reviews/:id/claim',
+    operation: {
+      summary: 'Give up the claim on a document: its holder, or an admin (reviewer, admin)',
+      ...secured,
+      parameters: parameters(idParams, 'path'),
+      responses: {
+        '204': { description: 'No live claim by another reviewer is left' },
+        ...problems(400, 401, 403, 404, 409),
+      },
+    },
+  },
+  sameNik: {
+    method: 'get',
+    path: '/internal/reviews/:id/same-nik',
+    operation: {
+      summary: `Other documents with the same NIK (by its keyed hash), newest first, at most ${SAME_NIK_LIMIT}, owners masked (reviewer, admin)`,
+      ...secured,
+      parameters: parameters(idParams, 'path'),
+      responses: {
+        '200': { description: 'The documents', ...json(sameNikResponse) },
+        ...problems(400, 401, 403, 404),
+      },
+    },
+  },
+  reasons: {
+    method: 'get',
+    path: '/internal/review-reasons',
+    operation: {
+      summary: "Reason templates for a decision's free-text reason (reviewer, admin)",
+      ...secured,
+      responses: { '200': { description: 'The templates', ...json(reviewReasonsResponse) }, ...problems(401, 403) },
+    },
+  },
 } as const satisfies RouteTable;
+
+/** 409 while another reviewer holds a live claim: who, and until when (RFC 9457 extension member `claim`). */
+function heldByAnother(claim: ReviewClaim, detail: string): HttpProblem {
+  const problem = { status: 409, title: 'Conflict', detail, claim };
+  return new HttpProblem(problem);
+}
 
 /** Seconds a reviewer's client should wait before sending a decision again while reviews cannot be reached. */
 const REVIEWS_RETRY_AFTER_S = 5;
@@ -89,6 +185,10 @@ export function reviewRoutes(deps: {
   reviewQueue: ReviewQueue;
   /** The document's review workflow, shown with its detail. */
   reviewRecordOf: ReviewRecordOf;
+  reviewClaims: ReviewClaims;
+  sameNikDocuments: SameNikDocuments;
+  /** How long a claim lasts unless renewed (REVIEW_CLAIM_MS). */
+  reviewClaimMs?: number;
   documents: Pick<Documents, 'send'>;
   storage: Pick<DocumentStorage, 'get'>;
   /**
@@ -102,13 +202,15 @@ export function reviewRoutes(deps: {
   router.use('/internal', deps.auth.authenticate, deps.auth.requireRole('reviewer', 'admin'));
   /** Staff may see every document: this is a 404 for an unknown id only. */
   const existing = (id: string, principal: Principal) => visibleDocument(deps.queries, id, principal);
+  const claimMs = deps.reviewClaimMs ?? REVIEW_CLAIM_DEFAULT_MS;
+  const noStore = (response: Response) => response.setHeader('Cache-Control', 'no-store');
 
   router.use(
     routerFor(reviewRouteTable, {
       queue: [
         async (request, response) => {
           const page = await deps.reviewQueue(pageRequested(request.query));
-          response.json(pageAnswer(page, (item) => ({ ...item, waitingSince: item.updatedAt })));
+          noStore(response).json(pageAnswer(page, (item) => ({ ...item, waitingSince: item.updatedAt })));
         },
       ],
       detail: [
@@ -116,12 +218,14 @@ export function reviewRoutes(deps: {
           const { id } = idParams.parse(request.params);
           const principal = response.locals.principal as Principal;
           const document = await existing(id, principal);
-          response.json({
+          noStore(response).json({
             ...present(document, principal),
             ownerId: document.ownerId,
             image: `/internal/reviews/${id}/image`,
             // The review workflow that owns it: id, SLA phase, external failure; null before it starts.
             review: await deps.reviewRecordOf(id),
+            // Who is reviewing it now; null when nobody holds a live claim.
+            claim: document.status === 'needs_review' ? await deps.reviewClaims.current(id) : null,
           });
         },
       ],
@@ -144,6 +248,12 @@ export function reviewRoutes(deps: {
           const body = decisionBody.parse(request.body ?? {});
           const principal = response.locals.principal as Principal;
           const correlationId = response.locals.requestId as string;
+          const document = await existing(id, principal);
+          // The claim is enforced here, not only in the console: while another reviewer holds a live
+          // claim, nobody else decides (an admin releases it first). A lapsed claim holds nobody back.
+          const claim = await deps.reviewClaims.current(id);
+          if (claim && claim.reviewerId !== principal.id)
+            throw heldByAnother(claim, 'Another reviewer holds a live claim on this document. Nothing was decided.');
           if (!deps.reviews) {
             const result = await deps.documents.send(
               id,
@@ -151,10 +261,10 @@ export function reviewRoutes(deps: {
               { type: 'reviewer', id: principal.id },
               { correlationId },
             );
+            await deps.reviewClaims.clear(id);
             response.json({ id, status: result.status });
             return;
           }
-          const document = await existing(id, principal);
           let outcome: Awaited<ReturnType<ReviewDecisions['decide']>>;
           try {
             outcome = await deps.reviews.decide(
@@ -166,6 +276,8 @@ export function reviewRoutes(deps: {
             unavailable(response, 'The review service cannot be reached. Nothing was decided; try again.');
             return;
           }
+          // Deciding releases the claim: the decision is taken, durably, either way.
+          if (outcome.outcome === 'applied' || outcome.outcome === 'accepted') await deps.reviewClaims.clear(id);
           if (outcome.outcome === 'applied') {
             response.json({ id, status: outcome.status });
             return;
@@ -184,6 +296,50 @@ export function reviewRoutes(deps: {
             title: 'Conflict',
             detail: 'The document is not, or no longer, open for review.',
           });
+        },
+      ],
+      claim: [
+        async (request, response) => {
+          const { id } = idParams.parse(request.params);
+          const principal = response.locals.principal as Principal;
+          const document = await existing(id, principal);
+          const result =
+            document.status === 'needs_review' ? await deps.reviewClaims.claim(id, principal.id, claimMs) : null;
+          if (result?.taken) {
+            noStore(response).json({ claim: result.claim, yours: true });
+            return;
+          }
+          if (result?.claim) throw heldByAnother(result.claim, 'Another reviewer holds a live claim on this document.');
+          throw new HttpProblem({ status: 409, title: 'Conflict', detail: 'The document is not in review.' });
+        },
+      ],
+      release: [
+        async (request, response) => {
+          const { id } = idParams.parse(request.params);
+          const principal = response.locals.principal as Principal;
+          await existing(id, principal);
+          const result = await deps.reviewClaims.release(id, principal.role === 'admin' ? null : principal.id);
+          if (result.outcome === 'held')
+            throw heldByAnother(
+              result.claim,
+              'Another reviewer holds the claim; only they or an admin can release it.',
+            );
+          response.status(204).end();
+        },
+      ],
+      sameNik: [
+        async (request, response) => {
+          const { id } = idParams.parse(request.params);
+          await existing(id, response.locals.principal as Principal);
+          const others = await deps.sameNikDocuments(id, SAME_NIK_LIMIT);
+          noStore(response).json({
+            items: others.map(({ ownerId, ...other }) => ({ ...other, owner: maskOwnerId(ownerId) })),
+          });
+        },
+      ],
+      reasons: [
+        (_request, response) => {
+          response.json(REVIEW_REASON_TEMPLATES);
         },
       ],
     }),

@@ -170,7 +170,7 @@ describe('configuration', () => {
         taskQueue: 'kyc-review',
         callTimeoutMs: 5000,
       });
-      assert.deepEqual(config.review, { reminderMs: 4 * 3_600_000, escalationMs: 24 * 3_600_000 });
+      assert.deepEqual(config.review, { reminderMs: 4 * 3_600_000, escalationMs: 24 * 3_600_000, claimMs: 5 * 60_000 });
       assert.deepEqual(config.roles, { api: true, ocr: true, review: true });
     });
 
@@ -212,7 +212,12 @@ describe('configuration', () => {
       assert.deepEqual(loadConfig({ REVIEW_REMINDER_MS: '200', REVIEW_ESCALATION_MS: '500' }).review, {
         reminderMs: 200,
         escalationMs: 500,
+        claimMs: 5 * 60_000,
       });
+      // A reviewer's claim on a document (the reviewer console): 1 s to 1 hour.
+      assert.equal(loadConfig({ REVIEW_CLAIM_MS: '1000' }).review.claimMs, 1000);
+      for (const claim of ['999', '3600001', 'soon'])
+        assert.deepEqual(namedIn(configErrorFor({ REVIEW_CLAIM_MS: claim })), new Set(['REVIEW_CLAIM_MS']), claim);
       for (const [reminder, escalation] of [
         ['500', '500'],
         ['500', '200'],

@@ -42,6 +42,13 @@ describe('the route tables', () => {
         queries: { view: async () => null, listByOwner: async () => ({ items: [], next: null }) },
         reviewQueue: async () => ({ items: [], next: null }),
         reviewRecordOf: async () => null,
+        reviewClaims: {
+          claim: async () => assert.fail(),
+          release: async () => assert.fail(),
+          current: async () => null,
+          clear: async () => {},
+        },
+        sameNikDocuments: async () => [],
         store: { history: async () => [] },
         documents: { create: async () => assert.fail(), send: async () => assert.fail() },
         storage: { put: async () => {}, get: async () => Buffer.alloc(0), delete: async () => {} },
@@ -64,5 +71,12 @@ describe('the route tables', () => {
       .sort();
     assert.deepEqual(served, documented);
     assert.ok(served.includes('POST /internal/reviews/{id}/decision'), served.join('\n'));
+    for (const route of [
+      'POST /internal/reviews/{id}/claim',
+      'DELETE /internal/reviews/{id}/claim',
+      'GET /internal/reviews/{id}/same-nik',
+      'GET /internal/review-reasons',
+    ])
+      assert.ok(served.includes(route), route);
   });
 });
