@@ -70,7 +70,8 @@ const LEFT_AT_DEFAULT: Partial<Record<SchemaKey, string>> = {
   TEMPORAL_CALL_TIMEOUT_MS: 'the default call timeout',
   REVIEW_REMINDER_MS: 'the SLA of the seed: a reminder after 4 h',
   REVIEW_ESCALATION_MS: 'the SLA of the seed: an escalation after 24 h',
-  REVIEW_CLAIM_MS: 'a reviewer holds a document for 5 minutes after opening it; renewed when the same reviewer claims again',
+  REVIEW_CLAIM_MS:
+    'a reviewer holds a document for 5 minutes after opening it; renewed when the same reviewer claims again',
   BULI2_TIMEOUT_MS: 'the default call timeout to BULI2',
   BULI2_BREAKER_FAILURES: 'the default circuit breaker',
   BULI2_BREAKER_HALF_OPEN_MS: 'the default circuit breaker',
