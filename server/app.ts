@@ -10,6 +10,7 @@ import { requestId } from './http/requestId.ts';
 import { requestLog } from './http/requestLog.ts';
 import { openApiDocument, openApiRoutes } from './openapi/openapi.ts';
 import { buli2Routes } from './routes/buli2Routes.ts';
+import { consoleRoutes } from './routes/consoleRoutes.ts';
 import { documentRoutes } from './routes/documentRoutes.ts';
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts';
 import { inspectorRoutes } from './routes/inspectorRoutes.ts';
@@ -60,6 +61,7 @@ export function createApp(deps: {
     app.use(documentRoutes(deps.api));
     // Before the review routes, whose guard on /internal would check the token a second time.
     app.use(inspectorRoutes(deps.api));
+    app.use(consoleRoutes());
     app.use(reviewRoutes(deps.api));
     app.use(verificationRoutes(deps.api));
   }

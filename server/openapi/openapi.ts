@@ -1,5 +1,6 @@
 import { type Router as ExpressRouter, Router } from 'express';
 import { buli2RouteTable } from '../routes/buli2Routes.ts';
+import { consoleRouteTable } from '../routes/consoleRoutes.ts';
 import { documentRouteTable } from '../routes/documentRoutes.ts';
 import { healthRouteTable } from '../routes/health.ts';
 import { inspectorRouteTable } from '../routes/inspectorRoutes.ts';
@@ -22,6 +23,7 @@ export const ROUTE_TABLES: readonly RouteTable[] = [
   verificationRouteTable,
   reviewRouteTable,
   inspectorRouteTable,
+  consoleRouteTable,
   buli2RouteTable,
   healthRouteTable,
   metricsRouteTable,
