@@ -120,8 +120,12 @@ export function documentRoutes(deps: {
       authenticate,
       async (request, response) => {
         const { id } = idParams.parse(request.params);
-        await visibleDocument(deps.queries, id, response.locals.principal as Principal);
+        const principal = response.locals.principal as Principal;
+        await visibleDocument(deps.queries, id, principal);
         const history = await deps.store.history(id);
+        // Reviewers see why a human decided (the audit); the reason is as the event log keeps it,
+        // long digit runs masked. The owner sees who and when.
+        const audits = principal.role === 'reviewer' || principal.role === 'admin';
         response.json({
           items: history.map((entry) => ({
             seq: entry.seq,
@@ -130,9 +134,16 @@ export function documentRoutes(deps: {
             to: entry.toStatus,
             actor: { type: entry.actorType, id: entry.actorId },
             at: entry.at.toISOString(),
+            ...(audits && entry.eventType === 'REVIEW_DECIDED' ? { review: reviewOf(entry.payload) } : {}),
           })),
         });
       },
     ],
   });
+}
+
+/** What a review's decision recorded, for the audit: the decision, its reason and its channel. */
+function reviewOf(payload: Record<string, unknown>): { decision?: string; reason?: string; source?: string } {
+  const text = (key: string) => (typeof payload[key] === 'string' ? { [key]: payload[key] as string } : {});
+  return { ...text('decision'), ...text('reason'), ...text('source') };
 }

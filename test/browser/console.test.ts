@@ -248,6 +248,8 @@ describe('the reviewer console in a browser', () => {
     assert.match(audit, /approved/);
     assert.match(audit, /reviewer-1/);
     assert.match(audit, /FiLot reviewer \(internal\)/);
+    // Why: the reason the reviewer gave, from the history.
+    assert.doesNotMatch(audit, /not in the history/);
     assert.match((await first.textContent('#claim-line')) ?? '', /Not in review/);
 
     // Signing out forgets the token and everything read.

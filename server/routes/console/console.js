@@ -403,7 +403,7 @@ function showHistory(items, status) {
     ['Who', decided.actor.id],
     ['When', when(decided.at)],
     ['Channel', CHANNELS[decided.actor.type] ?? decided.actor.type],
-    ['Why', page.open?.reason ?? 'not in the history'],
+    ['Why', decided.review?.reason ?? page.open?.reason ?? 'not in the history'],
   ];
   view.auditList.replaceChildren(...rows.flatMap(([term, value]) => [make('dt', term), make('dd', value)]));
 }

@@ -229,6 +229,20 @@ describe('the document routes', () => {
       history.filter((entry) => entry.eventType === 'REVIEW_DECIDED').map((entry) => [entry.actorType, entry.actorId]),
       [['reviewer', 'rev-1']],
     );
+    // The audit: staff read why and through which channel; the owner reads who and when.
+    type Item = { event: string; actor: { type: string; id: string }; review?: unknown };
+    const decisionIn = async (token: string) =>
+      ((await (await get(`/documents/${inReview.id}/history`, token)).json()) as { items: Item[] }).items.find(
+        (item) => item.event === 'REVIEW_DECIDED',
+      );
+    assert.deepEqual((await decisionIn(reviewer))?.review, {
+      decision: 'approve',
+      reason: 'Photo and fields checked.',
+      source: 'internal',
+    });
+    const forOwner = await decisionIn(tokenFor('owner-c', 'user'));
+    assert.deepEqual(forOwner?.actor, { type: 'reviewer', id: 'rev-1' });
+    assert.equal(forOwner?.review, undefined);
     assert.equal(
       (await post(`/internal/reviews/${evaluated.id}/decision`, reviewer, { decision: 'approve', reason: 'x' })).status,
       409,
