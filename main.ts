@@ -14,6 +14,7 @@ import { createStorage } from './adapters/storage/index.ts';
 import { createApiAdapters } from './composition/api.ts';
 import { buli2Callbacks, connectBuli2 } from './composition/buli2.ts';
 import { startDevServices } from './composition/devServices.ts';
+import { devSignIn } from './composition/devSignIn.ts';
 import {
   connectReviews,
   installTemporalRuntime,
@@ -157,6 +158,7 @@ async function main() {
   const app = createApp({
     logger,
     development: config.nodeEnv === 'development',
+    ...(devSignIn(config) ? { devSignIn: devSignIn(config) as () => string } : {}),
     isUnavailable: isDatabaseUnavailable,
     corsOrigins: config.http.corsOrigins,
     ...(config.http.metricsToken ? { metricsToken: config.http.metricsToken } : {}),

@@ -25,6 +25,8 @@ export function createApp(deps: {
   metrics: Registry;
   logger: Logger;
   development: boolean;
+  /** Development only: mints a reviewer token for the console's sign-in button (composition/devSignIn.ts). */
+  devSignIn?: () => string;
   /** Browser origins allowed by CORS; none by default (the API is called server to server). */
   corsOrigins?: string[];
   /** When set, /metrics needs it as a bearer token. */
@@ -61,7 +63,7 @@ export function createApp(deps: {
     app.use(documentRoutes(deps.api));
     // Before the review routes, whose guard on /internal would check the token a second time.
     app.use(inspectorRoutes(deps.api));
-    app.use(consoleRoutes());
+    app.use(consoleRoutes(deps.devSignIn ? { devSignIn: deps.devSignIn } : {}));
     app.use(reviewRoutes(deps.api));
     app.use(verificationRoutes(deps.api));
   }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Router as ExpressRouter, RequestHandler } from 'express';
+import { HttpProblem } from '../http/problems.ts';
 import { type RouteTable, routerFor } from '../openapi/routeTable.ts';
 
 /**
@@ -31,6 +32,18 @@ export const consoleRouteTable = {
       responses: { '200': { description: 'The script', ...content('text/javascript') } },
     },
   },
+  devSignIn: {
+    method: 'post',
+    path: '/console/dev-sign-in',
+    operation: {
+      summary:
+        'Development only: a reviewer token for the console\'s "sign in as reviewer" button; 404 in any other mode',
+      responses: {
+        '200': { description: '{ token }: a reviewer token for an hour', ...content('application/json') },
+        '404': { description: 'Not development: this process mints no tokens' },
+      },
+    },
+  },
   style: {
     method: 'get',
     path: '/console/console.css',
@@ -49,7 +62,11 @@ function consoleFiles() {
   return pageFiles;
 }
 
-export function consoleRoutes(): ExpressRouter {
+/**
+ * `devSignIn`: mints a reviewer token; given only in development (composition/devSignIn.ts), so a
+ * production process answers 404 and mints nothing.
+ */
+export function consoleRoutes(deps: { devSignIn?: () => string } = {}): ExpressRouter {
   const files = consoleFiles();
   /** The page's files change only with a deployment: browsers ask again each time, and get 304 by ETag. */
   const file =
@@ -61,5 +78,11 @@ export function consoleRoutes(): ExpressRouter {
     page: [file('html', files.html)],
     script: [file('text/javascript', files.script)],
     style: [file('css', files.style)],
+    devSignIn: [
+      (_request, response) => {
+        if (!deps.devSignIn) throw new HttpProblem({ status: 404, title: 'Not Found' });
+        response.setHeader('Cache-Control', 'no-store').json({ token: deps.devSignIn() });
+      },
+    ],
   });
 }

@@ -55,6 +55,8 @@ export async function startApi(
     tokens?: ReturnType<typeof testTokens>;
     /** The pool the read models and idempotency keys use; the world's by default. */
     pool?: DatabasePool;
+    /** The console's development sign-in (composition/devSignIn.ts); absent: refused, as outside development. */
+    devSignIn?: () => string;
     /** The review worker's metrics (BULI2's retry count, circuit state, forward latency). */
     metrics?: Metrics;
     /** false: serve before the review worker is polling (a Temporal that is away on purpose). */
@@ -77,6 +79,7 @@ export async function startApi(
     metrics: new Registry(),
     logger: options.logger ?? testLogger,
     development: false,
+    ...(options.devSignIn ? { devSignIn: options.devSignIn } : {}),
     isUnavailable: isDatabaseUnavailable,
     api: {
       auth: createAuth(tokens.jwtSettings),

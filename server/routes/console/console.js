@@ -25,6 +25,7 @@ const view = Object.fromEntries(
     'token',
     'token-bar',
     'sign-out',
+    'dev-sign-in',
     'signed-in',
     'status-line',
     'queue-panel',
@@ -577,6 +578,16 @@ view.tokenBar.addEventListener('submit', (event) => {
   signIn(token);
 });
 view.signOut.addEventListener('click', () => signOut());
+// Development only: the server mints a reviewer token; any other mode answers 404, said plainly.
+view.devSignIn.addEventListener('click', async () => {
+  const response = await fetch('/console/dev-sign-in', { method: 'POST' }).catch(() => null);
+  if (!response?.ok) {
+    say('Signing in without a token works only on a development server.', 'error');
+    return;
+  }
+  const { token } = await response.json();
+  signIn(token);
+});
 view.closeDocument.addEventListener('click', () => closeDocument());
 view.filterReason.addEventListener('change', () => showQueue());
 view.filterType.addEventListener('change', () => showQueue());

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startApi } from '../../support/api.ts';
+import { devSignIn } from '../../../composition/devSignIn.ts';
+import { startApi, testTokens } from '../../support/api.ts';
 import { createWorld, type World } from '../../support/harness.ts';
 
 /**
@@ -61,5 +62,46 @@ describe('the reviewer console routes', () => {
     const document = (await (await get('/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
     for (const path of ['/console', '/console/console.js', '/console/console.css'])
       assert.ok(document.paths[path]?.get, path);
+  });
+
+  it('should mint no token outside development: the sign-in button is refused with 404', async () => {
+    const refused = await fetch(`${api.url}/console/dev-sign-in`, { method: 'POST' });
+    assert.equal(refused.status, 404);
+    const document = (await (await get('/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
+    assert.ok(document.paths['/console/dev-sign-in']?.post);
+  });
+
+  it('should, in development, give the sign-in button a reviewer token the API takes', async () => {
+    const tokens = testTokens();
+    const configFor = (nodeEnv: 'development' | 'test' | 'production') => ({ nodeEnv, jwt: tokens.jwtSettings });
+    assert.equal(devSignIn(configFor('production')), null);
+    assert.equal(devSignIn(configFor('test')), null);
+    assert.equal(devSignIn({ nodeEnv: 'development', jwt: { ...tokens.jwtSettings, signingKey: undefined } }), null);
+    const mint = devSignIn(configFor('development'));
+    assert.ok(mint);
+    const developmentApi = await startApi(world, await world.runtime(undefined, { start: false }), {
+      tokens,
+      overrides: {},
+      devSignIn: mint,
+    });
+    try {
+      const answer = await fetch(`${developmentApi.url}/console/dev-sign-in`, { method: 'POST' });
+      assert.equal(answer.status, 200);
+      assert.equal(answer.headers.get('cache-control'), 'no-store');
+      const { token } = (await answer.json()) as { token: string };
+      const queue = await fetch(`${developmentApi.url}/internal/reviews`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(queue.status, 200, 'a reviewer token');
+      const claims = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as Record<
+        string,
+        unknown
+      >;
+      assert.equal(claims.role, 'reviewer');
+      assert.equal(claims.sub, 'dev-reviewer');
+      assert.equal((claims.exp as number) - (claims.iat as number), 3600);
+    } finally {
+      await developmentApi.close();
+    }
   });
 });
