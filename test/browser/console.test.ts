@@ -215,6 +215,8 @@ describe('the reviewer console in a browser', () => {
     await first.keyboard.press('k');
     await openIs(first, ids[1] as string);
     await first.waitForFunction(() => /Claimed by you/.test(document.getElementById('claim-line')?.textContent ?? ''));
+    // The claim's answer and the decision controls' release are separate steps of the page.
+    await first.waitForFunction(() => !(document.getElementById('reject') as { disabled?: boolean } | null)?.disabled);
     await first.keyboard.press('r');
     assert.match((await first.textContent('#decision-message')) ?? '', /reason is required/);
     await first.keyboard.press('Escape');
