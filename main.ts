@@ -153,12 +153,14 @@ async function main() {
       new Promise((resolve) => setTimeout(resolve, REVIEW_WORKER_START_WAIT_MS).unref()),
     ]);
 
+  // The console's "sign in as reviewer": development only (null in any other mode).
+  const developmentSignIn = devSignIn(config);
   // Flipped at the start of shutdown so load balancers stop sending traffic before the port closes.
   let stopping = false;
   const app = createApp({
     logger,
     development: config.nodeEnv === 'development',
-    ...(devSignIn(config) ? { devSignIn: devSignIn(config) as () => string } : {}),
+    ...(developmentSignIn ? { devSignIn: developmentSignIn } : {}),
     isUnavailable: isDatabaseUnavailable,
     corsOrigins: config.http.corsOrigins,
     ...(config.http.metricsToken ? { metricsToken: config.http.metricsToken } : {}),
