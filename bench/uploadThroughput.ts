@@ -108,7 +108,7 @@ export async function uploadThroughput(options: { connections: number; seconds: 
       image,
       Buffer.from(`\r\n--${boundary}--\r\n`),
     ]);
-    const token = jwt.sign({ role: 'user' }, world.config.jwt.verificationKey, {
+    const token = jwt.sign({ role: 'user' }, world.config.jwt.signingKey as string, {
       subject: 'bench-user',
       issuer: world.config.jwt.issuer,
       audience: world.config.jwt.audience,

@@ -1,7 +1,9 @@
 import type { DatabasePool } from 'slonik';
+import { createApplicants } from '../adapters/postgres/applicants.ts';
 import {
   createDocumentQueries,
   createReviewQueue,
+  createReviewQueueCounts,
   createReviewRecordOf,
   createSameNikDocuments,
 } from '../adapters/postgres/documentQueries.ts';
@@ -18,7 +20,9 @@ import { createReviewClaims } from '../adapters/postgres/reviewClaims.ts';
 export function createApiAdapters(pool: DatabasePool, cipher: PiiCipher) {
   return {
     queries: createDocumentQueries(pool, cipher),
+    applicants: createApplicants(pool, cipher),
     reviewQueue: createReviewQueue(pool),
+    reviewQueueCounts: createReviewQueueCounts(pool),
     reviewRecordOf: createReviewRecordOf(pool),
     reviewClaims: createReviewClaims(pool),
     sameNikDocuments: createSameNikDocuments(pool),

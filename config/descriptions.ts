@@ -42,6 +42,10 @@ export const CONFIG_SECTIONS: readonly ConfigSection[] = [
       },
       PORT: { meaning: 'HTTP port; `0` picks a free port (logged in `server.listening`)' },
       LOG_LEVEL: { meaning: 'lowest level written' },
+      LOG_FORMAT: {
+        meaning:
+          'how log lines are written: `json`, one JSON object per line for a log collector; `pretty`, one readable line per event (time, level, event, fields; PII masked as in JSON). Unset: `pretty` when NODE_ENV=development and stdout is a terminal, `json` otherwise',
+      },
       PROCESS_ROLES: {
         type: 'comma list of `api`, `ocr`, `review`',
         meaning:
@@ -102,8 +106,9 @@ export const CONFIG_SECTIONS: readonly ConfigSection[] = [
     variables: {
       JWT_SECRET: {
         type: 'string, at least 32 bytes',
-        productionNote: 'unless `JWT_PUBLIC_KEY` is set',
-        meaning: 'HS256 key for bearer tokens. Not together with `JWT_PUBLIC_KEY`. Secret',
+        productionNote: 'unless `JWT_PUBLIC_KEY` or `JWT_JWKS_URL` is set',
+        meaning:
+          'HS256 key for bearer tokens. Not together with `JWT_PUBLIC_KEY`. Tokens without a `kid` header are checked with it when `JWT_JWKS_URL` is set too. Secret',
       },
       JWT_PUBLIC_KEY: {
         type: 'PEM',
@@ -120,7 +125,31 @@ export const CONFIG_SECTIONS: readonly ConfigSection[] = [
           'the allow-list; `none` and algorithm confusion are refused. HS256 cannot be listed with a public key, RS256/ES256 need one',
       },
       JWT_ISSUER: { meaning: 'expected `iss` claim' },
-      JWT_AUDIENCE: { meaning: 'expected `aud` claim' },
+      JWT_AUDIENCE: { meaning: 'expected `aud` claim (of static-key and JWKS tokens alike)' },
+      JWT_JWKS_URL: {
+        unset: 'no identity provider: the static key only',
+        meaning:
+          "an identity provider's JWKS URL (e.g. `https://idp.example.com/.well-known/jwks.json`); tokens with a `kid` header are verified with its keys, tokens without one with the static key (`JWT_SECRET`/`JWT_PUBLIC_KEY`, which production then does not require). https in production",
+      },
+      JWT_JWKS_ISSUER: {
+        unset: '`JWT_ISSUER`',
+        meaning: "expected `iss` claim of the identity provider's tokens",
+      },
+      JWT_JWKS_ALGORITHMS: {
+        meaning: "the allow-list for the identity provider's tokens; HS256 is never taken from a key set",
+      },
+      JWT_JWKS_TIMEOUT_MS: {
+        meaning:
+          'longest wait for the key set; a provider that is down or hangs gives 503 with `Retry-After` (`auth.jwks_unavailable`), and the next request tries again',
+      },
+      JWT_JWKS_CACHE_MAX_AGE_MS: {
+        meaning:
+          'how long a fetched key set is used before it is fetched again: a key the provider removed is still accepted for at most this long',
+      },
+      JWT_JWKS_COOLDOWN_MS: {
+        meaning:
+          'a token naming a key the cached set lacks (a rotation) fetches the set again at once, but at most once per this',
+      },
       RATE_LIMIT_UPLOADS_PER_MINUTE: {
         meaning:
           'uploads per minute per user and per IP (Redis counters shared by all processes); then 429 with `Retry-After` and `RateLimit-*` headers',
@@ -132,15 +161,31 @@ export const CONFIG_SECTIONS: readonly ConfigSection[] = [
       },
       SSE_MAX_STREAMS: {
         meaning:
-          'open event streams in one process, all users together; beyond, 429. Each open stream reads its document every 500 ms',
+          "open event streams in one process, all users together; beyond, 429. A stream is woken by Postgres NOTIFY after each commit; it reads its document every 3 s only while the process's listening connection is down",
       },
       CORS_ORIGINS: {
         unset: 'none',
         meaning: 'browser origins allowed by CORS; without it the API is for server-to-server calls',
       },
+      TRUST_PROXY: {
+        type: 'hop count, or comma list of addresses, CIDR subnets, `loopback`, `linklocal`, `uniquelocal`',
+        unset: 'no proxy is trusted: `X-Forwarded-For` is ignored',
+        meaning:
+          "express's `trust proxy`: which proxies in front of the API may name the client's address (`X-Forwarded-For`). Behind a load balancer or gateway set it (e.g. `1`, or the gateway's subnet), or every client has the gateway's address and shares one per-IP rate limit. `true` is refused: it lets any client choose its address",
+      },
       METRICS_TOKEN: {
-        unset: '`/metrics` is open',
+        unset: '`/metrics` is open, except in production on the public port (403; `metrics.unprotected` at start-up)',
         meaning: 'when set, `/metrics` needs `Authorization: Bearer <token>` (401 otherwise). Secret',
+      },
+      METRICS_PORT: {
+        unset: '`/metrics` is on the public port (`PORT`)',
+        meaning:
+          '`/metrics` gets a listener of its own on this port, which serves nothing else, and the public port stops serving it (404). In production either this or `METRICS_TOKEN`',
+      },
+      METRICS_HOST: {
+        unset: '`127.0.0.1` (a sidecar scraper on the same host)',
+        meaning:
+          'the address the `METRICS_PORT` listener binds; `0.0.0.0` to be scraped over a private network (without `METRICS_TOKEN`, production warns)',
       },
     },
   },

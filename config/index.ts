@@ -5,6 +5,8 @@ export type Config = {
   nodeEnv: Environment['NODE_ENV'];
   port: number;
   logLevel: Environment['LOG_LEVEL'];
+  /** Unset: chosen by adapters/logging's defaultLogFormat (pretty on a development terminal). */
+  logFormat: Environment['LOG_FORMAT'];
   databaseUrl: string;
   databasePoolSize: number;
   /** REDIS_URL with REDIS_PASSWORD, when set, as its password: every connection and child process takes this one URL. */
@@ -20,19 +22,28 @@ export type Config = {
     shutdownTimeoutMs: number;
   };
   jwt: {
-    /** HS256 secret or PEM public key. */
-    verificationKey: string;
+    /**
+     * HS256 secret or PEM public key: the static key. Absent only in production with a JWKS URL and
+     * neither JWT_SECRET nor JWT_PUBLIC_KEY (every token then comes from the identity provider).
+     */
+    verificationKey?: string;
     algorithms: ('HS256' | 'RS256' | 'ES256')[];
     issuer: string;
     audience: string;
     /** For `npm run token` only: the HS256 secret or a PEM private key. */
     signingKey?: string;
+    /** An identity provider's key set (JWT_JWKS_URL); null: the static key only. */
+    jwks: JwksSettings | null;
   };
   http: {
     uploadsPerMinute: number;
     verificationPerMinute: number;
     corsOrigins: string[];
     metricsToken?: string;
+    /** A listener of its own for /metrics (METRICS_PORT); null: /metrics is on the public port. */
+    metricsListen: { port: number; host: string } | null;
+    /** Express's `trust proxy`: which hops may name the client's address (TRUST_PROXY); false: none. */
+    trustProxy: number | string[] | false;
     /** Open /verification/:id/events streams allowed per user and per process. */
     streams: { perUser: number; perProcess: number };
   };
@@ -91,8 +102,27 @@ export type Config = {
   roles: { api: boolean; ocr: boolean; review: boolean };
 };
 
+export type JwksSettings = {
+  url: string;
+  /** Expected `iss`: JWT_JWKS_ISSUER, or JWT_ISSUER when unset. */
+  issuer: string;
+  algorithms: ('RS256' | 'PS256' | 'ES256')[];
+  timeoutMs: number;
+  cacheMaxAgeMs: number;
+  cooldownMs: number;
+};
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/**
+ * NODE_ENV alone, read before the rest: a tool that refuses to run in production says so even when
+ * the rest of a production environment is missing (scripts/token.ts). Null when it is not a mode.
+ */
+export function nodeEnvOf(source: Record<string, string | undefined> = process.env): Environment['NODE_ENV'] | null {
+  const parsed = environmentSchema.shape.NODE_ENV.safeParse(source.NODE_ENV || undefined);
+  return parsed.success ? parsed.data : null;
 }
 
 /**
@@ -118,6 +148,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     nodeEnv: env.NODE_ENV,
     port: env.PORT,
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
     databaseUrl: withDefaultUser(env.DATABASE_URL),
     databasePoolSize: env.DATABASE_POOL_SIZE,
     redisUrl: withRedisPassword(env.REDIS_URL, env.REDIS_PASSWORD),
@@ -142,6 +173,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       streams: { perUser: env.SSE_MAX_STREAMS_PER_USER, perProcess: env.SSE_MAX_STREAMS },
       corsOrigins: env.CORS_ORIGINS?.split(',').map((origin) => origin.trim()) ?? [],
       ...(env.METRICS_TOKEN ? { metricsToken: env.METRICS_TOKEN } : {}),
+      metricsListen: env.METRICS_PORT ? { port: env.METRICS_PORT, host: env.METRICS_HOST ?? '127.0.0.1' } : null,
+      trustProxy: env.TRUST_PROXY ?? false,
     },
     ocr: {
       device: env.OCR_DEVICE,
@@ -230,7 +263,20 @@ export function loadConfig(source: Record<string, string | undefined> = process.
 }
 
 function jwtSettings(env: Environment): Config['jwt'] {
-  const common = { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE };
+  const common = {
+    issuer: env.JWT_ISSUER,
+    audience: env.JWT_AUDIENCE,
+    jwks: env.JWT_JWKS_URL
+      ? {
+          url: env.JWT_JWKS_URL,
+          issuer: env.JWT_JWKS_ISSUER ?? env.JWT_ISSUER,
+          algorithms: env.JWT_JWKS_ALGORITHMS.split(',') as JwksSettings['algorithms'],
+          timeoutMs: env.JWT_JWKS_TIMEOUT_MS,
+          cacheMaxAgeMs: env.JWT_JWKS_CACHE_MAX_AGE_MS,
+          cooldownMs: env.JWT_JWKS_COOLDOWN_MS,
+        }
+      : null,
+  };
   if (env.JWT_PUBLIC_KEY !== undefined) {
     const algorithms = (env.JWT_ALGORITHMS?.split(',') ?? ['RS256', 'ES256']) as Config['jwt']['algorithms'];
     return {
@@ -240,6 +286,9 @@ function jwtSettings(env: Environment): Config['jwt'] {
       ...(env.JWT_PRIVATE_KEY ? { signingKey: env.JWT_PRIVATE_KEY } : {}),
     };
   }
+  // Production with only a JWKS URL has no static key; elsewhere the development secret stands in.
+  if (env.JWT_SECRET === undefined && env.JWT_JWKS_URL !== undefined && env.NODE_ENV === 'production')
+    return { ...common, algorithms: ['HS256'] };
   const secret = env.JWT_SECRET ?? DEVELOPMENT_SECRETS.JWT_SECRET;
   return { ...common, verificationKey: secret, algorithms: ['HS256'], signingKey: secret };
 }

@@ -1,3 +1,5 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -101,11 +103,49 @@ const encryptionKeys = z.string().transform((value, ctx) => {
   return keys;
 });
 
+/**
+ * Which proxies may tell the client's address (X-Forwarded-For), as express's `trust proxy` takes
+ * it: a hop count, or a comma list of addresses, subnets (CIDR) and express's names `loopback`,
+ * `linklocal`, `uniquelocal`. `true` (trust every hop) is refused: it lets any client pick its own
+ * address, and with it its rate-limit bucket.
+ */
+const trustProxy = z.string().transform((value, ctx): number | string[] | false => {
+  const text = value.trim();
+  if (text === 'false') return false;
+  if (/^\d{1,2}$/.test(text)) return Number(text);
+  const entries = text.split(',').map((part) => part.trim());
+  const named = ['loopback', 'linklocal', 'uniquelocal'];
+  const valid = (entry: string) => {
+    const [address = '', prefix, extra] = entry.split('/');
+    if (extra !== undefined || isIP(address) === 0) return false;
+    return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (isIP(address) === 4 ? 32 : 128));
+  };
+  if (text === 'true' || !entries.every((entry) => named.includes(entry) || valid(entry))) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'a hop count (e.g. 1), or a comma list of addresses, CIDR subnets, loopback, linklocal, uniquelocal',
+    });
+    return z.NEVER;
+  }
+  return entries;
+});
+
+/** Whether a PEM text is a key `decode` can read (the error is dropped: it could quote the text). */
+const decodes = (decode: (pem: string) => unknown, pem: string) => {
+  try {
+    decode(pem);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 export const environmentSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     PORT: integer(0, 65535).default(3000),
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+    LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
 
     DATABASE_URL: postgresUrl.default('postgres://localhost:5432/filot'),
     DATABASE_POOL_SIZE: integer(1, 200).default(10),
@@ -133,6 +173,19 @@ export const environmentSchema = z
       .optional(),
     JWT_ISSUER: z.string().min(1).default('filot-kyc'),
     JWT_AUDIENCE: z.string().min(1).default('filot-kyc-api'),
+    // Tokens from an identity provider, verified with the keys its JWKS URL publishes (server/http/auth.ts).
+    JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+    JWT_JWKS_ISSUER: z.string().min(1).optional(),
+    JWT_JWKS_ALGORITHMS: z
+      .string()
+      .regex(/^(RS256|PS256|ES256)(,(RS256|PS256|ES256))*$/, 'a comma list of RS256, PS256, ES256')
+      .default('RS256,ES256'),
+    JWT_JWKS_TIMEOUT_MS: integer(100, 30_000).default(2000),
+    // How long a fetched key set is used before it is fetched again: a key the provider removed is
+    // still accepted for at most this long.
+    JWT_JWKS_CACHE_MAX_AGE_MS: integer(1000, 86_400_000).default(600_000),
+    // A token naming an unknown key refetches the set, at most once per this.
+    JWT_JWKS_COOLDOWN_MS: integer(0, 3_600_000).default(30_000),
 
     WORKER_ID: z
       .string()
@@ -206,6 +259,12 @@ export const environmentSchema = z
     IMAGE_LINK_SECRET: z.string().min(MIN_SECRET_BYTES, `at least ${MIN_SECRET_BYTES} characters`).optional(),
     IMAGE_LINK_TTL_S: integer(60, 7 * 86_400).default(86_400),
     METRICS_TOKEN: z.string().min(32, 'at least 32 characters').optional(),
+    // A listener of its own for /metrics, which the public port then does not serve.
+    METRICS_PORT: integer(1, 65535).optional(),
+    METRICS_HOST: z
+      .string()
+      .refine((value) => isIP(value) !== 0 || /^[A-Za-z0-9.-]{1,253}$/.test(value), 'an IP address or host name')
+      .optional(),
     METRICS_EMF: z.enum(['true', 'false']).default('false'),
     METRICS_EMF_FLUSH_MS: integer(1000, 3_600_000).default(60_000),
     // Unset: the OCR-only role writes to /ecs/filot-ocr-gpu-worker, any other to /ecs/filot-kyc.
@@ -218,6 +277,7 @@ export const environmentSchema = z
     RATE_LIMIT_VERIFICATION_PER_MINUTE: integer(1).default(300),
     SSE_MAX_STREAMS_PER_USER: integer(1, 1000).default(5),
     SSE_MAX_STREAMS: integer(1, 100_000).default(500),
+    TRUST_PROXY: trustProxy.optional(),
     CORS_ORIGINS: z
       .string()
       .refine((value) => value.split(',').every((origin) => /^https?:\/\/[^\s,/]+$/.test(origin.trim())), {
@@ -225,79 +285,96 @@ export const environmentSchema = z
       })
       .optional(),
   })
-  .superRefine((env, ctx) => {
-    const production = env.NODE_ENV === 'production';
-    const requireSecret = (name: keyof typeof DEVELOPMENT_SECRETS, raw: string | undefined) => {
-      if (!production) return;
-      if (raw === undefined) ctx.addIssue({ code: 'custom', path: [name], message: 'is required in production' });
-      else if (raw === DEVELOPMENT_SECRETS[name])
-        ctx.addIssue({ code: 'custom', path: [name], message: 'is the development default; set a real secret' });
-    };
-    requireSecret('NIK_HASH_KEY', env.NIK_HASH_KEY);
-    requireSecret('BULI2_API_KEY', env.BULI2_API_KEY);
-    requireSecret('BULI2_WEBHOOK_SECRETS', env.BULI2_WEBHOOK_SECRETS);
-    requireSecret('IMAGE_LINK_SECRET', env.IMAGE_LINK_SECRET);
-    if (production && env.BULI2_URL === undefined)
-      ctx.addIssue({ code: 'custom', path: ['BULI2_URL'], message: 'is required in production' });
-    else if (production && !env.BULI2_URL?.startsWith('https:'))
-      ctx.addIssue({ code: 'custom', path: ['BULI2_URL'], message: 'must be https in production' });
-    if (production && env.PUBLIC_URL === undefined)
-      ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'is required in production' });
-    else if (production && !env.PUBLIC_URL?.startsWith('https:'))
-      ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'must be https in production' });
-    if (env.JWT_SECRET !== undefined && env.JWT_PUBLIC_KEY !== undefined)
-      ctx.addIssue({ code: 'custom', path: ['JWT_PUBLIC_KEY'], message: 'set JWT_SECRET or JWT_PUBLIC_KEY, not both' });
-    if (production && env.JWT_PUBLIC_KEY === undefined) requireSecret('JWT_SECRET', env.JWT_SECRET);
-    if (env.JWT_SECRET !== undefined && Buffer.byteLength(env.JWT_SECRET) < MIN_SECRET_BYTES)
-      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: `must be at least ${MIN_SECRET_BYTES} bytes` });
-    const algorithms = env.JWT_ALGORITHMS?.split(',') ?? [];
-    if (env.JWT_PUBLIC_KEY !== undefined && algorithms.includes('HS256'))
-      ctx.addIssue({ code: 'custom', path: ['JWT_ALGORITHMS'], message: 'HS256 cannot be verified with a public key' });
-    if (env.JWT_PUBLIC_KEY === undefined && algorithms.some((name) => name !== 'HS256'))
-      ctx.addIssue({ code: 'custom', path: ['JWT_ALGORITHMS'], message: 'RS256/ES256 need JWT_PUBLIC_KEY' });
-    if (production && env.PII_ENCRYPTION_KEYS === undefined)
-      ctx.addIssue({ code: 'custom', path: ['PII_ENCRYPTION_KEYS'], message: 'is required in production' });
-    const developmentKey = Buffer.from(DEVELOPMENT_SECRETS.PII_ENCRYPTION_KEYS.split(':')[1] as string, 'base64');
-    if (production && [...(env.PII_ENCRYPTION_KEYS?.values() ?? [])].some((key) => key.equals(developmentKey)))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['PII_ENCRYPTION_KEYS'],
-        message: 'contains the development key; set real keys',
-      });
-    if (env.PII_ACTIVE_KEY_ID && !env.PII_ENCRYPTION_KEYS)
-      ctx.addIssue({ code: 'custom', path: ['PII_ACTIVE_KEY_ID'], message: 'needs PII_ENCRYPTION_KEYS to be set' });
-    if (env.NIK_HASH_KEY !== undefined && Buffer.byteLength(env.NIK_HASH_KEY) < MIN_SECRET_BYTES)
-      ctx.addIssue({ code: 'custom', path: ['NIK_HASH_KEY'], message: `must be at least ${MIN_SECRET_BYTES} bytes` });
-    if (env.PII_ENCRYPTION_KEYS && env.PII_ACTIVE_KEY_ID && !env.PII_ENCRYPTION_KEYS.has(env.PII_ACTIVE_KEY_ID))
-      ctx.addIssue({ code: 'custom', path: ['PII_ACTIVE_KEY_ID'], message: 'is not one of PII_ENCRYPTION_KEYS' });
-    if (env.PII_ENCRYPTION_KEYS && env.PII_ENCRYPTION_KEYS.size > 1 && !env.PII_ACTIVE_KEY_ID)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['PII_ACTIVE_KEY_ID'],
-        message: 'is required when PII_ENCRYPTION_KEYS holds more than one key',
-      });
-    if (env.REDIS_PASSWORD !== undefined && new URL(env.REDIS_URL).password !== '')
-      ctx.addIssue({
-        code: 'custom',
-        path: ['REDIS_PASSWORD'],
-        message: 'REDIS_URL carries a password already; set it in REDIS_URL or REDIS_PASSWORD, not both',
-      });
-    if (production && env.TEMPORAL_ADDRESS === undefined)
-      ctx.addIssue({ code: 'custom', path: ['TEMPORAL_ADDRESS'], message: 'is required in production' });
-    if (env.REVIEW_ESCALATION_MS <= env.REVIEW_REMINDER_MS)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['REVIEW_ESCALATION_MS'],
-        message: 'must be greater than REVIEW_REMINDER_MS',
-      });
-    if (env.STORAGE_DRIVER === 's3' && !env.S3_BUCKET)
-      ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'is required when STORAGE_DRIVER is s3' });
-    if ((env.S3_ACCESS_KEY_ID === undefined) !== (env.S3_SECRET_ACCESS_KEY === undefined))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['S3_SECRET_ACCESS_KEY'],
-        message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together (or neither, for the default credential chain)',
-      });
-  });
+  .superRefine(
+    (parsed, ctx) => {
+      // Runs even when some variables failed their own rules, so that one start-up failure names every
+      // problem. A variable that failed counts as unset here, and gets no second message.
+      const failed = new Set(ctx.issues.map((issue) => String(issue.path?.[0])));
+      const env = Object.fromEntries(
+        Object.entries(parsed).map(([name, value]) => [name, failed.has(name) ? undefined : value]),
+      ) as typeof parsed;
+      const issue = (name: keyof typeof parsed, message: string) => {
+        if (!failed.has(name)) ctx.addIssue({ code: 'custom', path: [name], message });
+      };
+      const production = env.NODE_ENV === 'production';
+      const requireSecret = (name: keyof typeof DEVELOPMENT_SECRETS, raw: string | undefined) => {
+        if (!production) return;
+        if (raw === undefined) issue(name, 'is required in production');
+        else if (raw === DEVELOPMENT_SECRETS[name]) issue(name, 'is the development default; set a real secret');
+      };
+      requireSecret('NIK_HASH_KEY', env.NIK_HASH_KEY);
+      requireSecret('BULI2_API_KEY', env.BULI2_API_KEY);
+      requireSecret('BULI2_WEBHOOK_SECRETS', env.BULI2_WEBHOOK_SECRETS);
+      requireSecret('IMAGE_LINK_SECRET', env.IMAGE_LINK_SECRET);
+      if (production && env.BULI2_URL === undefined) issue('BULI2_URL', 'is required in production');
+      else if (production && !env.BULI2_URL?.startsWith('https:')) issue('BULI2_URL', 'must be https in production');
+      if (production && env.PUBLIC_URL === undefined) issue('PUBLIC_URL', 'is required in production');
+      else if (production && !env.PUBLIC_URL?.startsWith('https:')) issue('PUBLIC_URL', 'must be https in production');
+      if (env.JWT_SECRET !== undefined && env.JWT_PUBLIC_KEY !== undefined)
+        issue('JWT_PUBLIC_KEY', 'set JWT_SECRET or JWT_PUBLIC_KEY, not both');
+      // A JWKS URL or a public key stands in for the secret; a secret that is set is checked all the same.
+      if (env.JWT_SECRET !== undefined || (env.JWT_PUBLIC_KEY === undefined && env.JWT_JWKS_URL === undefined))
+        requireSecret('JWT_SECRET', env.JWT_SECRET);
+      if (env.JWT_SECRET !== undefined && Buffer.byteLength(env.JWT_SECRET) < MIN_SECRET_BYTES)
+        issue('JWT_SECRET', `must be at least ${MIN_SECRET_BYTES} bytes`);
+      if (env.JWT_PUBLIC_KEY !== undefined && !decodes(createPublicKey, env.JWT_PUBLIC_KEY))
+        issue('JWT_PUBLIC_KEY', 'is not a PEM public key');
+      if (env.JWT_PRIVATE_KEY !== undefined && !decodes(createPrivateKey, env.JWT_PRIVATE_KEY))
+        issue('JWT_PRIVATE_KEY', 'is not a PEM private key');
+      const algorithms = env.JWT_ALGORITHMS?.split(',') ?? [];
+      if (env.JWT_PUBLIC_KEY !== undefined && algorithms.includes('HS256'))
+        issue('JWT_ALGORITHMS', 'HS256 cannot be verified with a public key');
+      if (env.JWT_PUBLIC_KEY === undefined && algorithms.some((name) => name !== 'HS256'))
+        issue('JWT_ALGORITHMS', 'RS256/ES256 need JWT_PUBLIC_KEY');
+      if (production && env.JWT_JWKS_URL !== undefined && !env.JWT_JWKS_URL.startsWith('https:'))
+        issue('JWT_JWKS_URL', 'must be https in production');
+      if (env.JWT_JWKS_ISSUER !== undefined && env.JWT_JWKS_URL === undefined && !failed.has('JWT_JWKS_URL'))
+        issue('JWT_JWKS_ISSUER', 'needs JWT_JWKS_URL to be set');
+      if (production && env.PII_ENCRYPTION_KEYS === undefined)
+        issue('PII_ENCRYPTION_KEYS', 'is required in production');
+      const developmentKey = Buffer.from(DEVELOPMENT_SECRETS.PII_ENCRYPTION_KEYS.split(':')[1] as string, 'base64');
+      if (production && [...(env.PII_ENCRYPTION_KEYS?.values() ?? [])].some((key) => key.equals(developmentKey)))
+        issue('PII_ENCRYPTION_KEYS', 'contains the development key; set real keys');
+      // Checked against the keys only when the keys themselves could be read.
+      if (!failed.has('PII_ENCRYPTION_KEYS')) {
+        if (env.PII_ACTIVE_KEY_ID && !env.PII_ENCRYPTION_KEYS)
+          issue('PII_ACTIVE_KEY_ID', 'needs PII_ENCRYPTION_KEYS to be set');
+        if (env.PII_ENCRYPTION_KEYS && env.PII_ACTIVE_KEY_ID && !env.PII_ENCRYPTION_KEYS.has(env.PII_ACTIVE_KEY_ID))
+          issue('PII_ACTIVE_KEY_ID', 'is not one of PII_ENCRYPTION_KEYS');
+        if (env.PII_ENCRYPTION_KEYS && env.PII_ENCRYPTION_KEYS.size > 1 && !env.PII_ACTIVE_KEY_ID)
+          issue('PII_ACTIVE_KEY_ID', 'is required when PII_ENCRYPTION_KEYS holds more than one key');
+      }
+      if (env.NIK_HASH_KEY !== undefined && Buffer.byteLength(env.NIK_HASH_KEY) < MIN_SECRET_BYTES)
+        issue('NIK_HASH_KEY', `must be at least ${MIN_SECRET_BYTES} bytes`);
+      if (env.REDIS_PASSWORD !== undefined && env.REDIS_URL !== undefined && new URL(env.REDIS_URL).password !== '')
+        issue(
+          'REDIS_PASSWORD',
+          'REDIS_URL carries a password already; set it in REDIS_URL or REDIS_PASSWORD, not both',
+        );
+      if (production && env.TEMPORAL_ADDRESS === undefined) issue('TEMPORAL_ADDRESS', 'is required in production');
+      if (
+        env.REVIEW_ESCALATION_MS !== undefined &&
+        env.REVIEW_REMINDER_MS !== undefined &&
+        env.REVIEW_ESCALATION_MS <= env.REVIEW_REMINDER_MS
+      )
+        issue('REVIEW_ESCALATION_MS', 'must be greater than REVIEW_REMINDER_MS');
+      if (env.STORAGE_DRIVER === 's3' && !env.S3_BUCKET) issue('S3_BUCKET', 'is required when STORAGE_DRIVER is s3');
+      if (
+        !failed.has('S3_ACCESS_KEY_ID') &&
+        !failed.has('S3_SECRET_ACCESS_KEY') &&
+        (env.S3_ACCESS_KEY_ID === undefined) !== (env.S3_SECRET_ACCESS_KEY === undefined)
+      )
+        issue(
+          'S3_SECRET_ACCESS_KEY',
+          'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together (or neither, for the default credential chain)',
+        );
+      if (env.METRICS_HOST !== undefined && env.METRICS_PORT === undefined && !failed.has('METRICS_PORT'))
+        issue('METRICS_HOST', 'needs METRICS_PORT to be set');
+      if (env.METRICS_PORT !== undefined && env.METRICS_PORT === env.PORT)
+        issue('METRICS_PORT', 'must differ from PORT: /metrics gets a listener of its own');
+    },
+    // Also when some variables failed, but only over an object of them.
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+  );
 
 export type Environment = z.infer<typeof environmentSchema>;

@@ -113,6 +113,32 @@ export const REASONS = {
 
   // Across documents
   DUPLICATE_IDENTITY: { severity: 'review', message: 'The same NIK was already verified for a different account.' },
+  // One applicant's KTP against their NPWP card (checks/crossDocument.ts). A match is recorded too,
+  // so a verdict shows the check was made; an unsure check never counts as a mismatch.
+  CROSS_NIK_MATCH: {
+    severity: 'info',
+    message: "The NIK on the NPWP card (its NIK line or its 16-digit number) equals the KTP's NIK.",
+  },
+  CROSS_NIK_MISMATCH: {
+    severity: 'reject',
+    message: "The NIK on the NPWP card differs from the KTP's NIK: the cards belong to different people.",
+  },
+  CROSS_NIK_UNVERIFIED: {
+    severity: 'review',
+    message:
+      "The NPWP card's NIK could not be compared with the KTP's: missing (older cards print none), not read whole, read with low confidence, or different only as a misread would be.",
+  },
+  CROSS_NAME_MATCH: { severity: 'info', message: 'The names on the KTP and the NPWP card agree.' },
+  CROSS_NAME_MISMATCH: {
+    severity: 'review',
+    message:
+      'The names on the KTP and the NPWP card differ beyond misreads, initials, titles, older spellings and left-out names.',
+  },
+  CROSS_NAME_UNVERIFIED: {
+    severity: 'review',
+    message:
+      'The names on the KTP and the NPWP card could not be compared with confidence: one is missing or was read with low confidence.',
+  },
 } as const satisfies Record<string, Omit<Reason, 'code'>>;
 
 export type ReasonCode = keyof typeof REASONS;

@@ -60,7 +60,10 @@ export const reviewDecidedSchema = z.strictObject({
   decision: z.enum(['approve', 'reject']),
   reviewerId: z.string().min(1).max(128),
   source: z.enum(['internal', 'buli2']),
+  /** The reviewer's internal note: kept in the event log for reviewers and auditors, never shown to the client. */
   reason: z.string().min(1).max(1000),
+  /** What the reviewer wrote for the applicant: the client reads it with the verdict. */
+  clientMessage: z.string().min(1).max(500).optional(),
   /** The review workflow's id of the review that decided (workflows/review); absent for a decision made without one. */
   reviewId: z.uuid().optional(),
 });

@@ -41,7 +41,13 @@ export type DocumentContext = {
   lastErrorCode: string | null;
   evaluation: { score: number; reasons: Reason[]; policyVersion: string } | null;
   reviewReason: ReviewReason | null;
-  review: { decision: 'approve' | 'reject'; reviewerId: string; source: 'internal' | 'buli2' } | null;
+  review: {
+    decision: 'approve' | 'reject';
+    reviewerId: string;
+    source: 'internal' | 'buli2';
+    /** What the reviewer wrote for the applicant, shown to the client; absent when they wrote nothing. */
+    clientMessage?: string;
+  } | null;
 };
 
 export type DocumentMachineSettings = {
@@ -74,6 +80,10 @@ export function createDocumentMachine(settings: DocumentMachineSettings = DEFAUL
         'leaseToken' in event && context.leaseToken !== null && event.leaseToken === context.leaseToken,
       attemptsExhausted: ({ context }) => context.attempts >= settings.maxAttempts,
       failureIsPermanent: ({ event }) => event.type === 'OCR_FAILED' && event.error.permanent === true,
+      // Combinations named here rather than written as and([...]) at the transition, so that the
+      // diagram and Stately Studio's import (npm run machine:export) show one guard by its name.
+      leaseMatchesAndAttemptsExhausted: and(['leaseMatches', 'attemptsExhausted']),
+      leaseMatchesAndFailureIsPermanent: and(['leaseMatches', 'failureIsPermanent']),
       hasHardFailure: ({ context }) => hasSeverity(context.evaluation, 'reject'),
       hasReviewReason: ({ context }) => hasSeverity(context.evaluation, 'review'),
       scoreMeetsApproveThreshold: ({ context }) =>
@@ -104,7 +114,14 @@ export function createDocumentMachine(settings: DocumentMachineSettings = DEFAUL
       ),
       recordReview: assign(({ event }) =>
         event.type === 'REVIEW_DECIDED'
-          ? { review: { decision: event.decision, reviewerId: event.reviewerId, source: event.source } }
+          ? {
+              review: {
+                decision: event.decision,
+                reviewerId: event.reviewerId,
+                source: event.source,
+                ...(event.clientMessage ? { clientMessage: event.clientMessage } : {}),
+              },
+            }
           : {},
       ),
     },
@@ -135,13 +152,13 @@ export function createDocumentMachine(settings: DocumentMachineSettings = DEFAUL
           OCR_COMPLETED: { guard: 'leaseMatches', target: 'ocr_completed', actions: 'releaseLease' },
           OCR_FAILED: [
             {
-              guard: and(['leaseMatches', 'attemptsExhausted']),
+              guard: 'leaseMatchesAndAttemptsExhausted',
               target: 'needs_review',
               actions: ['recordOcrError', 'releaseLease', 'markReviewForOcrFailure'],
             },
             // The same bytes would fail the same way: the remaining attempts would only delay review.
             {
-              guard: and(['leaseMatches', 'failureIsPermanent']),
+              guard: 'leaseMatchesAndFailureIsPermanent',
               target: 'needs_review',
               actions: ['recordOcrError', 'releaseLease', 'markReviewForOcrFailure'],
             },
@@ -149,7 +166,7 @@ export function createDocumentMachine(settings: DocumentMachineSettings = DEFAUL
           ],
           LEASE_EXPIRED: [
             {
-              guard: and(['leaseMatches', 'attemptsExhausted']),
+              guard: 'leaseMatchesAndAttemptsExhausted',
               target: 'needs_review',
               actions: ['recordOcrError', 'releaseLease', 'markReviewForOcrFailure'],
             },

@@ -4,6 +4,7 @@
  * dashboards, and docs/operations.md lists each of them (a unit test checks both directions).
  */
 export const LOG_EVENTS = {
+  'config.env_file': 'start-up read the .env file, or found none (normal where the environment is set otherwise)',
   'database.created': 'start-up created the database',
   'database.migrated': 'start-up applied the migrations',
   'server.listening': 'the HTTP server took its port',
@@ -80,6 +81,10 @@ export const LOG_EVENTS = {
   'reaper.failed': 'a reaper run failed',
   'sweeper.failed': 'a sweeper run failed',
   'http.request': 'one HTTP request answered',
+  'auth.jwks_unavailable': "the identity provider's key set (JWT_JWKS_URL) could not be fetched; its tokens get 503",
+  'auth.jwks_recovered': "the identity provider's key set could be fetched again",
+  'metrics.listening': '/metrics took its own listener (METRICS_PORT)',
+  'metrics.unprotected': 'in production, /metrics has neither METRICS_TOKEN nor a listener of its own',
   'document.transition': 'a document took a step of its machine (its upload, or a transition), committed',
   'inspector.started': "this process sends its documents' machine steps to a Stately inspector (INSPECT_WS_URL)",
   'metrics.emf_started': 'this process writes its metrics as CloudWatch EMF lines (METRICS_EMF)',
@@ -89,6 +94,11 @@ export const LOG_EVENTS = {
   'http.unhandled_error': 'a request failed on our side (500)',
   'http.dependency_unavailable': 'a request needed the database while it was unreachable (503)',
   'stream.failed': 'an event stream ended because reading the document failed',
+  'document_changes.listening':
+    "this process listens for documents' committed changes (again, after a loss); event streams are pushed",
+  'document_changes.lost': 'the connection listening for document changes was lost; streams poll until it is back',
+  'document_changes.connect_failed': 'connecting to listen for document changes failed; it is tried again with backoff',
+  'document_changes.notify_failed': 'telling event streams of committed changes failed; it is tried again with backoff',
 } as const;
 
 export type LogEvent = keyof typeof LOG_EVENTS;

@@ -273,7 +273,7 @@ Rules that apply to all variables:
 - All problems are reported at once: \`Invalid configuration (N problem(s)):\` followed by one
   \`  - NAME: message\` line per bad variable. Secret values never appear in the message.
 - Variables the schema does not know are ignored (a misspelt name is silently ignored).
-- \`npm start\` reads a \`.env\` file in the working directory when there is one (\`node --env-file-if-exists=.env\`); exported variables win over it.
+- \`npm start\` reads a \`.env\` file in the working directory when there is one (\`node main.ts --dotenv=.env\`, read by \`config/envFile.ts\`); exported variables win over it.
 - "development default": the variable is a secret; unset outside production, a built-in value
   stands in for it so a fresh checkout starts. Production refuses to start without a real one.
 

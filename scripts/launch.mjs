@@ -157,9 +157,9 @@ function npmWith(nodePath) {
   return cli ? { file: nodePath, prefix: [cli], env } : { file: 'npm', prefix: [], env };
 }
 
-function runNpm(nodePath, args, cwd) {
+function runNpm(nodePath, args, cwd, env = {}) {
   const npm = npmWith(nodePath);
-  const result = spawnSync(npm.file, [...npm.prefix, ...args], { cwd, env: npm.env, stdio: 'inherit' });
+  const result = spawnSync(npm.file, [...npm.prefix, ...args], { cwd, env: { ...npm.env, ...env }, stdio: 'inherit' });
   if (result.error) throw new LaunchError(`could not run npm (${npm.file}): ${result.error.message}`);
   return result.status ?? 1;
 }
@@ -257,7 +257,13 @@ function ensureDependencies(node) {
     `${action === 'missing' ? 'node_modules is missing' : 'node_modules is not from the current package-lock.json'}: ` +
       `running npm ci with Node ${node.version}`,
   );
-  const status = runNpm(node.path, ['ci', '--no-audit', '--no-fund'], ROOT);
+  // package.json's allowScripts keeps onnxruntime-node's install script (a download of CUDA libraries
+  // from outside the npm registry) from running, but only an npm that knows allowScripts (the one of
+  // Node 24.22 and later) reads it; the script itself also obeys this variable (a value set by the
+  // caller is kept).
+  const status = runNpm(node.path, ['ci', '--no-audit', '--no-fund'], ROOT, {
+    ONNXRUNTIME_NODE_INSTALL: process.env.ONNXRUNTIME_NODE_INSTALL ?? 'skip',
+  });
   if (status !== 0) throw new LaunchError(`npm ci failed (exit ${status}); nothing was started`);
   writeFileSync(stampPath, expectedStamp);
 }

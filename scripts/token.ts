@@ -5,19 +5,38 @@
  */
 import { parseArgs } from 'node:util';
 import jwt from 'jsonwebtoken';
-import { loadConfig } from '../config/index.ts';
+import { ConfigError, loadConfig, nodeEnvOf } from '../config/index.ts';
 import { ROLES, type Role } from '../server/http/auth.ts';
 
-const { values } = parseArgs({
-  options: { sub: { type: 'string' }, role: { type: 'string' }, ttl: { type: 'string', default: '1h' } },
-});
-const config = loadConfig();
-if (config.nodeEnv === 'production') {
+// Before anything else: a production environment without every setting must still get the
+// refusal, not a configuration error (or, before, a stack trace).
+if (nodeEnvOf() === 'production') {
   console.error('npm run token refuses to mint tokens when NODE_ENV=production.');
   process.exit(1);
 }
+const usage = `usage: npm run token -- --sub ID --role ${ROLES.join('|')} [--ttl 1h]`;
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: { sub: { type: 'string' }, role: { type: 'string' }, ttl: { type: 'string', default: '1h' } },
+    });
+  } catch (error) {
+    // An unknown or malformed option: its message and the usage, without a stack.
+    console.error(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
+    return process.exit(2);
+  }
+})();
+const config = (() => {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    return process.exit(1);
+  }
+})();
 if (!values.sub || !values.role || !ROLES.includes(values.role as Role)) {
-  console.error(`usage: npm run token -- --sub ID --role ${ROLES.join('|')} [--ttl 1h]`);
+  console.error(usage);
   process.exit(2);
 }
 if (!/^\d+[smhd]$/.test(values.ttl)) {

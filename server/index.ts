@@ -4,7 +4,7 @@
  * limits). `routes/` holds the API's routes and their schemas, `http/` what every request passes
  * through (request ids, logging, problems, auth, limits).
  */
-export { createApp } from './app.ts';
+export { createApp, createMetricsApp } from './app.ts';
 export { createAuth } from './http/auth.ts';
 export { BULI2_SIGNATURE_HEADER, signBuli2Body } from './http/buli2Signature.ts';
 export { createHttpServer, HTTP_TIMEOUTS, type HttpTimeouts } from './http/httpServer.ts';

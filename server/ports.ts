@@ -16,8 +16,29 @@ export type DocumentSummary = {
   status: DocumentStatus;
   evaluation: { score: number; reasons: Reason[]; policyVersion: string } | null;
   gpuProcessed: boolean | null;
+  /** The applicant the upload named; null when it named none. */
+  applicantId: string | null;
+  /** The client's own id for the person, as uploaded. */
+  externalRef: string | null;
+  /** The client's small metadata object, as uploaded ({} when none). */
+  metadata: Record<string, string>;
+  /** What a reviewer wrote for the applicant with their decision; null when no human wrote one. */
+  clientMessage: string | null;
   createdAt: string;
   updatedAt: string;
+};
+
+/**
+ * Which of a caller's documents a list shows: by status, type, client reference, applicant, and a
+ * creation-time range (from inclusive, to exclusive; ISO 8601).
+ */
+export type DocumentListFilter = {
+  status?: DocumentStatus[];
+  type?: DocumentType;
+  externalRef?: string;
+  applicantId?: string;
+  createdFrom?: string;
+  createdTo?: string;
 };
 
 /** One document in full, its fields decrypted; the routes decide what of it a caller sees. */
@@ -40,8 +61,42 @@ export type Page<Item> = { items: Item[]; next: PagePosition | null };
 
 export type DocumentQueries = {
   view(documentId: string): Promise<DocumentView | null>;
-  /** The owner's documents, newest first. */
-  listByOwner(ownerId: string, page: PageRequest): Promise<Page<DocumentSummary>>;
+  /** The owner's documents, newest first, fields decrypted (the routes mask them), filtered. */
+  listByOwner(ownerId: string, page: PageRequest, filter?: DocumentListFilter): Promise<Page<DocumentView>>;
+};
+
+/** An applicant: one person's documents grouped by the client that created it. */
+export type Applicant = {
+  id: string;
+  ownerId: string;
+  externalRef: string | null;
+  metadata: Record<string, string>;
+  createdAt: string;
+};
+
+export type Applicants = {
+  create(applicant: Omit<Applicant, 'createdAt'>): Promise<Applicant>;
+  get(id: string): Promise<Applicant | null>;
+  /** The owner's applicants, newest first, by client reference when one is given. */
+  listByOwner(ownerId: string, page: PageRequest, filter?: { externalRef?: string }): Promise<Page<Applicant>>;
+  /** Its documents, oldest first, fields decrypted; at most `limit`. */
+  documents(applicantId: string, limit: number): Promise<DocumentView[]>;
+};
+
+/**
+ * Changes of documents, pushed once they commit (adapters/postgres/documentChanges.ts): the event
+ * streams wait on these instead of polling. Delivery stops while the listener's connection is away
+ * and resumes when it is back; a change made meanwhile is not told, so a subscriber re-reads on
+ * every signal and polls while `live` is false.
+ */
+export type DocumentChanges = {
+  /** Whether changes are being delivered now. */
+  readonly live: boolean;
+  /**
+   * Calls `onSignal` after each committed change of the document, and each time delivery stops or
+   * resumes, until the returned function is called. Never throws.
+   */
+  subscribe(documentId: string, onSignal: () => void): () => void;
 };
 
 /** Where a document's review workflow stands, as Postgres keeps it (workflows/review). */
@@ -66,8 +121,25 @@ export type ReviewRecord = {
  */
 export type ReviewSummary = DocumentSummary & { review: ReviewRecord | null; claim: ReviewClaim | null };
 
-/** Documents waiting for a human: those whose external review failed first, then the longest-waiting. */
-export type ReviewQueue = (page: PageRequest) => Promise<Page<ReviewSummary>>;
+/** Which queued documents a reviewer asks for: those with a reason code, of a document type, or both. */
+export type ReviewQueueFilter = { reason?: string; type?: DocumentType };
+
+/**
+ * Documents waiting for a human, filtered: those whose external review failed first, then the
+ * longest-waiting.
+ */
+export type ReviewQueue = (page: PageRequest, filter?: ReviewQueueFilter) => Promise<Page<ReviewSummary>>;
+
+/**
+ * How many queued documents each filter value would show, over the whole queue (faceted): `total`
+ * under both filters; `reasons` under the type filter alone (its `total` is what "any reason" shows),
+ * `types` under the reason filter alone.
+ */
+export type ReviewQueueCounts = (filter: ReviewQueueFilter) => Promise<{
+  total: number;
+  reasons: { total: number; items: { code: string; count: number }[] };
+  types: { total: number; items: { type: DocumentType; count: number }[] };
+}>;
 
 /** The review workflow record of one document, or null when it has none. */
 export type ReviewRecordOf = (documentId: string) => Promise<ReviewRecord | null>;
@@ -83,7 +155,13 @@ export type DecisionSource = 'internal' | 'buli2';
 export type ReviewDecisions = {
   decide(
     documentId: string,
-    decision: { decision: 'approve' | 'reject'; reason: string; reviewerId: string; source: DecisionSource },
+    decision: {
+      decision: 'approve' | 'reject';
+      reason: string;
+      reviewerId: string;
+      source: DecisionSource;
+      clientMessage?: string;
+    },
     requestId: string,
   ): Promise<
     | { outcome: 'applied'; status: 'approved' | 'rejected' }

@@ -4,12 +4,15 @@ import { DOCUMENT_TYPES } from '../../domain/documentType.ts';
 import { reasonSchema } from '../../domain/reasons.ts';
 import { DOCUMENT_STATUSES } from '../../machines/document.machine.ts';
 import type {
+  DocumentListFilter,
   DocumentQueries,
   DocumentSummary,
   DocumentView,
   Page,
   PagePosition,
   ReviewQueue,
+  ReviewQueueCounts,
+  ReviewQueueFilter,
   ReviewRecord,
   ReviewRecordOf,
   ReviewSummary,
@@ -31,6 +34,10 @@ const summaryRow = z.object({
   status: z.enum(DOCUMENT_STATUSES),
   evaluation: z.object({ score: z.number(), reasons: z.array(reasonSchema), policyVersion: z.string() }).nullable(),
   gpuProcessed: z.boolean().nullable(),
+  applicantId: z.string().nullable(),
+  externalRef: z.string().nullable(),
+  metadata: z.record(z.string(), z.string()),
+  clientMessage: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
 }) satisfies z.ZodType<DocumentSummary>;
@@ -52,10 +59,51 @@ const viewRow = summaryRow.extend({
   mime: z.string(),
 });
 
+// The reviewer's message for the applicant lives in the machine's context (REVIEW_DECIDED).
 const columns = sql.fragment`
-  id, owner_id AS "ownerId", type, status, evaluation, gpu_processed AS "gpuProcessed",
-  to_char(created_at AT TIME ZONE 'UTC', ${ISO_UTC}) AS "createdAt",
-  to_char(updated_at AT TIME ZONE 'UTC', ${ISO_UTC}) AS "updatedAt"`;
+  documents.id, documents.owner_id AS "ownerId", documents.type, documents.status, documents.evaluation,
+  documents.gpu_processed AS "gpuProcessed", documents.applicant_id AS "applicantId",
+  documents.external_ref AS "externalRef", documents.metadata,
+  documents.snapshot #>> '{context,review,clientMessage}' AS "clientMessage",
+  to_char(documents.created_at AT TIME ZONE 'UTC', ${ISO_UTC}) AS "createdAt",
+  to_char(documents.updated_at AT TIME ZONE 'UTC', ${ISO_UTC}) AS "updatedAt"`;
+const viewColumns = sql.fragment`
+  ${columns}, documents.fields_enc AS "fieldsEnc", documents.storage_key AS "storageKey", documents.mime`;
+
+/** The document's fields, decrypted with the row's own id (the associated data was written with it). */
+function withFields(cipher: PiiCipher, row: z.infer<typeof viewRow>): DocumentView {
+  const { fieldsEnc, ...summary } = row;
+  const fields = fieldsEnc
+    ? (JSON.parse(cipher.decrypt(fieldsEnc, piiContext(row.id, 'fields'))) as Record<string, string | null>)
+    : null;
+  return { ...summary, fields };
+}
+
+/** An applicant's documents (adapters/postgres/applicants.ts), oldest first, fields decrypted. */
+export async function applicantDocuments(
+  pool: DatabasePool,
+  cipher: PiiCipher,
+  applicantId: string,
+  limit: number,
+): Promise<DocumentView[]> {
+  const rows = await pool.any(sql.type(viewRow)`
+    SELECT ${viewColumns} FROM documents WHERE applicant_id = ${applicantId}
+    ORDER BY created_at, id LIMIT ${limit}`);
+  return rows.map((row) => withFields(cipher, row));
+}
+
+/** A list filter as SQL conditions on `documents`. */
+function listConditions(ownerId: string, filter: DocumentListFilter) {
+  return [
+    sql.fragment`documents.owner_id = ${ownerId}`,
+    ...(filter.status?.length ? [sql.fragment`documents.status = ANY(${sql.array(filter.status, 'text')})`] : []),
+    ...(filter.type ? [sql.fragment`documents.type = ${filter.type}`] : []),
+    ...(filter.externalRef ? [sql.fragment`documents.external_ref = ${filter.externalRef}`] : []),
+    ...(filter.applicantId ? [sql.fragment`documents.applicant_id = ${filter.applicantId}`] : []),
+    ...(filter.createdFrom ? [sql.fragment`documents.created_at >= ${filter.createdFrom}::timestamptz`] : []),
+    ...(filter.createdTo ? [sql.fragment`documents.created_at < ${filter.createdTo}::timestamptz`] : []),
+  ];
+}
 
 /**
  * A page of `limit` rows out of `rows` (fetched with one more than asked, so a further page is
@@ -74,26 +122,19 @@ function pageOf<Row extends DocumentSummary>(
 export function createDocumentQueries(pool: DatabasePool, cipher: PiiCipher): DocumentQueries {
   return {
     async view(documentId: string): Promise<DocumentView | null> {
-      const row = await pool.maybeOne(sql.type(viewRow)`
-        SELECT ${columns}, fields_enc AS "fieldsEnc", storage_key AS "storageKey", mime
-        FROM documents WHERE id = ${documentId}`);
-      if (!row) return null;
-      const { fieldsEnc, ...summary } = row;
-      // The stored id, not the one asked for: the associated data was written with the canonical form.
-      const fields = fieldsEnc
-        ? (JSON.parse(cipher.decrypt(fieldsEnc, piiContext(row.id, 'fields'))) as Record<string, string | null>)
-        : null;
-      return { ...summary, fields };
+      const row = await pool.maybeOne(sql.type(viewRow)`SELECT ${viewColumns} FROM documents WHERE id = ${documentId}`);
+      return row ? withFields(cipher, row) : null;
     },
 
-    async listByOwner(ownerId, page) {
-      const rows = await pool.any(sql.type(summaryRow)`
-        SELECT ${columns} FROM documents
-        WHERE owner_id = ${ownerId}
+    async listByOwner(ownerId, page, filter = {}) {
+      const rows = await pool.any(sql.type(viewRow)`
+        SELECT ${viewColumns} FROM documents
+        WHERE ${sql.join(listConditions(ownerId, filter), sql.fragment` AND `)}
           ${page.after ? sql.fragment`AND (created_at, id) < (${page.after.at}::timestamptz, ${page.after.id}::uuid)` : sql.fragment``}
         ORDER BY created_at DESC, id DESC
         LIMIT ${page.limit + 1}`);
-      return pageOf(rows, page.limit, (row) => ({ at: row.createdAt, id: row.id }));
+      const { items, next } = pageOf(rows, page.limit, (row) => ({ at: row.createdAt, id: row.id }));
+      return { items: items.map((row) => withFields(cipher, row)), next };
     },
   };
 }
@@ -105,8 +146,22 @@ export function createDocumentQueries(pool: DatabasePool, cipher: PiiCipher): Do
  */
 const queueRow = reviewSummaryRow.extend({ queueAt: z.string() });
 
+/**
+ * The filter as SQL conditions on `documents`. A reason code is matched by containment in the
+ * evaluation's reasons (`@>`), so a code that is in no document matches nothing rather than failing.
+ */
+function queueConditions(filter: ReviewQueueFilter) {
+  return [
+    sql.fragment`documents.status = 'needs_review'`,
+    ...(filter.type ? [sql.fragment`documents.type = ${filter.type}`] : []),
+    ...(filter.reason
+      ? [sql.fragment`documents.evaluation -> 'reasons' @> ${sql.jsonb([{ code: filter.reason }])}`]
+      : []),
+  ];
+}
+
 export function createReviewQueue(pool: DatabasePool): ReviewQueue {
-  return async (page) => {
+  return async (page, filter = {}) => {
     const rows = await pool.any(sql.type(queueRow)`
       SELECT ${columns},
              CASE WHEN r.document_id IS NULL THEN NULL ELSE json_build_object(
@@ -121,12 +176,54 @@ export function createReviewQueue(pool: DatabasePool): ReviewQueue {
       LEFT JOIN review_claims c ON c.document_id = documents.id AND c.expires_at > now()
       CROSS JOIN LATERAL (
         SELECT coalesce(r.flagged_at - interval '50 years', documents.updated_at) AS queue_at) q
-      WHERE status = 'needs_review'
+      WHERE ${sql.join(queueConditions(filter), sql.fragment` AND `)}
         ${page.after ? sql.fragment`AND (q.queue_at, documents.id) > (${page.after.at}::timestamptz, ${page.after.id}::uuid)` : sql.fragment``}
       ORDER BY q.queue_at, documents.id
       LIMIT ${page.limit + 1}`);
     const { items, next } = pageOf(rows, page.limit, (row) => ({ at: row.queueAt, id: row.id }));
     return { items: items.map(({ queueAt: _queueAt, ...item }) => item), next };
+  };
+}
+
+const countRow = z.object({ value: z.string(), count: z.number() });
+
+/**
+ * Faceted counts over the whole queue: each reason code's count under the type filter, each type's
+ * under the reason filter, so a reviewer sees what choosing another value would show. A document
+ * counts once per code it carries, however many of its reasons have that code.
+ */
+export function createReviewQueueCounts(pool: DatabasePool): ReviewQueueCounts {
+  return async (filter) => {
+    const typeOnly: ReviewQueueFilter = filter.type ? { type: filter.type } : {};
+    const reasonOnly: ReviewQueueFilter = filter.reason ? { reason: filter.reason } : {};
+    const where = (conditions: ReturnType<typeof queueConditions>) => sql.join(conditions, sql.fragment` AND `);
+    const count = (condition: ReviewQueueFilter) =>
+      pool.oneFirst(sql.type(z.object({ count: z.number() }))`
+        SELECT count(*)::int AS count FROM documents WHERE ${where(queueConditions(condition))}`);
+    const [total, underType, underReason, reasons, types] = await Promise.all([
+      count(filter),
+      count(typeOnly),
+      count(reasonOnly),
+      pool.any(sql.type(countRow)`
+        SELECT code AS value, count(DISTINCT documents.id)::int AS count
+        FROM documents
+        CROSS JOIN LATERAL jsonb_array_elements(coalesce(documents.evaluation -> 'reasons', '[]'::jsonb)) AS reason
+        CROSS JOIN LATERAL (SELECT reason ->> 'code' AS code) c
+        WHERE ${where(queueConditions(typeOnly))} AND code IS NOT NULL
+        GROUP BY code ORDER BY code`),
+      pool.any(sql.type(countRow)`
+        SELECT type AS value, count(*)::int AS count FROM documents
+        WHERE ${where(queueConditions(reasonOnly))}
+        GROUP BY type ORDER BY type`),
+    ]);
+    return {
+      total,
+      reasons: { total: underType, items: reasons.map((row) => ({ code: row.value, count: row.count })) },
+      types: {
+        total: underReason,
+        items: types.map((row) => ({ type: z.enum(DOCUMENT_TYPES).parse(row.value), count: row.count })),
+      },
+    };
   };
 }
 

@@ -111,6 +111,9 @@ export function createDocumentStore(
       mime: document.mime,
       size_bytes: document.sizeBytes,
       correlation_id: document.correlationId,
+      applicant_id: document.applicantId ?? null,
+      external_ref: document.externalRef ?? null,
+      metadata: document.metadata ?? {},
       event_type: initial.event.type,
       to_status: initial.event.toStatus,
       actor_type: initial.event.actor.type,
@@ -125,13 +128,13 @@ export function createDocumentStore(
         SELECT * FROM jsonb_to_recordset(${sql.jsonb(rows as never)}) AS input(
           id uuid, owner_id text, type text, status text, machine_version integer, snapshot jsonb,
           storage_key text, sha256 text, mime text, size_bytes integer, correlation_id text,
-          event_type text, to_status text, actor_type text, actor_id text, event_correlation_id text,
+          applicant_id uuid, external_ref text, metadata jsonb, event_type text, to_status text, actor_type text, actor_id text, event_correlation_id text,
           event_machine_version integer, payload jsonb, effects jsonb)
       ), inserted AS (
         INSERT INTO documents (id, owner_id, type, status, machine_version, snapshot, version, storage_key,
-                               sha256, mime, size_bytes, correlation_id)
+                               sha256, mime, size_bytes, correlation_id, applicant_id, external_ref, metadata)
         SELECT id, owner_id, type, status, machine_version, snapshot, 1, storage_key, decode(sha256, 'hex'),
-               mime, size_bytes, correlation_id
+               mime, size_bytes, correlation_id, applicant_id, external_ref, metadata
         FROM input
         RETURNING id
       ), event AS (

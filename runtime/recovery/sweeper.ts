@@ -80,8 +80,17 @@ export function createSweeper(deps: {
     // unsteady right after it lost its data) leaves the marker missing, and the next sweep takes
     // everything due again instead of waiting for it to go stale.
     if (redisLost) await deps.coordination.claim(MARKER);
-    if (requeued + decided + reviewsStarted > 0 || redisLost)
-      deps.logger.warn('sweeper.recovered', { requeued, decided, reviewsStarted, redisLost });
+    // A warning only when work had been lost or had stalled and was re-sent, decided or started. The
+    // marker missing with nothing due is the first boot on an empty Redis (or Redis emptied while
+    // nothing waited): nothing was lost, so it is information.
+    const recovered = requeued + decided + reviewsStarted;
+    if (recovered > 0 || redisLost)
+      deps.logger[recovered > 0 ? 'warn' : 'info']('sweeper.recovered', {
+        requeued,
+        decided,
+        reviewsStarted,
+        redisLost,
+      });
     return { requeued, decided, reviewsStarted, redisLost };
   };
 }

@@ -18,9 +18,7 @@ export function methodNotAllowed(paths: Record<string, Record<string, unknown>>)
     const route = routes.find(({ pattern }) => pattern.test(request.path));
     if (!route || route.allowed.includes(request.method)) return next();
     response.setHeader('Allow', route.allowed.join(', '));
-    sendProblem(response, {
-      status: 405,
-      title: 'Method Not Allowed',
+    sendProblem(response, 'method_not_allowed', {
       detail: `${request.method} is not served here; see Allow.`,
     });
   };

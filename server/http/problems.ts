@@ -10,6 +10,7 @@ import {
   SnapshotMigrationError,
 } from '../../runtime/errors.ts';
 import type { Logger } from '../../runtime/ports.ts';
+import { defaultKindFor, PROBLEM_TYPES, type ProblemCode, problemTypeUri } from './problemTypes.ts';
 
 /**
  * RFC 9457 problem documents for every error the API returns. The domain throws domain errors;
@@ -17,22 +18,44 @@ import type { Logger } from '../../runtime/ports.ts';
  * stacks) are shown only when NODE_ENV=development, and every problem carries the correlation id.
  */
 
-export type Problem = { status: number; title: string; detail?: string; errors?: unknown[] };
+/** What a throw site adds to its kind: a detail for this occurrence, the issues, or an extension member (`claim`). */
+export type ProblemInit = { detail?: string; errors?: unknown[]; [extension: string]: unknown };
 
-/** An error the API means to show as-is. */
+/** A problem as it is answered: the kind's code, title and status, and what this occurrence adds. */
+export type Problem = ProblemInit & { code: ProblemCode; status: number; title: string };
+
+/** The older shape, by status and title: its kind is the default for the status (defaultKindFor). */
+type ProblemByStatus = ProblemInit & { status: number; title?: string };
+
+export function problemOf(kind: ProblemCode | ProblemByStatus, init: ProblemInit = {}): Problem {
+  if (typeof kind === 'string') {
+    const { status, title } = PROBLEM_TYPES[kind];
+    return { ...init, code: kind, status, title };
+  }
+  const { status: _status, title: _title, ...rest } = kind;
+  return problemOf(defaultKindFor(kind.status), { ...rest, ...init });
+}
+
+/** An error the API means to show as-is: a kind from the catalogue (problemTypes.ts), and what this occurrence adds. */
 export class HttpProblem extends CodedError<'http_problem'> {
   readonly problem: Problem;
-  constructor(problem: Problem) {
+  constructor(kind: ProblemCode | ProblemByStatus, init: ProblemInit = {}) {
+    const problem = problemOf(kind, init);
     super('http_problem', problem.detail ?? problem.title);
     this.problem = problem;
   }
 }
 
-export function sendProblem(response: Response, problem: Problem & { stack?: string }): void {
+export function sendProblem(
+  response: Response,
+  kind: ProblemCode | ProblemByStatus,
+  init: ProblemInit & { stack?: string } = {},
+): void {
+  const { code, status, title, ...rest } = problemOf(kind, init);
   response
-    .status(problem.status)
+    .status(status)
     .type('application/problem+json')
-    .json({ type: 'about:blank', ...problem, correlationId: response.locals.requestId });
+    .json({ type: problemTypeUri(code), code, title, status, ...rest, correlationId: response.locals.requestId });
 }
 
 /** A problem to answer with, and how many seconds the client should wait before trying again, if it should. */
@@ -56,21 +79,17 @@ const mapping = <E extends Error>(type: ErrorClass<E>, answer: (error: E) => Ans
  * declared there and missing here.
  */
 const RUNTIME_ERROR_ANSWERS: readonly RuntimeMapping[] = [
-  mapping(InvalidEventError, (error) => ({ problem: { status: 400, title: 'Bad Request', detail: error.message } })),
-  mapping(DocumentNotFoundError, () => ({ problem: { status: 404, title: 'Not Found', detail: 'No such document.' } })),
+  mapping(InvalidEventError, (error) => ({ problem: problemOf('validation_failed', { detail: error.message }) })),
+  mapping(DocumentNotFoundError, () => ({ problem: problemOf('not_found', { detail: 'No such document.' }) })),
   mapping(IllegalTransitionError, (error) => ({
-    problem: {
-      status: 409,
-      title: 'Conflict',
+    problem: problemOf('illegal_transition', {
       detail: `The document is in status "${error.status}", where ${error.eventType} is not allowed.`,
-    },
+    }),
   })),
   mapping(ContentionError, () => ({
-    problem: {
-      status: 503,
-      title: 'Service Unavailable',
+    problem: problemOf('document_contended', {
       detail: 'The document is being changed by other requests right now. Try again after Retry-After.',
-    },
+    }),
     retryAfterS: CONTENTION_RETRY_AFTER_S,
   })),
   // A stored snapshot this build cannot restore: a fault of ours, not of the request.
@@ -87,16 +106,14 @@ function answerFor(error: unknown): Answer | null {
   if (error instanceof HttpProblem) return { problem: error.problem };
   if (error instanceof ZodError)
     return {
-      problem: {
-        status: 400,
-        title: 'Bad Request',
+      problem: problemOf('validation_failed', {
         detail: 'The request is not valid.',
         errors: error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
-      },
+      }),
     };
   // The router could not percent-decode a path parameter (`/documents/%ff%fe`).
   if (error instanceof URIError)
-    return { problem: { status: 400, title: 'Bad Request', detail: 'The URL is not valid.' } };
+    return { problem: problemOf('malformed_request', { detail: 'The URL is not valid.' }) };
   const runtime = RUNTIME_ERROR_ANSWERS.find(([type]) => error instanceof type);
   if (runtime) return runtime[1](error as never);
   const client = clientError(error);
@@ -112,19 +129,16 @@ function clientError(error: unknown): Problem | null {
     message?: unknown;
   };
   if (typeof status !== 'number' || status < 400 || status >= 500 || !expose) return null;
-  if (type === 'entity.parse.failed')
-    return { status: 400, title: 'Bad Request', detail: 'The body is not valid JSON.' };
+  if (type === 'entity.parse.failed') return problemOf('malformed_request', { detail: 'The body is not valid JSON.' });
   if (type === 'entity.too.large')
-    return { status: 413, title: 'Content Too Large', detail: 'The body is larger than allowed.' };
-  return { status, title: String(message) };
+    return problemOf('payload_too_large', { detail: 'The body is larger than allowed.' });
+  return problemOf({ status, detail: String(message) });
 }
 
 const unavailable: Answer = {
-  problem: {
-    status: 503,
-    title: 'Service Unavailable',
+  problem: problemOf('service_unavailable', {
     detail: 'A service this request needs is unavailable for a moment. Try again after Retry-After.',
-  },
+  }),
   retryAfterS: UNAVAILABLE_RETRY_AFTER_S,
 };
 
@@ -159,12 +173,10 @@ export function problemHandler(deps: {
     }
     if (known) {
       if (known.retryAfterS !== undefined) response.setHeader('Retry-After', String(known.retryAfterS));
-      sendProblem(response, known.problem);
+      sendProblem(response, known.problem.code, known.problem);
       return;
     }
-    sendProblem(response, {
-      status: 500,
-      title: 'Internal Server Error',
+    sendProblem(response, 'internal', {
       ...(deps.development
         ? { detail: error.message, stack: error.stack ?? '' }
         : { detail: 'Something went wrong on our side. Quote the correlation id when you contact us.' }),
@@ -173,5 +185,5 @@ export function problemHandler(deps: {
 }
 
 export const notFound: RequestHandler = (_request, response) => {
-  sendProblem(response, { status: 404, title: 'Not Found' });
+  sendProblem(response, 'not_found', { detail: 'This service serves no such path.' });
 };

@@ -42,6 +42,8 @@ export function createRateLimit(deps: {
     const principal = response.locals.principal as Principal | undefined;
     try {
       const results = await Promise.all([
+        // The socket's address, or behind a gateway the client's as TRUST_PROXY's hops name it
+        // (server/app.ts); without TRUST_PROXY every client behind a gateway shares its bucket.
         perIp.consume(request.ip ?? 'unknown'),
         ...(principal ? [perUser.consume(principal.id)] : []),
       ]);
@@ -52,7 +54,7 @@ export function createRateLimit(deps: {
       if (rejection instanceof RateLimiterRes) {
         setHeaders(response, deps.points, rejection);
         response.setHeader('Retry-After', String(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000))));
-        sendProblem(response, { status: 429, title: 'Too Many Requests', detail: 'Slow down; see Retry-After.' });
+        sendProblem(response, 'rate_limited', { detail: 'Slow down; see Retry-After.' });
         return;
       }
       next(rejection);

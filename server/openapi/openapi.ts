@@ -1,4 +1,6 @@
 import { type Router as ExpressRouter, Router } from 'express';
+import { PROBLEM_PAGES_PATH } from '../http/problemTypes.ts';
+import { applicantRouteTable } from '../routes/applicantRoutes.ts';
 import { buli2RouteTable } from '../routes/buli2Routes.ts';
 import { consoleRouteTable } from '../routes/consoleRoutes.ts';
 import { documentRouteTable } from '../routes/documentRoutes.ts';
@@ -8,37 +10,115 @@ import { metricsRouteTable } from '../routes/metrics.ts';
 import { reviewRouteTable } from '../routes/reviewRoutes.ts';
 import { uploadRouteTable } from '../routes/uploadRoutes.ts';
 import { verificationRouteTable } from '../routes/verificationRoutes.ts';
-import { openApiPaths, type RouteTable } from './routeTable.ts';
+import { finishDocument } from './documentShape.ts';
+import { problemPageRoutes } from './problemPages.ts';
+import { REFERENCE_ASSETS_PATH, referencePageRoutes } from './referencePage.ts';
+import { openApiPaths, type TaggedRouteTable } from './routeTable.ts';
 
 /**
  * The OpenAPI 3.1 document, its paths built from the route tables the routers are built from
- * (routeTable.ts), so the description cannot drift from what is served. `/docs` renders it as a
- * plain page with no outside assets; these two routes describe the API and are not part of it.
+ * (routeTable.ts), so the description cannot drift from what is served, and finished by
+ * documentShape.ts (named schemas, descriptions, the reason codes). `/docs` renders it with Scalar's
+ * API reference, served from node_modules (referencePage.ts). These routes, and the problem type
+ * pages (problemPages.ts), describe the API and are not part of it.
  */
 
-/** Every route the app serves besides the document itself, in the order the document lists them. */
-export const ROUTE_TABLES: readonly RouteTable[] = [
-  uploadRouteTable,
-  documentRouteTable,
-  verificationRouteTable,
-  reviewRouteTable,
-  inspectorRouteTable,
-  consoleRouteTable,
-  buli2RouteTable,
-  healthRouteTable,
-  metricsRouteTable,
+/** Every route the app serves besides the document itself, in the order the document lists them, each table under its tag. */
+export const ROUTE_SECTIONS: readonly TaggedRouteTable[] = [
+  {
+    tag: 'Uploads',
+    description: 'Send a KTP or NPWP card to be verified. Safe to retry with an `Idempotency-Key`.',
+    table: uploadRouteTable,
+  },
+  {
+    tag: 'Documents',
+    description: 'Your documents: list, detail and history. NIK and NPWP are masked to their last 4 digits.',
+    table: documentRouteTable,
+  },
+  {
+    tag: 'Applicants',
+    description:
+      "One person's cards grouped: create an applicant, name it in each upload, then read one verdict for the person with the checks across their KTP and NPWP.",
+    table: applicantRouteTable,
+  },
+  {
+    tag: 'Verification',
+    description:
+      'The verdict for a document (pending, approved, rejected, in_review), with its score and reasons; once, or as a stream of Server-Sent Events.',
+    table: verificationRouteTable,
+  },
+  {
+    tag: 'Review',
+    description: 'For reviewers and admins: the review queue, claims and decisions.',
+    table: reviewRouteTable,
+  },
+  {
+    tag: 'Inspector',
+    description: 'For reviewers and admins: the live map of the verification machine.',
+    table: inspectorRouteTable,
+  },
+  { tag: 'Console', description: 'The reviewer console: a static page and its files.', table: consoleRouteTable },
+  {
+    tag: 'BULI2',
+    description: 'For BULI2, the external review service: its signed decisions, and the signed image links it follows.',
+    table: buli2RouteTable,
+  },
+  { tag: 'Health', description: 'Probes for the orchestrator.', table: healthRouteTable },
+  { tag: 'Metrics', description: 'Prometheus metrics.', table: metricsRouteTable },
 ];
 
-/** The routes that serve the document (outside it): the JSON and its rendering. */
-export const DOCUMENT_ROUTES = { json: '/openapi.json', page: '/docs' } as const;
+/** The routes that serve the document (outside it): the JSON, its rendering, and the problem type pages. */
+export const DOCUMENT_ROUTES = {
+  json: '/openapi.json',
+  page: '/docs',
+  pageScripts: `${REFERENCE_ASSETS_PATH}/:file`,
+  problems: PROBLEM_PAGES_PATH,
+  problem: `${PROBLEM_PAGES_PATH}/:code`,
+} as const;
+
+const AUTHENTICATION = [
+  'Every call to the client API carries a JSON Web Token from your identity provider:',
+  '`Authorization: Bearer <JWT>`. Its `sub` is the caller (a user sees only their own documents) and its',
+  '`role` one of `user`, `reviewer` or `admin` (the review API under `/internal` is for reviewers and',
+  'admins). A missing, expired or foreign token is answered `401` with `WWW-Authenticate: Bearer`; a',
+  'token with the wrong role, `403`. In development, `npm run token` mints one.',
+  '',
+  '```sh',
+  'curl -H "Authorization: Bearer $TOKEN" -F type=KTP -F file=@ktp.jpg http://localhost:3000/documents/upload',
+  '```',
+  '',
+  'Errors are RFC 9457 problems (`application/problem+json`) whose `type` links to the page that documents',
+  `them (\`${PROBLEM_PAGES_PATH}/<code>\`; all of them at \`${PROBLEM_PAGES_PATH}\`).`,
+].join('\n');
 
 export function openApiDocument() {
-  return {
+  // A copy: the route tables' operations are shared, and finishing the document moves their schemas.
+  const paths = structuredClone(openApiPaths(ROUTE_SECTIONS));
+  return finishDocument({
     openapi: '3.1.0',
-    info: { title: 'FiLot KYC engine', version: '1', description: 'Verification of Indonesian KTP and NPWP cards.' },
+    info: {
+      title: 'FiLot KYC engine',
+      version: '1',
+      summary: 'Verification of Indonesian KTP and NPWP cards.',
+      description: `Verification of Indonesian KTP and NPWP cards: upload a card, then read its verdict.\n\n## Authentication\n\n${AUTHENTICATION}`,
+    },
+    servers: [{ url: '/', description: 'The service that serves this document' }],
+    tags: ROUTE_SECTIONS.map(({ tag, description }) => ({ name: tag, description })),
     components: {
+      schemas: {},
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            'A JWT from the identity provider: `sub` is the caller, `role` is `user`, `reviewer` or `admin`.',
+        },
+        metricsToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'The METRICS_TOKEN the service was configured with, for `/metrics` only (not a JWT).',
+        },
         buli2Signature: {
           type: 'apiKey',
           in: 'header',
@@ -48,11 +128,9 @@ export function openApiDocument() {
         },
       },
     },
-    paths: openApiPaths(ROUTE_TABLES),
-  };
+    paths,
+  });
 }
-
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
 
 export function openApiRoutes(): ExpressRouter {
   const router = Router();
@@ -60,24 +138,7 @@ export function openApiRoutes(): ExpressRouter {
   router.get(DOCUMENT_ROUTES.json, (_request, response) => {
     response.json(document);
   });
-  router.get(DOCUMENT_ROUTES.page, (_request, response) => {
-    const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
-      Object.entries(methods).map(
-        ([method, operation]) =>
-          `<section><h2><code>${method.toUpperCase()} ${escapeHtml(path)}</code></h2><p>${escapeHtml(operation.summary)}</p>` +
-          `<details><summary>Schema</summary><pre>${escapeHtml(JSON.stringify(operation, null, 2))}</pre></details></section>`,
-      ),
-    );
-    response
-      .type('html')
-      .send(
-        `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>FiLot KYC API</title>` +
-          `<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}` +
-          `h2{font-size:1rem;margin:1.5rem 0 .25rem}pre{background:#f4f4f4;padding:.75rem;overflow:auto}</style></head>` +
-          `<body><h1>FiLot KYC API</h1><p>OpenAPI 3.1: <a href="/openapi.json">/openapi.json</a>. ` +
-          `Authenticate with <code>Authorization: Bearer &lt;JWT&gt;</code>; errors are ` +
-          `<code>application/problem+json</code>.</p>${operations.join('')}</body></html>`,
-      );
-  });
+  router.use(referencePageRoutes({ page: DOCUMENT_ROUTES.page, document: DOCUMENT_ROUTES.json }));
+  router.use(problemPageRoutes());
   return router;
 }

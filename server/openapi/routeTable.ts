@@ -7,8 +7,11 @@ import { type Router as ExpressRouter, type RequestHandler, Router } from 'expre
  * route cannot be served undocumented, or documented and not served.
  */
 
-/** An OpenAPI 3.1 operation object. */
-export type Operation = { summary: string; [field: string]: unknown };
+/**
+ * An OpenAPI 3.1 operation object. `operationId` names the function a generated client calls, so it
+ * never changes once published (a verb and the resource, camelCase: `uploadDocument`).
+ */
+export type Operation = { operationId: string; summary: string; [field: string]: unknown };
 
 export type RouteSpec = {
   method: 'get' | 'post' | 'delete';
@@ -33,12 +36,16 @@ export function routerFor<Table extends RouteTable>(
 /** `/documents/:id` → `/documents/{id}`. */
 export const openApiPath = (path: string) => path.replace(/:([A-Za-z_]\w*)/g, '{$1}');
 
-/** The OpenAPI `paths` object of these tables, in their order. */
-export function openApiPaths(tables: readonly RouteTable[]): Record<string, Record<string, Operation>> {
+/** A route table and the tag its operations are listed under in the document. */
+export type TaggedRouteTable = { tag: string; description: string; table: RouteTable };
+
+/** The OpenAPI `paths` object of these tables, in their order, each operation tagged with its table's tag. */
+export function openApiPaths(sections: readonly TaggedRouteTable[]): Record<string, Record<string, Operation>> {
   const paths: Record<string, Record<string, Operation>> = {};
-  for (const spec of tables.flatMap((table) => Object.values(table))) {
-    const path = openApiPath(spec.path);
-    paths[path] = { ...paths[path], [spec.method]: spec.operation };
-  }
+  for (const { tag, table } of sections)
+    for (const spec of Object.values(table)) {
+      const path = openApiPath(spec.path);
+      paths[path] = { ...paths[path], [spec.method]: { tags: [tag], ...spec.operation } };
+    }
   return paths;
 }

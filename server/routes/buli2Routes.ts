@@ -45,6 +45,10 @@ export const callbackBody = z.strictObject({
   notes: z.string().max(1000).optional(),
   decided_at: z.string().max(40).regex(DATE_TIME, 'must be an ISO 8601 date-time with a zone'),
 });
+z.globalRegistry.add(callbackBody, {
+  id: 'Buli2Callback',
+  description: "BULI2's decision on a review it was forwarded",
+});
 
 export type Buli2Callback = z.infer<typeof callbackBody>;
 
@@ -60,6 +64,7 @@ export const buli2RouteTable = {
     method: 'post',
     path: '/internal/buli2/callback',
     operation: {
+      operationId: 'receiveBuli2Decision',
       summary:
         "BULI2's decision on a review it was forwarded, signed with X-Buli2-Signature over the raw body (BULI2 only; no bearer token)",
       security: [{ buli2Signature: [] }],
@@ -67,7 +72,7 @@ export const buli2RouteTable = {
       responses: {
         '200': { description: 'Applied, or this same decision was applied before: the new status' },
         '202': { description: 'The decision was taken by the review and is applied as soon as the database answers' },
-        ...problems(400, 401, 404, 409, 413),
+        ...problems(400, 'invalid_signature', 404, 'decided_already', 413),
       },
     },
   },
@@ -75,11 +80,12 @@ export const buli2RouteTable = {
     method: 'get',
     path: `${IMAGE_LINK_PATH}/:documentId`,
     operation: {
+      operationId: 'getBuli2Image',
       summary:
         'The uploaded image, for a signed and expiring link FiLot gave BULI2 with a review (the link is the credential; no bearer token)',
       security: [],
       parameters: [...parameters(imageParams, 'path'), ...parameters(imageQuery, 'query')],
-      responses: { '200': { description: 'The file as uploaded' }, ...problems(403, 404) },
+      responses: { '200': { description: 'The file as uploaded' }, ...problems('invalid_link', 404) },
     },
   },
 } as const satisfies RouteTable;
@@ -125,7 +131,7 @@ const CALLBACK_BODY_LIMIT = '16kb';
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /** The answer of a process that does not serve BULI2: the same as for any route it does not serve. */
-const notServed = (response: Response) => sendProblem(response, { status: 404, title: 'Not Found' });
+const notServed = (response: Response) => sendProblem(response, 'not_found');
 
 export function buli2Routes(deps: {
   /** Absent: this process does not serve BULI2, and both routes answer 404. */
@@ -165,11 +171,7 @@ export function buli2Routes(deps: {
     if (!signature.ok) {
       refuse(response, `signature_${signature.reason}`);
       response.setHeader('WWW-Authenticate', 'Buli2-Signature');
-      sendProblem(response, {
-        status: 401,
-        title: 'Unauthorized',
-        detail: 'A valid, current X-Buli2-Signature is required.',
-      });
+      sendProblem(response, 'invalid_signature', { detail: 'A valid, current X-Buli2-Signature is required.' });
       return;
     }
 
@@ -178,7 +180,7 @@ export function buli2Routes(deps: {
       parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(rawBody));
     } catch {
       refuse(response, 'malformed_json');
-      sendProblem(response, { status: 400, title: 'Bad Request', detail: 'The body is not valid JSON.' });
+      sendProblem(response, 'malformed_request', { detail: 'The body is not valid JSON.' });
       return;
     }
     const checked = callbackBody.safeParse(parsed);
@@ -193,7 +195,7 @@ export function buli2Routes(deps: {
     const review = await buli2.findReview(callback.review_id);
     if (!review || review.documentId.toLowerCase() !== callback.document_id) {
       refuse(response, review ? 'document_mismatch' : 'unknown_review', ids);
-      throw new HttpProblem({ status: 404, title: 'Not Found', detail: 'No such review for this document.' });
+      throw new HttpProblem('not_found', { detail: 'No such review for this document.' });
     }
 
     let outcome: Awaited<ReturnType<ReviewDecisions['decide']>>;
@@ -211,9 +213,7 @@ export function buli2Routes(deps: {
     } catch {
       refuse(response, 'reviews_unavailable', ids);
       response.setHeader('Retry-After', String(REVIEWS_RETRY_AFTER_S));
-      sendProblem(response, {
-        status: 503,
-        title: 'Service Unavailable',
+      sendProblem(response, 'service_unavailable', {
         detail: 'The review service cannot be reached. Nothing was decided; deliver the callback again.',
       });
       return;
@@ -230,7 +230,7 @@ export function buli2Routes(deps: {
         return;
       case 'no_review':
         refuse(response, 'no_review', ids);
-        throw new HttpProblem({ status: 404, title: 'Not Found', detail: 'No such review for this document.' });
+        throw new HttpProblem('not_found', { detail: 'No such review for this document.' });
       case 'refused': {
         // The review has ended. If it ended with this very decision, this is a redelivery: BULI2
         // hears the same success again, and nothing changes.
@@ -241,9 +241,7 @@ export function buli2Routes(deps: {
           return;
         }
         refuse(response, 'decided_already', { ...ids, refusal: outcome.reason.slice(0, 64) });
-        throw new HttpProblem({
-          status: 409,
-          title: 'Conflict',
+        throw new HttpProblem('decided_already', {
           detail: 'The review has been decided otherwise; this decision changed nothing.',
         });
       }
@@ -268,11 +266,11 @@ export function buli2Routes(deps: {
         ...(check === 'expired' ? { documentId } : {}),
         correlationId: response.locals.requestId,
       });
-      sendProblem(response, { status: 403, title: 'Forbidden', detail: 'The link is not valid, or has expired.' });
+      sendProblem(response, 'invalid_link', { detail: 'The link is not valid, or has expired.' });
       return;
     }
     const document = await deps.queries.view(documentId);
-    if (!document) throw new HttpProblem({ status: 404, title: 'Not Found', detail: 'No such document.' });
+    if (!document) throw new HttpProblem('not_found', { detail: 'No such document.' });
     const bytes = await deps.storage.get(document.storageKey);
     // As the reviewers' image route: never cached, never sniffed into something else. BULI2's
     // reviewers load the link from BULI2's pages, so it may be embedded across origins.

@@ -19,6 +19,7 @@ export const consoleRouteTable = {
     method: 'get',
     path: '/console',
     operation: {
+      operationId: 'getConsolePage',
       summary:
         'The reviewer console page (reviewer, admin): a static page that asks for a bearer token and reads /internal/reviews with it',
       responses: { '200': { description: 'The page', ...content('text/html') } },
@@ -28,6 +29,7 @@ export const consoleRouteTable = {
     method: 'get',
     path: '/console/console.js',
     operation: {
+      operationId: 'getConsoleScript',
       summary: "The reviewer console's script",
       responses: { '200': { description: 'The script', ...content('text/javascript') } },
     },
@@ -36,6 +38,7 @@ export const consoleRouteTable = {
     method: 'post',
     path: '/console/dev-sign-in',
     operation: {
+      operationId: 'devSignIn',
       summary:
         'Development only: a reviewer token for the console\'s "sign in as reviewer" button; 404 in any other mode',
       responses: {
@@ -48,6 +51,7 @@ export const consoleRouteTable = {
     method: 'get',
     path: '/console/console.css',
     operation: {
+      operationId: 'getConsoleStyle',
       summary: "The reviewer console's style sheet",
       responses: { '200': { description: 'The style sheet', ...content('text/css') } },
     },
@@ -80,7 +84,7 @@ export function consoleRoutes(deps: { devSignIn?: () => string } = {}): ExpressR
     style: [file('css', files.style)],
     devSignIn: [
       (_request, response) => {
-        if (!deps.devSignIn) throw new HttpProblem({ status: 404, title: 'Not Found' });
+        if (!deps.devSignIn) throw new HttpProblem('not_found');
         response.setHeader('Cache-Control', 'no-store').json({ token: deps.devSignIn() });
       },
     ],

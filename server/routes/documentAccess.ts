@@ -25,6 +25,6 @@ export async function visibleDocument(
 ): Promise<DocumentView> {
   const document = await queries.view(id);
   if (!document || (!isStaff(principal) && document.ownerId !== principal.id))
-    throw new HttpProblem({ status: 404, title: 'Not Found', detail: 'No such document.' });
+    throw new HttpProblem('not_found', { detail: 'No such document.' });
   return document;
 }

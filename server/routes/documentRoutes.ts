@@ -2,12 +2,14 @@ import type { Router as ExpressRouter } from 'express';
 import { z } from 'zod';
 import { DOCUMENT_TYPES } from '../../domain/documentType.ts';
 import { reasonSchema } from '../../domain/reasons.ts';
-import { DOCUMENT_STATUSES } from '../../machines/document.machine.ts';
+import { DOCUMENT_STATUSES, type DocumentStatus } from '../../machines/document.machine.ts';
 import type { DocumentStore } from '../../runtime/ports.ts';
 import type { createAuth, Principal } from '../http/auth.ts';
 import { json, parameters, problems, secured } from '../openapi/openApiSchemas.ts';
 import { type RouteTable, routerFor } from '../openapi/routeTable.ts';
-import type { DocumentQueries, DocumentSummary, DocumentView } from '../ports.ts';
+import type { DocumentListFilter, DocumentQueries, DocumentSummary, DocumentView, PageRequest } from '../ports.ts';
+import { externalRefSchema } from './clientReferences.ts';
+import { clientVerdictSchema, STATUS_VERDICT } from './clientVerdict.ts';
 import { idParams, isStaff, visibleDocument } from './documentAccess.ts';
 import { pageAnswer, pageQuery, pageRequested } from './paging.ts';
 
@@ -34,9 +36,14 @@ export function present(document: DocumentSummary & Pick<DocumentView, 'fields'>
     id: document.id,
     type: document.type,
     status: document.status,
+    verdict: STATUS_VERDICT[document.status],
     gpuProcessed: document.gpuProcessed,
     evaluation: document.evaluation,
+    clientMessage: document.clientMessage,
     fields,
+    applicantId: document.applicantId,
+    externalRef: document.externalRef,
+    metadata: document.metadata,
     createdAt: document.createdAt,
     updatedAt: document.updatedAt,
   };
@@ -44,24 +51,102 @@ export function present(document: DocumentSummary & Pick<DocumentView, 'fields'>
 
 /** What `present` answers, for the OpenAPI document. */
 export const documentResponse = z.object({
-  id: z.uuid(),
-  type: z.enum(DOCUMENT_TYPES),
-  status: z.enum(DOCUMENT_STATUSES),
-  gpuProcessed: z.boolean().nullable(),
-  evaluation: z.object({ score: z.number(), reasons: z.array(reasonSchema), policyVersion: z.string() }).nullable(),
-  fields: z.record(z.string(), z.string().nullable()).nullable(),
-  createdAt: z.iso.datetime(),
-  updatedAt: z.iso.datetime(),
+  id: z.uuid().describe('The document id'),
+  type: z.enum(DOCUMENT_TYPES).describe('The card: KTP or NPWP'),
+  status: z.enum(DOCUMENT_STATUSES).describe("The machine's state, for operators; clients read `verdict`"),
+  verdict: clientVerdictSchema,
+  gpuProcessed: z.boolean().nullable().describe('Whether OCR ran on a GPU; null before OCR'),
+  evaluation: z
+    .object({ score: z.number(), reasons: z.array(reasonSchema), policyVersion: z.string() })
+    .nullable()
+    .describe("The automatic evaluation: score 0..1, the reasons, and the policy's version; null before it"),
+  clientMessage: z
+    .string()
+    .nullable()
+    .describe('What a reviewer wrote for the applicant with their decision; null when no person decided or wrote one'),
+  fields: z
+    .record(z.string(), z.string().nullable())
+    .nullable()
+    .describe("The fields read off the card (NIK and NPWP masked to their last 4 digits for the document's owner)"),
+  applicantId: z.uuid().nullable().describe('The applicant the upload named, or null'),
+  externalRef: z.string().nullable().describe("The client's reference, as uploaded, or null"),
+  metadata: z.record(z.string(), z.string()).describe("The client's metadata, as uploaded ({} when none)"),
+  createdAt: z.iso.datetime().describe('When it was uploaded'),
+  updatedAt: z.iso.datetime().describe('When its status last changed'),
 });
+z.globalRegistry.add(documentResponse, {
+  id: 'Document',
+  description: 'A document: its card, status and evaluation',
+  examples: [
+    {
+      id: '0f8e6a4c-2b1d-4c3e-9f5a-7b6c5d4e3f2a',
+      type: 'KTP',
+      status: 'needs_review',
+      verdict: 'in_review',
+      gpuProcessed: false,
+      evaluation: {
+        score: 0.62,
+        reasons: [{ code: 'IMAGE_BLURRY', severity: 'review', message: 'The image is blurred.' }],
+        policyVersion: '1',
+      },
+      clientMessage: null,
+      fields: { nik: '************1234', nama: 'BUDI SANTOSO' },
+      applicantId: null,
+      externalRef: 'borrower-1042',
+      metadata: { loanId: 'L-1042' },
+      createdAt: '2026-11-02T08:15:30.000Z',
+      updatedAt: '2026-11-02T08:15:34.000Z',
+    },
+  ],
+});
+
+/**
+ * A list's filters. `status` takes one status or several, comma-separated; `createdFrom` is
+ * inclusive and `createdTo` exclusive.
+ */
+const listQuery = pageQuery.extend({
+  status: z
+    .string()
+    .max(200)
+    .refine(
+      (value) => value.split(',').every((status) => (DOCUMENT_STATUSES as readonly string[]).includes(status)),
+      'statuses, comma-separated',
+    )
+    .optional()
+    .describe(`One or more of ${DOCUMENT_STATUSES.join(', ')}, comma-separated`),
+  type: z.enum(DOCUMENT_TYPES).optional().describe('KTP or NPWP'),
+  externalRef: externalRefSchema.optional(),
+  applicantId: z.uuid().optional().describe('Only the documents of this applicant'),
+  createdFrom: z.iso.datetime({ offset: true }).optional().describe('Uploaded at or after this time (ISO 8601)'),
+  createdTo: z.iso.datetime({ offset: true }).optional().describe('Uploaded before this time (ISO 8601)'),
+});
+
+/** The list's filter from its query; a query that is not valid is a ZodError (400). */
+export function listFilterOf(query: unknown): { page: PageRequest; filter: DocumentListFilter } {
+  const { limit, cursor, status, type, externalRef, applicantId, createdFrom, createdTo } = listQuery.parse(query);
+  return {
+    page: pageRequested({ limit, ...(cursor ? { cursor } : {}) }),
+    filter: {
+      ...(status ? { status: [...new Set(status.split(','))] as DocumentStatus[] } : {}),
+      ...(type ? { type } : {}),
+      ...(externalRef ? { externalRef } : {}),
+      ...(applicantId ? { applicantId: applicantId.toLowerCase() } : {}),
+      ...(createdFrom ? { createdFrom } : {}),
+      ...(createdTo ? { createdTo } : {}),
+    },
+  };
+}
 
 export const documentRouteTable = {
   list: {
     method: 'get',
     path: '/documents',
     operation: {
-      summary: "The caller's documents, newest first",
+      operationId: 'listDocuments',
+      summary:
+        "The caller's documents, newest first, filtered by status, type, client reference, applicant and upload time",
       ...secured,
-      parameters: parameters(pageQuery, 'query'),
+      parameters: parameters(listQuery, 'query'),
       responses: {
         '200': {
           description: 'A page',
@@ -75,6 +160,7 @@ export const documentRouteTable = {
     method: 'get',
     path: '/documents/:id',
     operation: {
+      operationId: 'getDocument',
       summary: 'One document (NIK/NPWP masked for its owner)',
       ...secured,
       parameters: parameters(idParams, 'path'),
@@ -85,6 +171,7 @@ export const documentRouteTable = {
     method: 'get',
     path: '/documents/:id/history',
     operation: {
+      operationId: 'getDocumentHistory',
       summary: 'Its transitions, oldest first',
       ...secured,
       parameters: parameters(idParams, 'path'),
@@ -104,8 +191,10 @@ export function documentRoutes(deps: {
       authenticate,
       async (request, response) => {
         const principal = response.locals.principal as Principal;
-        const page = await deps.queries.listByOwner(principal.id, pageRequested(request.query));
-        response.json(pageAnswer(page, (item) => present({ ...item, fields: null }, principal)));
+        const { page, filter } = listFilterOf(request.query);
+        const answer = await deps.queries.listByOwner(principal.id, page, filter);
+        // The same shape as the detail: a list item is the document as GET /documents/:id shows it.
+        response.json(pageAnswer(answer, (item) => present(item, principal)));
       },
     ],
     detail: [

@@ -28,12 +28,13 @@ export const healthRouteTable = {
   health: {
     method: 'get',
     path: '/health',
-    operation: { summary: 'Liveness', responses: { '200': { description: 'Alive' } } },
+    operation: { operationId: 'getHealth', summary: 'Liveness', responses: { '200': { description: 'Alive' } } },
   },
   ready: {
     method: 'get',
     path: '/ready',
     operation: {
+      operationId: 'getReadiness',
       summary: 'Readiness of every dependency',
       responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } },
     },

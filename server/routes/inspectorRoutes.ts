@@ -95,6 +95,7 @@ export const inspectorRouteTable = {
     method: 'get',
     path: '/inspector',
     operation: {
+      operationId: 'getInspectorPage',
       summary:
         'The live machine map page (reviewer, admin): a static page that asks for a bearer token and reads /internal/inspector with it',
       responses: { '200': { description: 'The page', ...content('text/html') } },
@@ -104,6 +105,7 @@ export const inspectorRouteTable = {
     method: 'get',
     path: '/inspector/inspector.js',
     operation: {
+      operationId: 'getInspectorScript',
       summary: "The machine map page's script",
       responses: { '200': { description: 'The script', ...content('text/javascript') } },
     },
@@ -112,6 +114,7 @@ export const inspectorRouteTable = {
     method: 'get',
     path: '/inspector/inspector.css',
     operation: {
+      operationId: 'getInspectorStyle',
       summary: "The machine map page's style sheet",
       responses: { '200': { description: 'The style sheet', ...content('text/css') } },
     },
@@ -120,6 +123,7 @@ export const inspectorRouteTable = {
     method: 'get',
     path: '/internal/inspector/machine',
     operation: {
+      operationId: 'getMachineDrawing',
       summary:
         'The document machine drawn from its definition, as SVG, with its states and transitions (reviewer, admin)',
       ...secured,
@@ -130,6 +134,7 @@ export const inspectorRouteTable = {
     method: 'get',
     path: '/internal/inspector/live',
     operation: {
+      operationId: 'getLiveMachineCounts',
       summary:
         'Documents in each state now and per transition in the last hour; at most a second old (reviewer, admin)',
       ...secured,
@@ -140,6 +145,7 @@ export const inspectorRouteTable = {
     method: 'get',
     path: '/internal/inspector/states/:status/documents',
     operation: {
+      operationId: 'listDocumentsInState',
       summary: 'The documents in a state, the longest there first: ids, types and times only (reviewer, admin)',
       ...secured,
       parameters: [...parameters(statusParams, 'path'), ...parameters(pageQuery, 'query')],
@@ -153,6 +159,7 @@ export const inspectorRouteTable = {
     method: 'get',
     path: '/internal/inspector/documents/:id/path',
     operation: {
+      operationId: 'getDocumentPath',
       summary: "A document's path through the machine, oldest step first, with times (reviewer, admin)",
       ...secured,
       parameters: parameters(idParams, 'path'),
@@ -270,7 +277,7 @@ export function inspectorRoutes(deps: {
       async (request, response) => {
         const { id } = idParams.parse(request.params);
         const path = await deps.machineMap.pathOf(id);
-        if (!path) throw new HttpProblem({ status: 404, title: 'Not Found', detail: 'No such document.' });
+        if (!path) throw new HttpProblem('not_found', { detail: 'No such document.' });
         response.json({
           id: path.id,
           type: path.type,

@@ -38,7 +38,11 @@ export function pageRequested(query: unknown): PageRequest {
   const { limit, cursor } = pageQuery.parse(query);
   if (cursor === undefined) return { limit };
   const after = decodeCursor(cursor);
-  if (!after) throw new HttpProblem({ status: 400, title: 'Bad Request', detail: 'The cursor is not valid.' });
+  if (!after)
+    throw new HttpProblem('validation_failed', {
+      detail: 'The cursor is not valid.',
+      errors: [{ path: 'cursor', message: 'Not a cursor this API gave out.' }],
+    });
   return { limit, after };
 }
 

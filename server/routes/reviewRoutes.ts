@@ -1,6 +1,7 @@
 import { type Router as ExpressRouter, type Response, Router } from 'express';
 import { z } from 'zod';
 import { REVIEW_CLAIM_DEFAULT_MS } from '../../config/schema.ts';
+import { DOCUMENT_TYPES } from '../../domain/documentType.ts';
 import { REVIEW_REASON_TEMPLATES } from '../../domain/reviewReasons.ts';
 import type { Documents } from '../../runtime/documents/documents.ts';
 import type { DocumentStorage } from '../../runtime/ports.ts';
@@ -14,6 +15,8 @@ import type {
   ReviewClaims,
   ReviewDecisions,
   ReviewQueue,
+  ReviewQueueCounts,
+  ReviewQueueFilter,
   ReviewRecordOf,
   SameNikDocuments,
 } from '../ports.ts';
@@ -45,6 +48,7 @@ export function maskOwnerId(ownerId: string): string {
 
 const claimSchema = z.object({ reviewerId: z.string(), expiresAt: z.string() });
 export const claimResponse = z.object({ claim: claimSchema, yours: z.literal(true) });
+z.globalRegistry.add(claimResponse, { id: 'ReviewClaim', description: "The caller's claim on a document in review" });
 const templateList = z.array(z.object({ code: z.string(), text: z.string() }));
 export const reviewReasonsResponse = z.object({ approve: templateList, reject: templateList });
 export const sameNikResponse = z.object({
@@ -59,9 +63,39 @@ export const sameNikResponse = z.object({
   ),
 });
 
+/** The queue's filters: a reason code (any code; one no document carries matches nothing) and a type. */
+const queueFilter = z.strictObject({
+  reason: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]{1,63}$/, 'an UPPER_SNAKE reason code')
+    .optional(),
+  type: z.enum(DOCUMENT_TYPES).optional(),
+});
+const queueQuery = pageQuery.extend(queueFilter.shape);
+export const reviewCountsResponse = z.object({
+  total: z.number().int().describe('Documents in review under both filters'),
+  reasons: z.object({
+    total: z.number().int().describe('Documents in review under the type filter alone'),
+    items: z.array(z.object({ code: z.string(), count: z.number().int() })),
+  }),
+  types: z.object({
+    total: z.number().int().describe('Documents in review under the reason filter alone'),
+    items: z.array(z.object({ type: z.enum(DOCUMENT_TYPES), count: z.number().int() })),
+  }),
+});
+
 export const decisionBody = z.strictObject({
   decision: z.enum(['approve', 'reject']),
-  reason: freeText(1000),
+  reason: freeText(1000).describe(
+    "The reviewer's internal note: kept in the history for reviewers and auditors, never shown to the client",
+  ),
+  clientMessage: freeText(500)
+    .optional()
+    .describe('What the applicant should be told (the client reads it with the verdict), e.g. why a card was refused'),
+});
+z.globalRegistry.add(decisionBody, {
+  id: 'ReviewDecision',
+  description: "A reviewer's decision on a document in review",
 });
 
 export const reviewRouteTable = {
@@ -69,17 +103,34 @@ export const reviewRouteTable = {
     method: 'get',
     path: '/internal/reviews',
     operation: {
+      operationId: 'listReviewQueue',
       summary:
         'Documents waiting for review: those whose external review failed first, then the oldest; each with its review workflow (reviewer, admin)',
       ...secured,
-      parameters: parameters(pageQuery, 'query'),
+      parameters: parameters(queueQuery, 'query'),
       responses: { '200': { description: 'A page' }, ...problems(400, 401, 403) },
+    },
+  },
+  counts: {
+    method: 'get',
+    path: '/internal/review-counts',
+    operation: {
+      operationId: 'getReviewCounts',
+      summary:
+        "How many documents in review each filter value would show, over the whole queue: reason codes under the query's type, types under its reason, and the total under both (reviewer, admin)",
+      ...secured,
+      parameters: parameters(queueFilter, 'query'),
+      responses: {
+        '200': { description: 'The counts', ...json(reviewCountsResponse) },
+        ...problems(400, 401, 403),
+      },
     },
   },
   detail: {
     method: 'get',
     path: '/internal/reviews/:id',
     operation: {
+      operationId: 'getReviewDocument',
       summary: 'Full detail, unmasked (reviewer, admin)',
       ...secured,
       parameters: parameters(idParams, 'path'),
@@ -93,6 +144,7 @@ export const reviewRouteTable = {
     method: 'get',
     path: '/internal/reviews/:id/image',
     operation: {
+      operationId: 'getReviewImage',
       summary: 'The uploaded image (reviewer, admin)',
       ...secured,
       parameters: parameters(idParams, 'path'),
@@ -103,6 +155,7 @@ export const reviewRouteTable = {
     method: 'post',
     path: '/internal/reviews/:id/decision',
     operation: {
+      operationId: 'decideReview',
       summary: 'Approve or reject a document in review (reviewer, admin)',
       ...secured,
       parameters: parameters(idParams, 'path'),
@@ -110,7 +163,7 @@ export const reviewRouteTable = {
       responses: {
         '200': { description: 'The new status' },
         '202': { description: 'The decision was taken by the review and is applied as soon as the database answers' },
-        ...problems(400, 401, 403, 404, 409, 503),
+        ...problems(400, 401, 403, 404, 'claim_held', 'not_in_review', 409, 503),
       },
     },
   },
@@ -118,13 +171,14 @@ export const reviewRouteTable = {
     method: 'post',
     path: '/internal/reviews/:id/claim',
     operation: {
+      operationId: 'claimReview',
       summary:
         'Claim a document in review for REVIEW_CLAIM_MS, or renew your claim; 409 with the holder and expiry while another reviewer holds it (reviewer, admin)',
       ...secured,
       parameters: parameters(idParams, 'path'),
       responses: {
         '200': { description: 'The claim is yours until expiresAt', ...json(claimResponse) },
-        ...problems(400, 401, 403, 404, 409),
+        ...problems(400, 401, 403, 404, 'claim_held', 'not_in_review'),
       },
     },
   },
@@ -132,12 +186,13 @@ export const reviewRouteTable = {
     method: 'delete',
     path: '/internal/reviews/:id/claim',
     operation: {
+      operationId: 'releaseReviewClaim',
       summary: 'Give up the claim on a document: its holder, or an admin (reviewer, admin)',
       ...secured,
       parameters: parameters(idParams, 'path'),
       responses: {
         '204': { description: 'No live claim by another reviewer is left' },
-        ...problems(400, 401, 403, 404, 409),
+        ...problems(400, 401, 403, 404, 'claim_held'),
       },
     },
   },
@@ -145,6 +200,7 @@ export const reviewRouteTable = {
     method: 'get',
     path: '/internal/reviews/:id/same-nik',
     operation: {
+      operationId: 'listSameNikDocuments',
       summary: `Other documents with the same NIK (by its keyed hash), newest first, at most ${SAME_NIK_LIMIT}, owners masked (reviewer, admin)`,
       ...secured,
       parameters: parameters(idParams, 'path'),
@@ -158,6 +214,7 @@ export const reviewRouteTable = {
     method: 'get',
     path: '/internal/review-reasons',
     operation: {
+      operationId: 'listReviewReasonTemplates',
       summary: "Reason templates for a decision's free-text reason (reviewer, admin)",
       ...secured,
       responses: { '200': { description: 'The templates', ...json(reviewReasonsResponse) }, ...problems(401, 403) },
@@ -165,10 +222,14 @@ export const reviewRouteTable = {
   },
 } as const satisfies RouteTable;
 
+/** The filter without absent members (the ports take exact optional properties). */
+function filterOf(query: z.infer<typeof queueFilter>): ReviewQueueFilter {
+  return { ...(query.reason ? { reason: query.reason } : {}), ...(query.type ? { type: query.type } : {}) };
+}
+
 /** 409 while another reviewer holds a live claim: who, and until when (RFC 9457 extension member `claim`). */
 function heldByAnother(claim: ReviewClaim, detail: string): HttpProblem {
-  const problem = { status: 409, title: 'Conflict', detail, claim };
-  return new HttpProblem(problem);
+  return new HttpProblem('claim_held', { detail, claim });
 }
 
 /** Seconds a reviewer's client should wait before sending a decision again while reviews cannot be reached. */
@@ -176,13 +237,14 @@ const REVIEWS_RETRY_AFTER_S = 5;
 
 function unavailable(response: Response, detail: string) {
   response.setHeader('Retry-After', String(REVIEWS_RETRY_AFTER_S));
-  sendProblem(response, { status: 503, title: 'Service Unavailable', detail });
+  sendProblem(response, 'service_unavailable', { detail });
 }
 
 export function reviewRoutes(deps: {
   auth: ReturnType<typeof createAuth>;
   queries: DocumentQueries;
   reviewQueue: ReviewQueue;
+  reviewQueueCounts: ReviewQueueCounts;
   /** The document's review workflow, shown with its detail. */
   reviewRecordOf: ReviewRecordOf;
   reviewClaims: ReviewClaims;
@@ -209,8 +271,14 @@ export function reviewRoutes(deps: {
     routerFor(reviewRouteTable, {
       queue: [
         async (request, response) => {
-          const page = await deps.reviewQueue(pageRequested(request.query));
+          const { limit, cursor, ...filter } = queueQuery.parse(request.query);
+          const page = await deps.reviewQueue(pageRequested({ limit, cursor }), filterOf(filter));
           noStore(response).json(pageAnswer(page, (item) => ({ ...item, waitingSince: item.updatedAt })));
+        },
+      ],
+      counts: [
+        async (request, response) => {
+          noStore(response).json(await deps.reviewQueueCounts(filterOf(queueFilter.parse(request.query))));
         },
       ],
       detail: [
@@ -291,11 +359,7 @@ export function reviewRoutes(deps: {
             unavailable(response, 'The review of this document is being set up. Nothing was decided; try again.');
             return;
           }
-          throw new HttpProblem({
-            status: 409,
-            title: 'Conflict',
-            detail: 'The document is not, or no longer, open for review.',
-          });
+          throw new HttpProblem('not_in_review', { detail: 'The document is not, or no longer, open for review.' });
         },
       ],
       claim: [
@@ -310,7 +374,7 @@ export function reviewRoutes(deps: {
             return;
           }
           if (result?.claim) throw heldByAnother(result.claim, 'Another reviewer holds a live claim on this document.');
-          throw new HttpProblem({ status: 409, title: 'Conflict', detail: 'The document is not in review.' });
+          throw new HttpProblem('not_in_review', { detail: 'The document is not in review.' });
         },
       ],
       release: [

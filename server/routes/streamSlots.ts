@@ -1,6 +1,7 @@
 /**
- * Bounds on open event streams: each holds a connection and polls the database, so one user (or
- * all of them together) may hold only so many in this process. `acquire` gives a release function,
+ * Bounds on open event streams: each holds a connection, a subscription to its document's changes
+ * and, while the change listener is away, polls the database, so one user (or all of them together)
+ * may hold only so many in this process. `acquire` gives a release function,
  * or null when a bound is reached; the caller answers 429 then.
  */
 export function createStreamSlots(limits: { perUser: number; perProcess: number }) {

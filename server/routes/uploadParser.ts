@@ -3,7 +3,8 @@ import type { Request } from 'express';
 import { HttpProblem } from '../http/problems.ts';
 
 /**
- * Reads a `multipart/form-data` upload with exactly the fields `type` and `file`, streamed and kept
+ * Reads a `multipart/form-data` upload with the fields `type` and `file`, and optionally
+ * `applicantId`, `externalRef` and `metadata` (each at most once, 4 KiB at most), streamed and kept
  * in memory (at most `maxBytes`, 2 MB by default), so no temporary file exists to be left behind.
  * Everything else is a clear 4xx: no multipart, an unknown or repeated field, a second file, an
  * empty or oversized file, a form cut off in the middle, a client that goes away mid-body.
@@ -11,9 +12,15 @@ import { HttpProblem } from '../http/problems.ts';
  * Every emitter here has an 'error' listener: busboy emits 'error' on the file stream as well as on
  * itself when the form ends inside a part, and an 'error' with no listener takes the process down.
  */
-export type ParsedUpload = { type: string | undefined; file: Buffer | undefined };
+export const UPLOAD_FIELDS = ['type', 'applicantId', 'externalRef', 'metadata'] as const;
+export type UploadField = (typeof UPLOAD_FIELDS)[number];
+export type ParsedUpload = { fields: Partial<Record<UploadField, string>>; file: Buffer | undefined };
 
-const badRequest = (detail: string) => new HttpProblem({ status: 400, title: 'Bad Request', detail });
+/** The longest form field (the metadata's JSON); a longer one is refused, never cut. */
+const MAX_FIELD_BYTES = 4096;
+const isUploadField = (name: string): name is UploadField => (UPLOAD_FIELDS as readonly string[]).includes(name);
+
+const badRequest = (detail: string) => new HttpProblem('malformed_request', { detail });
 const MALFORMED = 'The form data is malformed or ends in the middle of a part.';
 
 export function readUpload(request: Request, maxBytes: number): Promise<ParsedUpload> {
@@ -22,13 +29,19 @@ export function readUpload(request: Request, maxBytes: number): Promise<ParsedUp
     try {
       parser = busboy({
         headers: request.headers,
-        limits: { fileSize: maxBytes, files: 1, fields: 2, fieldSize: 64, parts: 3 },
+        limits: {
+          fileSize: maxBytes,
+          files: 1,
+          fields: UPLOAD_FIELDS.length,
+          fieldSize: MAX_FIELD_BYTES,
+          parts: UPLOAD_FIELDS.length + 1,
+        },
       });
     } catch {
       reject(badRequest('Send multipart/form-data.'));
       return;
     }
-    let type: string | undefined;
+    const fields: ParsedUpload['fields'] = {};
     let file: Buffer | undefined;
     let failure: HttpProblem | undefined;
     let settled = false;
@@ -44,13 +57,15 @@ export function readUpload(request: Request, maxBytes: number): Promise<ParsedUp
         request.unpipe(parser);
         request.resume();
         reject(failure);
-      } else resolve({ type, file });
+      } else resolve({ fields, file });
     };
 
-    parser.on('field', (name, value) => {
-      if (name !== 'type' || type !== undefined)
+    parser.on('field', (name, value, info) => {
+      if (!isUploadField(name) || fields[name] !== undefined)
         return fail(badRequest(`Unexpected form field "${name.slice(0, 32)}".`));
-      type = value;
+      if (info.valueTruncated || info.nameTruncated)
+        return fail(badRequest(`The form field "${name}" is longer than ${MAX_FIELD_BYTES} bytes.`));
+      fields[name] = value;
     });
     parser.on('file', (name, stream) => {
       stream.on('error', () => fail(badRequest(MALFORMED)));
@@ -61,13 +76,7 @@ export function readUpload(request: Request, maxBytes: number): Promise<ParsedUp
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('limit', () =>
-        fail(
-          new HttpProblem({
-            status: 413,
-            title: 'Content Too Large',
-            detail: `The file is larger than ${maxBytes} bytes.`,
-          }),
-        ),
+        fail(new HttpProblem('payload_too_large', { detail: `The file is larger than ${maxBytes} bytes.` })),
       );
       stream.on('end', () => {
         file = Buffer.concat(chunks);

@@ -8,9 +8,11 @@ import type { Documents } from '../../runtime/documents/documents.ts';
 import type { DocumentStorage, NewDocument } from '../../runtime/ports.ts';
 import type { createAuth, Principal } from '../http/auth.ts';
 import { HttpProblem } from '../http/problems.ts';
+import type { ProblemCode } from '../http/problemTypes.ts';
 import { json, jsonSchema, problems, secured } from '../openapi/openApiSchemas.ts';
 import { type RouteTable, routerFor } from '../openapi/routeTable.ts';
-import type { IdempotencyKeys, PdfInspection } from '../ports.ts';
+import type { Applicants, IdempotencyKeys, PdfInspection } from '../ports.ts';
+import { externalRefSchema, METADATA_MAX_JSON_BYTES, metadataSchema, parseMetadataField } from './clientReferences.ts';
 import { readUpload, sniffMime } from './uploadParser.ts';
 
 /**
@@ -21,7 +23,49 @@ import { readUpload, sniffMime } from './uploadParser.ts';
  */
 
 /** The form fields besides the file (the OpenAPI document describes the file beside it). */
-export const uploadFields = z.strictObject({ type: z.enum(DOCUMENT_TYPES) });
+export const uploadFields = z.strictObject({
+  type: z.enum(DOCUMENT_TYPES).describe('The card uploaded'),
+  applicantId: z.uuid().optional().describe('The applicant (POST /applicants) this card belongs to: one of yours'),
+  externalRef: externalRefSchema.optional(),
+  metadata: z
+    .string()
+    .max(METADATA_MAX_JSON_BYTES)
+    .optional()
+    .describe(`${metadataSchema.description} As JSON text, e.g. {"loanId":"L-1042"}.`),
+});
+
+/** What an upload names besides its card: its applicant, and the client's reference and metadata. */
+type UploadReference = { applicantId?: string; externalRef?: string; metadata?: Record<string, string> };
+
+/** What a stored upload answers (202), for the OpenAPI document. */
+const uploadAccepted = z
+  .object({
+    id: z.uuid().describe('The new document id'),
+    type: z.enum(DOCUMENT_TYPES),
+    status: z.literal('uploaded'),
+    applicantId: z.uuid().nullable().describe('The applicant the upload named, or null'),
+    externalRef: z.string().nullable().describe("The client's reference, as sent, or null"),
+    metadata: z.record(z.string(), z.string()).describe('The metadata, as sent ({} when none)'),
+    links: z.object({ self: z.string(), verification: z.string() }),
+  })
+  .meta({
+    id: 'UploadAccepted',
+    description: 'The document was stored and queued for verification',
+    examples: [
+      {
+        id: '0f8e6a4c-2b1d-4c3e-9f5a-7b6c5d4e3f2a',
+        type: 'KTP',
+        status: 'uploaded',
+        applicantId: null,
+        externalRef: 'borrower-1042',
+        metadata: { loanId: 'L-1042' },
+        links: {
+          self: '/documents/0f8e6a4c-2b1d-4c3e-9f5a-7b6c5d4e3f2a',
+          verification: '/verification/0f8e6a4c-2b1d-4c3e-9f5a-7b6c5d4e3f2a',
+        },
+      },
+    ],
+  });
 
 /** The shape of an `Idempotency-Key` (published in the OpenAPI document as its pattern). */
 export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,255}$/;
@@ -33,6 +77,7 @@ export const uploadRouteTable = {
     method: 'post',
     path: '/documents/upload',
     operation: {
+      operationId: 'uploadDocument',
       summary: 'Upload a KTP or NPWP card (JPEG, PNG or PDF, at most 2 MB)',
       ...secured,
       parameters: [
@@ -40,6 +85,8 @@ export const uploadRouteTable = {
           name: 'Idempotency-Key',
           in: 'header',
           required: false,
+          description:
+            'Makes the upload safe to retry: the same key with the same type and file answers the first answer again (`Idempotent-Replayed: true`); with another request, 422 `idempotency_key_reused`. Keys are per caller.',
           schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source },
         },
       ],
@@ -69,10 +116,18 @@ export const uploadRouteTable = {
       },
       responses: {
         '202': {
-          description: 'Stored and queued',
-          ...json(z.object({ id: z.uuid(), type: z.enum(DOCUMENT_TYPES), status: z.literal('uploaded') })),
+          description:
+            'Stored and queued; `Location` is the document. A replay under the same `Idempotency-Key` answers the first answer again, with `Idempotent-Replayed: true`',
+          headers: {
+            Location: { description: 'The new document', schema: { type: 'string' } },
+            'Idempotent-Replayed': {
+              description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key',
+              schema: { type: 'string', enum: ['true'] },
+            },
+          },
+          ...json(uploadAccepted),
         },
-        ...problems(400, 401, 409, 413, 415, 422, 429),
+        ...problems(400, 401, 'idempotency_in_progress', 413, 415, 'idempotency_key_reused', 'unprocessable_file', 429),
       },
     },
   },
@@ -80,6 +135,8 @@ export const uploadRouteTable = {
 
 type UploadDeps = {
   auth: ReturnType<typeof createAuth>;
+  /** To check that an upload's applicant is the caller's. */
+  applicants: Pick<Applicants, 'get'>;
   documents: Pick<Documents, 'create'>;
   storage: DocumentStorage;
   idempotency: IdempotencyKeys;
@@ -90,7 +147,7 @@ type UploadDeps = {
   inspectPdf?: PdfInspection;
 };
 
-const problem = (status: number, title: string, detail: string) => new HttpProblem({ status, title, detail });
+const problem = (kind: ProblemCode, detail: string) => new HttpProblem(kind, { detail });
 
 export function uploadRoutes(deps: UploadDeps): ExpressRouter {
   const limit: RequestHandler = deps.uploadLimit ?? ((_request, _response, next) => next());
@@ -98,12 +155,22 @@ export function uploadRoutes(deps: UploadDeps): ExpressRouter {
     const principal = response.locals.principal as Principal;
     const key = idempotencyKeyOf(request);
     refuseDeclaredOversize(request, deps.maxUploadBytes);
-    const { type, file } = await readCard(request, deps.maxUploadBytes);
+    const { type, file, reference } = await readCard(request, deps.maxUploadBytes);
     const mime = await checkContent(file, deps);
+    if (reference.applicantId !== undefined) {
+      // Another owner's applicant is answered as no applicant at all: its existence is not theirs to learn.
+      const applicant = await deps.applicants.get(reference.applicantId);
+      if (applicant?.ownerId !== principal.id)
+        throw problem('validation_failed', 'The field "applicantId" names no applicant of yours.');
+    }
     const sha256 = createHash('sha256').update(file).digest();
     if (key !== undefined) {
-      const replay = await claimKey(deps.idempotency, principal.id, key, requestDigest(type, sha256));
-      if (replay) return answer(response, replay.status, replay.body);
+      const replay = await claimKey(deps.idempotency, principal.id, key, requestDigest(type, sha256, reference));
+      if (replay) {
+        // The stored answer, marked so the client can tell that no second document was created.
+        response.setHeader('Idempotent-Replayed', 'true');
+        return answer(response, replay.status, replay.body);
+      }
     }
     const id = randomUUID();
     try {
@@ -118,6 +185,7 @@ export function uploadRoutes(deps: UploadDeps): ExpressRouter {
           mime,
           sizeBytes: file.length,
           correlationId: response.locals.requestId as string,
+          ...reference,
         },
         file,
       );
@@ -129,6 +197,9 @@ export function uploadRoutes(deps: UploadDeps): ExpressRouter {
       id,
       type,
       status: 'uploaded',
+      applicantId: reference.applicantId ?? null,
+      externalRef: reference.externalRef ?? null,
+      metadata: reference.metadata ?? {},
       links: { self: `/documents/${id}`, verification: `/verification/${id}` },
     };
     if (key !== undefined) await deps.idempotency.complete(principal.id, key, id, 202, body);
@@ -141,7 +212,7 @@ export function uploadRoutes(deps: UploadDeps): ExpressRouter {
 function idempotencyKeyOf(request: Request): string | undefined {
   const key = request.get('idempotency-key');
   if (key !== undefined && !IDEMPOTENCY_KEY.test(key))
-    throw problem(400, 'Bad Request', 'Idempotency-Key must be 1–255 letters, digits, ".", "_", ":" or "-".');
+    throw problem('validation_failed', 'Idempotency-Key must be 1–255 letters, digits, ".", "_", ":" or "-".');
   return key;
 }
 
@@ -149,16 +220,36 @@ function idempotencyKeyOf(request: Request): string | undefined {
 function refuseDeclaredOversize(request: Request, maxUploadBytes: number): void {
   const declared = Number(request.get('content-length'));
   if (Number.isFinite(declared) && declared > maxUploadBytes + MULTIPART_OVERHEAD_BYTES)
-    throw problem(413, 'Content Too Large', `The file is larger than ${maxUploadBytes} bytes.`);
+    throw problem('payload_too_large', `The file is larger than ${maxUploadBytes} bytes.`);
 }
 
-/** The form, read whole: a known document type and a non-empty file. */
-async function readCard(request: Request, maxUploadBytes: number): Promise<{ type: DocumentType; file: Buffer }> {
-  const { type, file } = await readUpload(request, maxUploadBytes);
-  const fields = uploadFields.safeParse({ type });
-  if (!fields.success) throw problem(400, 'Bad Request', 'The field "type" must be KTP or NPWP.');
-  if (!file || file.length === 0) throw problem(400, 'Bad Request', 'The field "file" must hold a non-empty file.');
-  return { type: fields.data.type, file };
+/** The form, read whole: a known document type, a non-empty file, and what else the upload names. */
+async function readCard(
+  request: Request,
+  maxUploadBytes: number,
+): Promise<{ type: DocumentType; file: Buffer; reference: UploadReference }> {
+  const { fields, file } = await readUpload(request, maxUploadBytes);
+  const type = uploadFields.shape.type.safeParse(fields.type);
+  if (!type.success) throw problem('validation_failed', 'The field "type" must be KTP or NPWP.');
+  if (!file || file.length === 0) throw problem('validation_failed', 'The field "file" must hold a non-empty file.');
+  const reference: UploadReference = {};
+  if (fields.applicantId !== undefined) {
+    if (!uploadFields.shape.applicantId.safeParse(fields.applicantId).success)
+      throw problem('validation_failed', 'The field "applicantId" must be an applicant id (a UUID).');
+    reference.applicantId = fields.applicantId.toLowerCase();
+  }
+  if (fields.externalRef !== undefined) {
+    const externalRef = externalRefSchema.safeParse(fields.externalRef);
+    if (!externalRef.success)
+      throw problem('validation_failed', `The field "externalRef": ${externalRef.error.issues[0]?.message}.`);
+    reference.externalRef = externalRef.data;
+  }
+  if (fields.metadata !== undefined) {
+    const metadata = parseMetadataField(fields.metadata);
+    if (!metadata.ok) throw problem('validation_failed', metadata.message);
+    reference.metadata = metadata.metadata;
+  }
+  return { type: type.data, file, reference };
 }
 
 /** The file's format by its first bytes, once it is known that OCR can read it at a bounded cost. */
@@ -167,15 +258,13 @@ async function checkContent(
   deps: Pick<UploadDeps, 'maxPixels' | 'inspectPdf'>,
 ): Promise<NewDocument['mime']> {
   const mime = sniffMime(file);
-  if (!mime) throw problem(415, 'Unsupported Media Type', 'The file must be a JPEG, PNG or PDF.');
+  if (!mime) throw problem('unsupported_media_type', 'The file must be a JPEG, PNG or PDF.');
   if (mime !== 'application/pdf') checkImageSize(file, deps.maxPixels);
   else if (deps.inspectPdf) {
     // A few kilobytes of nested forms can hold an OCR thread for minutes: refused before it is stored.
     const verdict = await deps.inspectPdf(file);
     if (!verdict.ok)
-      throw new HttpProblem({
-        status: 422,
-        title: 'Unprocessable Content',
+      throw new HttpProblem('unprocessable_file', {
         detail: verdict.detail,
         errors: [{ path: 'file', code: verdict.code, message: verdict.detail }],
       });
@@ -191,15 +280,26 @@ function checkImageSize(file: Buffer, maxPixels: number): void {
     const { width, height } = imageSize(file);
     pixels = width * height;
   } catch {
-    throw problem(422, 'Unprocessable Content', 'The image cannot be read.');
+    throw problem('unprocessable_file', 'The image cannot be read.');
   }
-  if (pixels === 0) throw problem(422, 'Unprocessable Content', 'The image has no size.');
-  if (pixels > maxPixels) throw problem(413, 'Content Too Large', 'The image has too many pixels.');
+  if (pixels === 0) throw problem('unprocessable_file', 'The image has no size.');
+  if (pixels > maxPixels) throw problem('payload_too_large', 'The image has too many pixels.');
 }
 
-/** What an Idempotency-Key is bound to: the document type and the file. */
-const requestDigest = (type: DocumentType, fileSha256: Buffer) =>
-  createHash('sha256').update(`${type}\u0000`).update(fileSha256).digest();
+/** What an Idempotency-Key is bound to: the document type, the file, and what else the upload names. */
+const requestDigest = (type: DocumentType, fileSha256: Buffer, reference: UploadReference) => {
+  const digest = createHash('sha256').update(`${type}\u0000`).update(fileSha256);
+  // Keys in a fixed order: the same request digests the same however its metadata was ordered.
+  if (reference.applicantId || reference.externalRef || reference.metadata)
+    digest.update(
+      JSON.stringify([
+        reference.applicantId ?? null,
+        reference.externalRef ?? null,
+        Object.entries(reference.metadata ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      ]),
+    );
+  return digest.digest();
+};
 
 /**
  * Claims the key for this request. Returns the stored answer when the same request was answered
@@ -214,9 +314,9 @@ async function claimKey(
   const outcome = await idempotency.begin(ownerId, key, digest);
   if (outcome.state === 'replay') return { status: outcome.status, body: outcome.body as { id: string } };
   if (outcome.state === 'mismatch')
-    throw problem(422, 'Unprocessable Content', 'This Idempotency-Key was used with a different request.');
+    throw problem('idempotency_key_reused', 'This Idempotency-Key was used with a different request.');
   if (outcome.state === 'in_progress')
-    throw problem(409, 'Conflict', 'A request with this Idempotency-Key is still being processed.');
+    throw problem('idempotency_in_progress', 'A request with this Idempotency-Key is still being processed.');
   return undefined;
 }
 

@@ -2,16 +2,21 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { sql } from 'slonik';
 import { startTemporalDevServer, type TemporalDevServer } from '../../composition/temporalDevServer.ts';
 import { startApi } from '../support/api.ts';
 import {
+  completeOcr,
   createWorld,
   documentInReview,
+  evaluateAndDecide,
   newDocument,
+  REVIEW_EVALUATION,
   type TestRuntime,
+  USER,
   type World,
   waitFor,
 } from '../support/harness.ts';
@@ -157,9 +162,13 @@ describe('the reviewer console in a browser', () => {
     assert.deepEqual(listed, ids, 'oldest first');
     assert.match((await first.textContent('#queue tr:first-child')) ?? '', /KTP.*waiting.*NAME_UNREADABLE/);
     assert.match((await first.textContent('#filter-reason')) ?? '', /NAME_UNREADABLE \(4\)/);
+    assert.match((await first.textContent('#filter-type')) ?? '', /All types \(4\).*KTP \(2\).*NPWP \(2\)/);
+    // The server filters: the rows, and the reason counts under the type chosen.
     await first.selectOption('#filter-type', 'NPWP');
-    assert.equal(await first.locator('#queue tr').count(), 2);
+    await first.waitForFunction(() => document.querySelectorAll('#queue tr').length === 2);
+    assert.match((await first.textContent('#queue-count')) ?? '', /2 shown of 2/);
     await first.selectOption('#filter-type', '');
+    await first.waitForFunction((count) => document.querySelectorAll('#queue tr').length === count, ids.length);
 
     // Opening the oldest claims it and shows it: the image as a data: URL, a flagged field, the history.
     await first.click(`#queue tr[data-document-id="${ids[0]}"] button.open`);
@@ -265,6 +274,38 @@ describe('the reviewer console in a browser', () => {
       assert.ok(!url.includes(token), url);
       assert.ok(!url.includes('owner-console'), url);
     }
+    assert.deepEqual(problems, []);
+  });
+
+  it('should filter on the server and load the queue past its first page of 100', async () => {
+    // 101 documents with a reason of their own, waiting behind the others.
+    const code = 'CONSOLE_PAGING_CHECK';
+    const reasons = [{ code, severity: 'review' as const, message: 'A test finding.' }];
+    for (let batch = 0; batch < 101; batch += 8)
+      await Promise.all(
+        Array.from({ length: Math.min(8, 101 - batch) }, async () => {
+          const document = newDocument({ ownerId: 'owner-console-paging' });
+          await runtime.documents.create(document, USER);
+          await completeOcr(runtime.documents, document.id);
+          await evaluateAndDecide(runtime.documents, document.id, { ...REVIEW_EVALUATION, reasons });
+        }),
+      );
+    const page = await newPage('reviewer-3');
+    await signIn(page, api.tokenFor('reviewer-3', 'reviewer'));
+    await page.waitForFunction(
+      (text) => document.getElementById('filter-reason')?.textContent?.includes(text),
+      `${code} (101)`,
+    );
+    await page.selectOption('#filter-reason', code);
+    await page.waitForFunction(() => document.querySelectorAll('#queue tr').length === 100);
+    assert.match((await page.textContent('#queue-count')) ?? '', /100 shown of 101/);
+    assert.match((await page.textContent('#filter-type')) ?? '', /All types \(101\).*KTP \(101\)/);
+    await page.click('#queue-more');
+    await page.waitForFunction(() => document.querySelectorAll('#queue tr').length === 101);
+    await page.waitForSelector('#queue-more', { state: 'hidden' });
+    // A refresh keeps the pages loaded.
+    await sleep(3500);
+    assert.equal(await page.locator('#queue tr').count(), 101);
     assert.deepEqual(problems, []);
   });
 

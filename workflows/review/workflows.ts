@@ -31,6 +31,8 @@ export type ReviewDecision = {
   reason: string;
   reviewerId: string;
   source: 'internal' | 'buli2';
+  /** What the reviewer wrote for the applicant (the client reads it); absent when nothing was written. */
+  clientMessage?: string;
 };
 
 export type ReviewInput = {
@@ -141,6 +143,8 @@ const { withdrawFromBuli2 } = proxyActivities<ReviewActivities>({
 
 /** Reason texts are a reviewer's words: bounded, never empty (REVIEW_DECIDED's schema takes 1000). */
 const MAX_REASON_LENGTH = 1000;
+/** As REVIEW_DECIDED's `clientMessage` (machines/document.events.ts). */
+const MAX_CLIENT_MESSAGE_LENGTH = 500;
 const MAX_REVIEWER_ID_LENGTH = 128;
 
 export async function kycReviewWorkflow(input: ReviewInput): Promise<ReviewState> {
@@ -262,7 +266,11 @@ export async function kycReviewWorkflow(input: ReviewInput): Promise<ReviewState
           typeof decision.reviewerId !== 'string' ||
           decision.reviewerId.length === 0 ||
           decision.reviewerId.length > MAX_REVIEWER_ID_LENGTH ||
-          (decision.source !== 'internal' && decision.source !== 'buli2')
+          (decision.source !== 'internal' && decision.source !== 'buli2') ||
+          (decision.clientMessage !== undefined &&
+            (typeof decision.clientMessage !== 'string' ||
+              decision.clientMessage.trim() === '' ||
+              decision.clientMessage.length > MAX_CLIENT_MESSAGE_LENGTH))
         ) {
           throw ApplicationFailure.nonRetryable('The decision is malformed.', 'InvalidDecision');
         }

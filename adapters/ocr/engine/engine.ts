@@ -42,8 +42,10 @@ import { openThreadLane } from './recognitionLanes.ts';
  * `auto` and `cuda` both ask onnxruntime for CUDA first. If the CUDA sessions cannot be created
  * (no GPU, no CUDA provider library), the engine opens CPU sessions, reports `device: 'cpu'`, logs
  * `ocr.fallback` and calls `onFallback`; with `cuda` the log is an error, because someone asked for
- * a GPU and is not getting one. If a run on CUDA throws, that document is read again on the CPU
- * (gpuProcessed=false); after a few consecutive CUDA failures the engine stays on the CPU.
+ * a GPU and is not getting one; with `auto` it is information (a host without a GPU is what `auto`
+ * allows), and a warning only when CUDA opened and then failed a run. If a run on CUDA throws, that
+ * document is read again on the CPU (gpuProcessed=false); after a few consecutive CUDA failures the
+ * engine stays on the CPU.
  */
 export type OcrDevicePreference = 'auto' | 'cuda' | 'cpu';
 
@@ -174,8 +176,11 @@ export async function createOnnxOcrEngine(options: OnnxOcrEngineOptions): Promis
   const fallBack = (cause: 'cuda_unavailable' | 'cuda_run_failed', error: unknown) => {
     const reason = `${cause}: ${describe(error)}`;
     const fields = { reason, requestedDevice: options.device };
-    // Asked explicitly for CUDA: not getting it is an error someone must look at.
+    // Asked explicitly for CUDA: not getting it is an error someone must look at. On `auto` the CPU
+    // is an outcome the configuration accepts: a host without a usable GPU is information, not an
+    // incident; a GPU that was opened and then failed a run is a warning.
     if (options.device === 'cuda') logger.error('ocr.fallback', fields);
+    else if (cause === 'cuda_unavailable') logger.info('ocr.fallback', fields);
     else logger.warn('ocr.fallback', fields);
     options.onFallback?.(reason);
   };

@@ -10,6 +10,7 @@
 const POLL_MS = 3000;
 const TOKEN_KEY = 'filot.console.token';
 const QUEUE_LIMIT = 100;
+const EMPTY_COUNTS = { total: 0, reasons: { total: 0, items: [] }, types: { total: 0, items: [] } };
 const ZOOM_STEP = 0.25;
 /** Reason-code words that name a field with another name on the card. */
 const FIELD_ALIASES = { NAME: ['nama', 'name'], BIRTH: ['tanggal_lahir', 'tempat_lahir'], DOB: ['tanggal_lahir'] };
@@ -34,6 +35,7 @@ const view = Object.fromEntries(
     'filter-type',
     'queue',
     'queue-empty',
+    'queue-more',
     'document-panel',
     'doc-id',
     'doc-status',
@@ -66,6 +68,11 @@ const page = {
   generation: 0,
   timer: 0,
   queue: [],
+  /** Where the next page of the filtered queue starts; null when every page is loaded. */
+  nextCursor: null,
+  /** Pages of QUEUE_LIMIT loaded ("Load more" adds one); a refresh loads as many. */
+  pagesLoaded: 1,
+  counts: EMPTY_COUNTS,
   templates: { approve: [], reject: [] },
   /** The open document: `{ id, document, readOnly, mine, decided }`. */
   open: null,
@@ -186,6 +193,9 @@ function forget() {
   clearInterval(page.timer);
   page.token = '';
   page.queue = [];
+  page.nextCursor = null;
+  page.pagesLoaded = 1;
+  page.counts = EMPTY_COUNTS;
   page.open = null;
   sessionStorage.removeItem(TOKEN_KEY);
   view.signedIn.textContent = '';
@@ -205,11 +215,37 @@ async function signOut() {
 
 // --- The queue -----------------------------------------------------------------------------------
 
+/** The filters chosen, as a query string for the queue and its counts. */
+function filterQuery() {
+  const query = new URLSearchParams();
+  if (view.filterReason.value) query.set('reason', view.filterReason.value);
+  if (view.filterType.value) query.set('type', view.filterType.value);
+  return query;
+}
+
+/**
+ * The queue as filtered on the server, as many pages as were loaded (so a refresh keeps what "Load
+ * more" added), and the counts of every filter value over the whole queue.
+ */
 async function refreshQueue(generation = page.generation) {
   try {
-    const answer = await json(`/internal/reviews?limit=${QUEUE_LIMIT}`);
+    const query = filterQuery();
+    const counts = json(`/internal/review-counts?${query}`);
+    const items = [];
+    let cursor = null;
+    for (let loaded = 0; loaded < page.pagesLoaded; loaded++) {
+      const pageQuery = new URLSearchParams(query);
+      pageQuery.set('limit', String(QUEUE_LIMIT));
+      if (cursor) pageQuery.set('cursor', cursor);
+      const answer = await json(`/internal/reviews?${pageQuery}`);
+      items.push(...answer.items);
+      cursor = answer.nextCursor;
+      if (!cursor) break;
+    }
+    page.counts = await counts;
     if (generation !== page.generation) return;
-    page.queue = answer.items;
+    page.queue = items;
+    page.nextCursor = cursor;
     showQueue();
   } catch (error) {
     if (generation !== page.generation) return;
@@ -217,19 +253,24 @@ async function refreshQueue(generation = page.generation) {
   }
 }
 
-/** One filter's options with their counts, keeping the choice. */
-function fillFilter(select, label, values) {
+/** The next page of the filtered queue, kept on later refreshes. */
+async function loadMore() {
+  if (!page.nextCursor) return;
+  page.pagesLoaded += 1;
+  await refreshQueue();
+}
+
+/** A filter's options with their counts over the whole queue, keeping the choice. */
+function fillFilter(select, label, total, entries) {
   const chosen = select.value;
-  const counts = new Map();
-  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
-  const options = [make('option', `${label} (${page.queue.length})`)];
+  const options = [make('option', `${label} (${total})`)];
   options[0].value = '';
-  for (const [value, count] of [...counts].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const { value, count } of entries) {
     const option = make('option', `${value} (${count})`);
     option.value = value;
     options.push(option);
   }
-  if (chosen && !counts.has(chosen)) {
+  if (chosen && !entries.some((entry) => entry.value === chosen)) {
     const option = make('option', `${chosen} (0)`);
     option.value = chosen;
     options.push(option);
@@ -238,26 +279,27 @@ function fillFilter(select, label, values) {
   select.value = chosen;
 }
 
-function filtered() {
-  const reason = view.filterReason.value;
-  const type = view.filterType.value;
-  return page.queue.filter((item) => (!reason || codesOf(item).includes(reason)) && (!type || item.type === type));
-}
+/** The queue as shown: the server filtered it. */
+const filtered = () => page.queue;
 
 function showQueue() {
+  const { counts } = page;
   fillFilter(
     view.filterReason,
     'All reasons',
-    page.queue.flatMap((item) => [...new Set(codesOf(item))]),
+    counts.reasons.total,
+    counts.reasons.items.map(({ code, count }) => ({ value: code, count })),
   );
   fillFilter(
     view.filterType,
     'All types',
-    page.queue.map((item) => item.type),
+    counts.types.total,
+    counts.types.items.map(({ type, count }) => ({ value: type, count })),
   );
   const shown = filtered();
-  view.queueCount.textContent = `${shown.length} shown of ${page.queue.length} loaded`;
+  view.queueCount.textContent = `${shown.length} shown of ${counts.total}`;
   view.queueEmpty.hidden = shown.length > 0;
+  view.queueMore.hidden = !page.nextCursor;
   const { sub } = subjectOf(page.token);
   view.queue.replaceChildren(
     ...shown.map((item) => {
@@ -465,13 +507,18 @@ async function openDocument(id) {
   }
 }
 
-/** The document after the open one in the shown queue (`step` 1), or before it (-1). */
-function neighbour(step) {
+/**
+ * The document after the open one in the shown queue (`step` 1), or before it (-1). Past the last
+ * loaded document, the next page is loaded first.
+ */
+async function neighbour(step) {
+  const at = () => filtered().findIndex((item) => item.id === page.open?.id);
+  if (step > 0 && at() === filtered().length - 1 && page.nextCursor) await loadMore();
   const shown = filtered();
   if (shown.length === 0) return null;
-  const at = shown.findIndex((item) => item.id === page.open?.id);
-  if (at === -1) return step > 0 ? shown[0] : shown[shown.length - 1];
-  return shown[at + step] ?? null;
+  const index = at();
+  if (index === -1) return step > 0 ? shown[0] : shown[shown.length - 1];
+  return shown[index + step] ?? null;
 }
 
 async function moveOn() {
@@ -510,7 +557,9 @@ function reasonFor(decision) {
   if (template && templateDecision !== decision) return { error: `That template is for ${templateDecision}.` };
   const text = [template?.text, view.reason.value.trim()].filter(Boolean).join(' ');
   if (!text) return { error: 'A reason is required: pick a template or write one.' };
-  return { text };
+  // A template's text is written for the applicant: it is also the client's message. The free
+  // text stays an internal note.
+  return { text, ...(template ? { clientMessage: template.text } : {}) };
 }
 
 async function decide(decision) {
@@ -530,7 +579,7 @@ async function decide(decision) {
   try {
     const response = await api(`/internal/reviews/${open.id}/decision`, {
       method: 'POST',
-      body: { decision, reason: reason.text },
+      body: { decision, reason: reason.text, ...(reason.clientMessage ? { clientMessage: reason.clientMessage } : {}) },
     });
     const answer = await response.json().catch(() => ({}));
     if (response.status === 200 || response.status === 202) {
@@ -589,8 +638,13 @@ view.devSignIn.addEventListener('click', async () => {
   signIn(token);
 });
 view.closeDocument.addEventListener('click', () => closeDocument());
-view.filterReason.addEventListener('change', () => showQueue());
-view.filterType.addEventListener('change', () => showQueue());
+// Filtering is the server's: a new filter starts again from its first page.
+for (const filter of [view.filterReason, view.filterType])
+  filter.addEventListener('change', () => {
+    page.pagesLoaded = 1;
+    refreshQueue();
+  });
+view.queueMore.addEventListener('click', () => loadMore());
 view.zoomIn.addEventListener('click', () => {
   page.zoom = Math.min(4, page.zoom + ZOOM_STEP);
   applyTransform();
@@ -623,12 +677,12 @@ document.addEventListener('keydown', (event) => {
     return;
   }
   const actions = {
-    j: () => {
-      const next = neighbour(1);
+    j: async () => {
+      const next = await neighbour(1);
       if (next) openDocument(next.id);
     },
-    k: () => {
-      const previous = neighbour(-1);
+    k: async () => {
+      const previous = await neighbour(-1);
       if (previous) openDocument(previous.id);
     },
     a: () => decide('approve'),

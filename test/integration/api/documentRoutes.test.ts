@@ -161,7 +161,9 @@ describe('the document routes', () => {
         nextCursor: string | null;
       };
       seen.push(...page.items.map((item) => item.id));
-      for (const item of page.items) assert.equal(item.fields, null, 'the list carries no fields');
+      // The list shows a document as its detail does: fields included, identifiers masked for the owner.
+      for (const item of page.items)
+        if (item.fields) assert.match(String((item.fields as { nik?: string }).nik), /^\*{12}\d{4}$/);
       cursor = page.nextCursor;
     } while (cursor);
     assert.equal(seen.length, 26);
@@ -552,8 +554,24 @@ describe('the document routes', () => {
       const second = await send(image);
       assert.equal(first.status, 202);
       assert.equal(second.status, 202);
+      assert.equal(first.headers.get('idempotent-replayed'), null, 'the first answer is not a replay');
+      assert.equal(second.headers.get('idempotent-replayed'), 'true');
+      assert.equal(second.headers.get('location'), first.headers.get('location'));
       assert.deepEqual(await second.json(), await first.json());
-      assert.equal((await send(await jpeg(510, 320))).status, 422);
+      const reused = await send(await jpeg(510, 320));
+      assert.equal(reused.status, 422);
+      assert.equal(reused.headers.get('idempotent-replayed'), null);
+      assert.deepEqual(
+        { ...((await reused.json()) as object), correlationId: undefined },
+        {
+          type: '/problems/idempotency_key_reused',
+          code: 'idempotency_key_reused',
+          title: 'Idempotency-Key reused',
+          status: 422,
+          detail: 'This Idempotency-Key was used with a different request.',
+          correlationId: undefined,
+        },
+      );
       assert.equal((await send(image, 'NPWP')).status, 422);
       assert.equal(
         (

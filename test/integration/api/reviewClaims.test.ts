@@ -124,6 +124,7 @@ describe('the reviewer console API: claims, reason templates, same-NIK documents
       { method: 'GET', path: `/internal/reviews/${id}/image`, staff: [200, 200] },
       { method: 'GET', path: `/internal/reviews/${id}/same-nik`, staff: [200, 200] },
       { method: 'GET', path: '/internal/review-reasons', staff: [200, 200] },
+      { method: 'GET', path: '/internal/review-counts', staff: [200, 200] },
       // The reviewer's claim is live when the admin asks.
       { method: 'POST', path: `/internal/reviews/${id}/claim`, staff: [200, 409] },
       { method: 'DELETE', path: `/internal/reviews/${id}/claim`, staff: [204, 204] },
@@ -285,6 +286,108 @@ describe('the reviewer console API: claims, reason templates, same-NIK documents
     const winner = bodies[winners[0] ?? -1]?.claim.reviewerId;
     for (const body of bodies) assert.equal(body.claim.reviewerId, winner, 'every refusal names the winner');
     assert.equal(await claimRows(id), 1);
+  });
+
+  it('should filter the queue by reason code and type on the server, page it, and count each filter value over the whole queue', async () => {
+    // Codes of this run only, so the counts are exact beside the other tests' documents.
+    const suffix = randomUUID().replaceAll('-', '').slice(0, 8).toUpperCase();
+    const [x, y] = [`FILTER_X_${suffix}`, `FILTER_Y_${suffix}`];
+    const reason = (code: string) => ({ code, severity: 'review' as const, message: 'A test finding.' });
+    const queued = async (type: 'KTP' | 'NPWP', codes: string[]) => {
+      const document = newDocument({}, type);
+      await runtime.documents.create(document, USER);
+      await completeOcr(runtime.documents, document.id);
+      await evaluateAndDecide(runtime.documents, document.id, { ...REVIEW_EVALUATION, reasons: codes.map(reason) });
+      return document.id;
+    };
+    const d1 = await queued('KTP', [x]);
+    // A code twice in one document counts the document once.
+    const d2 = await queued('KTP', [x, x]);
+    const d3 = await queued('NPWP', [x, y]);
+    const d4 = await queued('KTP', [y]);
+    await queued('NPWP', [y]);
+
+    type Page = { items: { id: string; type: string }[]; nextCursor: string | null };
+    const page = async (query: string) => {
+      const response = await call('GET', `/internal/reviews?${query}`, reviewer(1));
+      assert.equal(response.status, 200, query);
+      assert.equal(response.headers.get('cache-control'), 'no-store');
+      return (await response.json()) as Page;
+    };
+    assert.deepEqual(
+      (await page(`reason=${x}`)).items.map((item) => item.id),
+      [d1, d2, d3],
+      'oldest first',
+    );
+    assert.deepEqual(
+      (await page(`reason=${x}&type=NPWP`)).items.map((item) => item.id),
+      [d3],
+    );
+    assert.deepEqual(
+      (await page(`reason=${y}&type=KTP`)).items.map((item) => item.id),
+      [d4],
+    );
+    const first = await page(`reason=${x}&limit=2`);
+    assert.deepEqual(
+      first.items.map((item) => item.id),
+      [d1, d2],
+    );
+    assert.ok(first.nextCursor);
+    const second = await page(`reason=${x}&limit=2&cursor=${first.nextCursor}`);
+    assert.deepEqual(
+      second.items.map((item) => item.id),
+      [d3],
+    );
+    assert.equal(second.nextCursor, null);
+
+    type Counts = {
+      total: number;
+      reasons: { total: number; items: { code: string; count: number }[] };
+      types: { total: number; items: { type: string; count: number }[] };
+    };
+    const counts = async (query: string) => {
+      const response = await call('GET', `/internal/review-counts?${query}`, reviewer(1));
+      assert.equal(response.status, 200, query);
+      return (await response.json()) as Counts;
+    };
+    const ours = (answer: Counts) => answer.reasons.items.filter((row) => row.code.endsWith(suffix));
+    const all = await counts('');
+    const byX = await counts(`reason=${x}`);
+    assert.equal(byX.total, 3);
+    assert.deepEqual(byX.types, {
+      total: 3,
+      items: [
+        { type: 'KTP', count: 2 },
+        { type: 'NPWP', count: 1 },
+      ],
+    });
+    // Reason counts do not narrow by the reason chosen: they say what choosing another would show.
+    assert.deepEqual(ours(byX), [
+      { code: x, count: 3 },
+      { code: y, count: 3 },
+    ]);
+    assert.equal(byX.reasons.total, all.total, 'any reason: no type chosen');
+    const byXNpwp = await counts(`reason=${x}&type=NPWP`);
+    assert.equal(byXNpwp.total, 1);
+    assert.deepEqual(ours(byXNpwp), [
+      { code: x, count: 1 },
+      { code: y, count: 2 },
+    ]);
+    assert.deepEqual(byXNpwp.types, byX.types);
+    const npwp = all.types.items.find((row) => row.type === 'NPWP')?.count;
+    assert.equal(byXNpwp.reasons.total, npwp, 'any reason: the NPWPs');
+    assert.equal(all.total, all.types.total);
+    assert.equal(
+      all.total,
+      all.types.items.reduce((sum, row) => sum + row.count, 0),
+    );
+    const none = await counts('reason=NO_SUCH_CODE_AT_ALL');
+    assert.deepEqual([none.total, none.types], [0, { total: 0, items: [] }]);
+
+    for (const query of ['reason=lower_case', 'type=PASSPORT', 'colour=red', `reason=${'A'.repeat(70)}`]) {
+      assert.equal((await call('GET', `/internal/reviews?${query}`, reviewer(1))).status, 400, query);
+      assert.equal((await call('GET', `/internal/review-counts?${query}`, reviewer(1))).status, 400, query);
+    }
   });
 
   it('should list the reason templates for approving and rejecting', async () => {

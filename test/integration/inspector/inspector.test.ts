@@ -173,7 +173,7 @@ describe('the Stately inspector', () => {
     const definition = JSON.parse(actor.definition ?? 'null');
     assert.equal(definition.id, 'document');
     assert.deepEqual(Object.keys(definition.states).sort(), [...DOCUMENT_STATUSES].sort());
-    assert.equal(definition.states.processing.on.OCR_FAILED[0].guard.type, 'and(leaseMatches, attemptsExhausted)');
+    assert.equal(definition.states.processing.on.OCR_FAILED[0].guard, 'leaseMatchesAndAttemptsExhausted');
 
     for (const [index, entry] of history.entries()) {
       const event = steps[index * 2];

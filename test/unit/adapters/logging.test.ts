@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { createLogger } from '../../../adapters/logging/logger.ts';
+import { createLogger, defaultLogFormat, type LogFormat } from '../../../adapters/logging/logger.ts';
 import { maskPii } from '../../../adapters/logging/maskPii.ts';
 
 const NIK = '3171014101900001';
@@ -113,6 +113,100 @@ describe('maskPii', () => {
     assert.deepEqual(maskPii(ids), ids);
     const text = `doc ${DOCUMENT_ID} at 2026-01-31T12:34:56.789Z stream 1795594566374-0 took 1234ms, 3 of 16 pages, HTTP 503, port 3000, RT 001/RW 002`;
     assert.equal(maskPii(text), text);
+  });
+});
+
+/** A stream that keeps what is written to it. */
+function memoryStream() {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      chunks.push(String(chunk));
+      done();
+    },
+  });
+  return { stream, text: () => chunks.join('') };
+}
+
+type AnyEventLogger = Record<
+  'debug' | 'info' | 'warn' | 'error',
+  (event: string, fields?: Record<string, unknown>) => void
+> & {
+  close(): void;
+};
+
+/** Writes the same PII-laden events as the JSON test below, in `format`, and returns the output. */
+async function writeSample(format: LogFormat, colours = false): Promise<string> {
+  const { stream, text } = memoryStream();
+  const logger = createLogger({ level: 'debug', stream, format, colours }) as unknown as AnyEventLogger;
+  logger.info(`ocr.read NIK ${NIK}`, { documentId: DOCUMENT_ID, nama: 'BUDI SANTOSO', detail: { nik: NIK } });
+  logger.warn('review.note', { documentId: DOCUMENT_ID, note: `NPWP ${NPWP}, tel ${PHONE}, mail ${EMAIL}` });
+  logger.error('ocr.failed', { documentId: DOCUMENT_ID, error: new Error(`could not parse ${NIK}`) });
+  logger.debug('sweeper.recovered', { requeued: 2, redisLost: true, values: [{ nama: 'BUDI SANTOSO' }] });
+  await new Promise((resolve) => setImmediate(resolve));
+  logger.close();
+  return text();
+}
+
+describe('log formats', () => {
+  it('should default to pretty only for a developer at a terminal', () => {
+    assert.equal(defaultLogFormat({ nodeEnv: 'development', stdoutIsTty: true }), 'pretty');
+    assert.equal(defaultLogFormat({ nodeEnv: 'development', stdoutIsTty: false }), 'json', 'piped or collected');
+    assert.equal(defaultLogFormat({ nodeEnv: 'production', stdoutIsTty: true }), 'json');
+    assert.equal(defaultLogFormat({ nodeEnv: 'test', stdoutIsTty: true }), 'json');
+  });
+
+  it('should write JSON lines unless asked for pretty ones', async () => {
+    const { stream, text } = memoryStream();
+    const logger = createLogger({ level: 'info', stream });
+    logger.info('server.listening', { port: 3000 });
+    await new Promise((resolve) => setImmediate(resolve));
+    logger.close();
+    assert.equal((JSON.parse(text()) as { message: string }).message, 'server.listening');
+  });
+
+  it('should write one readable line per event: time, level, event, fields', async () => {
+    const lines = (await writeSample('pretty')).trimEnd().split('\n');
+    const heads = lines.filter((line) => /^\d{2}:\d{2}:\d{2}\.\d{3} /.test(line));
+    assert.equal(heads.length, 4);
+    assert.match(
+      heads[0] ?? '',
+      /^\d{2}:\d{2}:\d{2}\.\d{3} INFO {2}ocr\.read NIK \*+0001 documentId=[0-9a-f-]{36} nama=\[redacted\] /,
+    );
+    assert.match(heads[1] ?? '', / WARN {2}review\.note documentId=\S+ note="NPWP \*+1000, tel /);
+    assert.match(heads[2] ?? '', / ERROR ocr\.failed documentId=\S+ error="could not parse \*+0001"$/);
+    assert.match(
+      heads[3] ?? '',
+      / DEBUG sweeper\.recovered requeued=2 redisLost=true values=\[\{"nama":"\[redacted\]"\}\]$/,
+    );
+    // The error's stack follows its line, indented.
+    const stack = lines.slice(lines.indexOf(heads[2] as string) + 1, lines.indexOf(heads[3] as string));
+    assert.match(stack[0] ?? '', /^ {4}Error: could not parse \*+0001$/);
+    assert.ok(stack.slice(1).every((line) => line.startsWith('        at ')));
+    assert.equal(
+      lines.some((line) => line.includes('service=')),
+      false,
+      'the service name is not repeated',
+    );
+  });
+
+  for (const [format, colours] of [
+    ['json', false],
+    ['pretty', false],
+    ['pretty', true],
+  ] as const)
+    it(`should mask the same PII in ${format} lines${colours ? ' with colours' : ''}`, async () => {
+      const output = await writeSample(format, colours);
+      for (const pii of [NIK, NPWP, PHONE, EMAIL, 'BUDI SANTOSO', '8123456', 'santoso'])
+        assert.equal(output.includes(pii), false, pii);
+      assert.ok(output.includes(DOCUMENT_ID), 'ids stay readable');
+    });
+
+  it('should colour the level only when asked (a terminal)', async () => {
+    const esc = String.fromCharCode(27);
+    assert.equal((await writeSample('pretty', false)).includes(esc), false);
+    const coloured = await writeSample('pretty', true);
+    assert.match(coloured, new RegExp(`${esc}\\[\\d+mWARN ${esc}\\[39m review\\.note`));
   });
 });
 

@@ -133,6 +133,14 @@ const URL_REFERENCE = /\bnew URL\(\s*(['"`])(\.{1,2}\/[^'"`$]*)/g;
  */
 const WRITTEN_AT_RUN_TIME = ['.tools'];
 
+/**
+ * Files the images' build writes, not the checkout (each image's Dockerfile is checked for the COPY
+ * that puts it there), with the development dependency that stands in for it outside the images.
+ */
+export const BUILT_INTO_THE_IMAGE: Readonly<Record<string, string>> = {
+  'server/openapi/reference/scalar.standalone.js': '@scalar/api-reference',
+};
+
 const packageOf = (specifier: string) =>
   specifier
     .split('/')
@@ -163,11 +171,12 @@ export function runtimeClosure(entryPoints: readonly string[] = ENTRY_POINTS): C
     for (const specifier of specifiers) {
       if (specifier.startsWith('node:')) continue;
       if (specifier.startsWith('.')) queue.push(resolve(dirname(file), specifier));
-      else packages.add(packageOf(specifier));
+      else if (!Object.values(BUILT_INTO_THE_IMAGE).includes(packageOf(specifier))) packages.add(packageOf(specifier));
     }
     for (const match of text.matchAll(URL_REFERENCE)) {
       const target = resolve(dirname(file), match[2] as string);
       if (coveredBy(relative(root, target), WRITTEN_AT_RUN_TIME)) continue;
+      if (relative(root, target) in BUILT_INTO_THE_IMAGE) continue;
       if (existsSync(target)) queue.push(target);
       else throw new Error(`${path} refers to ${relative(root, target)}, which does not exist`);
     }

