@@ -12,7 +12,7 @@ import { createPiiCipher } from '../adapters/postgres/piiCipher.ts';
 import { createDatabasePool } from '../adapters/postgres/pool.ts';
 import { createAuth } from '../server/http/auth.ts';
 import { createHttpServer } from '../server/http/httpServer.ts';
-import { verificationRoutes } from '../server/routes/verificationRoutes.ts';
+import { verificationRoutes } from '../server/routes/client/verificationRoutes.ts';
 import { testTokens } from '../test/support/api.ts';
 import { createTestDatabase } from '../test/support/database.ts';
 import { testConfig } from '../test/support/harness.ts';

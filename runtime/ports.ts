@@ -106,7 +106,7 @@ export type NewDocument = {
   mime: 'image/jpeg' | 'image/png' | 'application/pdf';
   sizeBytes: number;
   correlationId: string;
-  /** The client's applicant, own id for the person, and metadata (server/routes/clientReferences.ts). */
+  /** The client's applicant, own id for the person, and metadata (server/routes/client/clientReferences.ts). */
   applicantId?: string;
   externalRef?: string;
   metadata?: Record<string, string>;

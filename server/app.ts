@@ -9,16 +9,13 @@ import { notFound, problemHandler } from './http/problems.ts';
 import { requestId } from './http/requestId.ts';
 import { requestLog } from './http/requestLog.ts';
 import { openApiDocument, openApiRoutes } from './openapi/openapi.ts';
-import { applicantRoutes } from './routes/applicantRoutes.ts';
 import { buli2Routes } from './routes/buli2Routes.ts';
+import { applicantRoutes, documentRoutes, uploadRoutes, verificationRoutes } from './routes/client/index.ts';
 import { consoleRoutes } from './routes/consoleRoutes.ts';
-import { documentRoutes } from './routes/documentRoutes.ts';
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts';
 import { inspectorRoutes } from './routes/inspectorRoutes.ts';
 import { metricsExposure, metricsRoutes } from './routes/metrics.ts';
 import { reviewRoutes } from './routes/reviewRoutes.ts';
-import { uploadRoutes } from './routes/uploadRoutes.ts';
-import { verificationRoutes } from './routes/verificationRoutes.ts';
 
 /** The HTTP application: probes, metrics and the client API. */
 export function createApp(deps: {

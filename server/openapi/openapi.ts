@@ -1,15 +1,17 @@
 import { type Router as ExpressRouter, Router } from 'express';
 import { PROBLEM_PAGES_PATH } from '../http/problemTypes.ts';
-import { applicantRouteTable } from '../routes/applicantRoutes.ts';
 import { buli2RouteTable } from '../routes/buli2Routes.ts';
+import {
+  applicantRouteTable,
+  documentRouteTable,
+  uploadRouteTable,
+  verificationRouteTable,
+} from '../routes/client/index.ts';
 import { consoleRouteTable } from '../routes/consoleRoutes.ts';
-import { documentRouteTable } from '../routes/documentRoutes.ts';
 import { healthRouteTable } from '../routes/health.ts';
 import { inspectorRouteTable } from '../routes/inspectorRoutes.ts';
 import { metricsRouteTable } from '../routes/metrics.ts';
 import { reviewRouteTable } from '../routes/reviewRoutes.ts';
-import { uploadRouteTable } from '../routes/uploadRoutes.ts';
-import { verificationRouteTable } from '../routes/verificationRoutes.ts';
 import { finishDocument } from './documentShape.ts';
 import { problemPageRoutes } from './problemPages.ts';
 import { REFERENCE_ASSETS_PATH, referencePageRoutes } from './referencePage.ts';

@@ -20,8 +20,8 @@ import type {
   ReviewRecordOf,
   SameNikDocuments,
 } from '../ports.ts';
+import { documentResponse, present } from './client/documentRoutes.ts';
 import { idParams, visibleDocument } from './documentAccess.ts';
-import { documentResponse, present } from './documentRoutes.ts';
 import { freeText } from './freeText.ts';
 import { pageAnswer, pageQuery, pageRequested } from './paging.ts';
 

@@ -11,7 +11,7 @@ import { createAuth } from '../../../server/http/auth.ts';
 import { problemHandler } from '../../../server/http/problems.ts';
 import { requestId } from '../../../server/http/requestId.ts';
 import type { IdempotencyKeys } from '../../../server/ports.ts';
-import { uploadRoutes } from '../../../server/routes/uploadRoutes.ts';
+import { uploadRoutes } from '../../../server/routes/client/uploadRoutes.ts';
 import { testLogger } from '../../support/harness.ts';
 import { nestedFormPdf } from '../../support/nestedFormPdf.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DocumentChanges } from '../../../server/ports.ts';
-import { streamWakeups } from '../../../server/routes/streamWakeups.ts';
+import { streamWakeups } from '../../../server/routes/client/streamWakeups.ts';
 
 /** A change feed driven by hand: `signal(id)` is what a notification does. */
 function handFeed() {

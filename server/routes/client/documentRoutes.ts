@@ -1,17 +1,17 @@
 import type { Router as ExpressRouter } from 'express';
 import { z } from 'zod';
-import { DOCUMENT_TYPES } from '../../domain/documentType.ts';
-import { reasonSchema } from '../../domain/reasons.ts';
-import { DOCUMENT_STATUSES, type DocumentStatus } from '../../machines/document.machine.ts';
-import type { DocumentStore } from '../../runtime/ports.ts';
-import type { createAuth, Principal } from '../http/auth.ts';
-import { json, parameters, problems, secured } from '../openapi/openApiSchemas.ts';
-import { type RouteTable, routerFor } from '../openapi/routeTable.ts';
-import type { DocumentListFilter, DocumentQueries, DocumentSummary, DocumentView, PageRequest } from '../ports.ts';
+import { DOCUMENT_TYPES } from '../../../domain/documentType.ts';
+import { reasonSchema } from '../../../domain/reasons.ts';
+import { DOCUMENT_STATUSES, type DocumentStatus } from '../../../machines/document.machine.ts';
+import type { DocumentStore } from '../../../runtime/ports.ts';
+import type { createAuth, Principal } from '../../http/auth.ts';
+import { json, parameters, problems, secured } from '../../openapi/openApiSchemas.ts';
+import { type RouteTable, routerFor } from '../../openapi/routeTable.ts';
+import type { DocumentListFilter, DocumentQueries, DocumentSummary, DocumentView, PageRequest } from '../../ports.ts';
+import { idParams, isStaff, visibleDocument } from '../documentAccess.ts';
+import { pageAnswer, pageQuery, pageRequested } from '../paging.ts';
 import { externalRefSchema } from './clientReferences.ts';
 import { clientVerdictSchema, STATUS_VERDICT } from './clientVerdict.ts';
-import { idParams, isStaff, visibleDocument } from './documentAccess.ts';
-import { pageAnswer, pageQuery, pageRequested } from './paging.ts';
 
 /**
  * The client's view of its documents: list, detail and history. A user reaches only their own

@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Router as ExpressRouter, RequestHandler } from 'express';
 import { z } from 'zod';
-import { crossCheck } from '../../domain/checks/crossDocument.ts';
-import { reasonSchema } from '../../domain/reasons.ts';
-import type { createAuth, Principal } from '../http/auth.ts';
-import { HttpProblem } from '../http/problems.ts';
-import { json, parameters, problems, secured } from '../openapi/openApiSchemas.ts';
-import { type RouteTable, routerFor } from '../openapi/routeTable.ts';
-import type { Applicant, Applicants, DocumentView } from '../ports.ts';
+import { crossCheck } from '../../../domain/checks/crossDocument.ts';
+import { reasonSchema } from '../../../domain/reasons.ts';
+import type { createAuth, Principal } from '../../http/auth.ts';
+import { HttpProblem } from '../../http/problems.ts';
+import { json, parameters, problems, secured } from '../../openapi/openApiSchemas.ts';
+import { type RouteTable, routerFor } from '../../openapi/routeTable.ts';
+import type { Applicant, Applicants, DocumentView } from '../../ports.ts';
+import { idParams, isStaff } from '../documentAccess.ts';
+import { pageAnswer, pageQuery, pageRequested } from '../paging.ts';
 import { externalRefSchema, metadataSchema } from './clientReferences.ts';
 import { applicantVerdict, clientVerdictSchema, STATUS_VERDICT } from './clientVerdict.ts';
-import { idParams, isStaff } from './documentAccess.ts';
 import { documentResponse, present } from './documentRoutes.ts';
-import { pageAnswer, pageQuery, pageRequested } from './paging.ts';
 
 /**
  * Applicants: one person's documents (a KTP and an NPWP) grouped by the client, with one verdict

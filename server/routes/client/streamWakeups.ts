@@ -1,4 +1,4 @@
-import type { DocumentChanges } from '../ports.ts';
+import type { DocumentChanges } from '../../ports.ts';
 
 /**
  * What wakes an open event stream: a signal from the change feed about its document (a committed

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { CrossCheckOutcome } from '../../domain/checks/crossDocument.ts';
-import type { DocumentStatus } from '../../machines/document.machine.ts';
+import type { CrossCheckOutcome } from '../../../domain/checks/crossDocument.ts';
+import type { DocumentStatus } from '../../../machines/document.machine.ts';
 
 /**
  * The one verdict a client reads. The machine's nine statuses are for reviewers and operators; a

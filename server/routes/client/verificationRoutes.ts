@@ -1,16 +1,16 @@
 import type { Router as ExpressRouter, RequestHandler } from 'express';
 import { z } from 'zod';
-import { reasonSchema } from '../../domain/reasons.ts';
-import { DOCUMENT_STATUSES, FINAL_STATUSES } from '../../machines/document.machine.ts';
-import { coerceError } from '../../runtime/errors.ts';
-import type { Logger } from '../../runtime/ports.ts';
-import type { createAuth, Principal } from '../http/auth.ts';
-import { HttpProblem } from '../http/problems.ts';
-import { json, parameters, problems, secured } from '../openapi/openApiSchemas.ts';
-import { type RouteTable, routerFor } from '../openapi/routeTable.ts';
-import type { DocumentChanges, DocumentQueries, DocumentSummary } from '../ports.ts';
+import { reasonSchema } from '../../../domain/reasons.ts';
+import { DOCUMENT_STATUSES, FINAL_STATUSES } from '../../../machines/document.machine.ts';
+import { coerceError } from '../../../runtime/errors.ts';
+import type { Logger } from '../../../runtime/ports.ts';
+import type { createAuth, Principal } from '../../http/auth.ts';
+import { HttpProblem } from '../../http/problems.ts';
+import { json, parameters, problems, secured } from '../../openapi/openApiSchemas.ts';
+import { type RouteTable, routerFor } from '../../openapi/routeTable.ts';
+import type { DocumentChanges, DocumentQueries, DocumentSummary } from '../../ports.ts';
+import { idParams, visibleDocument } from '../documentAccess.ts';
 import { clientVerdictSchema, STATUS_VERDICT } from './clientVerdict.ts';
-import { idParams, visibleDocument } from './documentAccess.ts';
 import { createStreamSlots } from './streamSlots.ts';
 import { streamWakeups } from './streamWakeups.ts';
 

@@ -1,6 +1,6 @@
 import busboy from 'busboy';
 import type { Request } from 'express';
-import { HttpProblem } from '../http/problems.ts';
+import { HttpProblem } from '../../http/problems.ts';
 
 /**
  * Reads a `multipart/form-data` upload with the fields `type` and `file`, and optionally
