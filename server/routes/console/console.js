@@ -73,6 +73,8 @@ const page = {
   /** Pages of QUEUE_LIMIT loaded ("Load more" adds one); a refresh loads as many. */
   pagesLoaded: 1,
   counts: EMPTY_COUNTS,
+  /** Bumped by each queue refresh, so that only the latest one's answer is shown. */
+  refreshes: 0,
   templates: { approve: [], reject: [] },
   /** The open document: `{ id, document, readOnly, mine, decided }`. */
   open: null,
@@ -228,9 +230,15 @@ function filterQuery() {
  * more" added), and the counts of every filter value over the whole queue.
  */
 async function refreshQueue(generation = page.generation) {
+  // Only the latest refresh may show its answer: an older one (the timer's, sent before the filter
+  // changed) that answers later would put back what the reviewer filtered away.
+  const asked = ++page.refreshes;
+  const current = () => generation === page.generation && asked === page.refreshes;
   try {
     const query = filterQuery();
     const counts = json(`/internal/review-counts?${query}`);
+    // Awaited below; until then a failure must not count as unhandled.
+    counts.catch(() => undefined);
     const items = [];
     let cursor = null;
     for (let loaded = 0; loaded < page.pagesLoaded; loaded++) {
@@ -242,13 +250,14 @@ async function refreshQueue(generation = page.generation) {
       cursor = answer.nextCursor;
       if (!cursor) break;
     }
-    page.counts = await counts;
-    if (generation !== page.generation) return;
+    const answered = await counts;
+    if (!current()) return;
+    page.counts = answered;
     page.queue = items;
     page.nextCursor = cursor;
     showQueue();
   } catch (error) {
-    if (generation !== page.generation) return;
+    if (!current()) return;
     say(error.message, 'error');
   }
 }
