@@ -146,7 +146,7 @@ export const PROBLEM_TYPES = {
     status: 503,
     title: 'Service unavailable',
     description:
-      'A service this request needs (the database, the review workflows) cannot be reached for a moment. ' +
+      "A service this request needs (the database, the review workflows, the identity provider's signing keys) cannot be reached for a moment. " +
       'Nothing was changed; try again after `Retry-After` seconds.',
   },
   document_contended: {
