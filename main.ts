@@ -10,6 +10,7 @@ import { transitionMetrics } from './adapters/metrics/transitionMetrics.ts';
 import { createThreadedOcrEngine, inspectPdf, resolvePrecision } from './adapters/ocr/index.ts';
 import { createDocumentChangeNotifier } from './adapters/postgres/documentChangeNotifier.ts';
 import { createDocumentChanges } from './adapters/postgres/documentChanges.ts';
+import { createDocumentQueries } from './adapters/postgres/documentQueries.ts';
 import { isDatabaseUnavailable } from './adapters/postgres/unavailable.ts';
 import { loadRegions } from './adapters/regions/loadRegions.ts';
 import { createStorage } from './adapters/storage/index.ts';
@@ -160,7 +161,7 @@ async function main() {
         logger,
         slaBreached: (kind) => metrics.reviewSlaBreaches.inc({ kind }),
         buli2: connectBuli2(config, {
-          queries: createApiAdapters(pool, cipher).queries,
+          queries: createDocumentQueries(pool, cipher),
           records: connectedReviews.records,
           logger,
           metrics,
@@ -203,7 +204,7 @@ async function main() {
       ? {
           api: {
             auth: createAuth(config.jwt, { logger }),
-            ...createApiAdapters(pool, cipher),
+            ...createApiAdapters(pool, cipher, regions),
             store: runtime.store,
             documents: runtime.documents,
             storage,

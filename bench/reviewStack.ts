@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
+import { loadRegions } from '../adapters/regions/loadRegions.ts';
 import { createFsStorage } from '../adapters/storage/fsStorage.ts';
 import { createApiAdapters } from '../composition/api.ts';
 import { buli2Callbacks, connectBuli2 } from '../composition/buli2.ts';
@@ -113,7 +114,7 @@ export async function openReviewStack(options: ReviewStackOptions): Promise<Revi
     const opened = engine;
     storageDirectory = await mkdtemp(join(tmpdir(), `filot-bench-${options.name}-`));
     const tokens = testTokens();
-    const adapters = createApiAdapters(opened.pool, opened.runtime.adapters.cipher);
+    const adapters = createApiAdapters(opened.pool, opened.runtime.adapters.cipher, await loadRegions());
     const app = createApp({
       readiness: [],
       metrics: new Registry(),

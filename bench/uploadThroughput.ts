@@ -11,6 +11,7 @@ import jwt from 'jsonwebtoken';
 import { Registry } from 'prom-client';
 import sharp from 'sharp';
 import { createRedis } from '../adapters/redis/client.ts';
+import { loadRegions } from '../adapters/regions/loadRegions.ts';
 import { createFsStorage } from '../adapters/storage/fsStorage.ts';
 import { createApiAdapters } from '../composition/api.ts';
 import { MAX_UPLOAD_BYTES } from '../domain/uploadLimits.ts';
@@ -53,7 +54,7 @@ export async function uploadThroughput(options: { connections: number; seconds: 
       createRateLimit({ redis: rateLimitRedis, prefix: world.prefix, name, points: 1_000_000, windowSeconds: 60 });
     const api = {
       auth: createAuth(world.config.jwt),
-      ...createApiAdapters(world.pool, runtime.adapters.cipher),
+      ...createApiAdapters(world.pool, runtime.adapters.cipher, await loadRegions()),
       store: runtime.store,
       documents: runtime.documents,
       storage,

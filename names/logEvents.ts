@@ -70,7 +70,8 @@ export const LOG_EVENTS = {
   'processing.outcome_retry': 'an attempt outcome is sent again',
   'evaluation.done': 'a document was evaluated and decided',
   'lease.expired': 'the reaper took a document from a dead or stalled worker',
-  'sweeper.recovered': 'the sweeper re-sent, decided or started lost work (warn), or found Redis empty with nothing due (info)',
+  'sweeper.recovered':
+    'the sweeper re-sent, decided or started lost work (warn), or found Redis empty with nothing due (info)',
   'outbox.delivery_failed': 'an effect could not be delivered; it is retried',
   'outbox.mark_failed': 'an effect was delivered but not marked; it will be delivered again',
   'outbox.relayed': 'the relay delivered effects the fast path had missed',

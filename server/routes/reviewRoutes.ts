@@ -2,6 +2,8 @@ import { type Router as ExpressRouter, type Response, Router } from 'express';
 import { z } from 'zod';
 import { REVIEW_CLAIM_DEFAULT_MS } from '../../config/schema.ts';
 import { DOCUMENT_TYPES } from '../../domain/documentType.ts';
+import { decodeNik } from '../../domain/identifiers/nikDecoding.ts';
+import type { RegionIndex } from '../../domain/identifiers/regions.ts';
 import { REVIEW_REASON_TEMPLATES } from '../../domain/reviewReasons.ts';
 import type { Documents } from '../../runtime/documents/documents.ts';
 import type { DocumentStorage } from '../../runtime/ports.ts';
@@ -84,6 +86,42 @@ export const reviewCountsResponse = z.object({
   }),
 });
 
+const regionItem = z.object({
+  code: z.string().describe('The dotted region code the NIK holds'),
+  name: z.string().nullable().describe('Its name; null for a code that does not exist'),
+  printed: z.string().nullable().describe('What the card prints there'),
+  agrees: z
+    .boolean()
+    .nullable()
+    .describe('Whether they name the same region; null when the card prints none we can resolve'),
+});
+const nikItem = (value: z.ZodType) =>
+  z.object({
+    fromNik: value.nullable().describe('What the NIK encodes; null when its digits make none'),
+    printed: z.string().nullable().describe('What the card prints'),
+    agrees: z.boolean().nullable().describe('Whether the two agree; null when the card prints none we can read'),
+  });
+const decodedNikResponse = z
+  .object({
+    province: regionItem,
+    regency: regionItem,
+    district: regionItem,
+    birthDate: nikItem(z.string()),
+    sex: nikItem(z.enum(['LAKI-LAKI', 'PEREMPUAN'])),
+    serial: z.string().describe('The last four digits'),
+  })
+  .nullable()
+  .describe(
+    'The NIK decoded (domain/identifiers/nikDecoding.ts) beside what the card prints; null when the document holds no 16-digit NIK. A region differing is where the person first registered, not a fault',
+  );
+export const reviewDetailResponse = documentResponse.extend({
+  ownerId: z.string().describe("The owner's id, whole (reviewers only)"),
+  image: z.string().describe("The image's path"),
+  review: z.looseObject({}).nullable().describe('The review workflow: id, SLA phase, external failure, BULI2 state'),
+  claim: z.looseObject({}).nullable().describe('Who reviews it now, until when; null when nobody holds a live claim'),
+  nik: decodedNikResponse,
+});
+
 export const decisionBody = z.strictObject({
   decision: z.enum(['approve', 'reject']),
   reason: freeText(1000).describe(
@@ -135,7 +173,7 @@ export const reviewRouteTable = {
       ...secured,
       parameters: parameters(idParams, 'path'),
       responses: {
-        '200': { description: 'The document', ...json(documentResponse) },
+        '200': { description: 'The document', ...json(reviewDetailResponse) },
         ...problems(400, 401, 403, 404),
       },
     },
@@ -258,6 +296,10 @@ export function reviewRoutes(deps: {
    * decision to the document directly; `npm start` always has them.
    */
   reviews?: ReviewDecisions;
+  /** The region names a decoded NIK shows. */
+  regions: RegionIndex;
+  /** Today's date (ISO), for the century of a NIK's birth year; the clock by default. */
+  today?: () => string;
 }): ExpressRouter {
   const router = Router();
   // Everything under /internal, served or not, is for staff: anyone else learns nothing of its routes.
@@ -265,6 +307,7 @@ export function reviewRoutes(deps: {
   /** Staff may see every document: this is a 404 for an unknown id only. */
   const existing = (id: string, principal: Principal) => visibleDocument(deps.queries, id, principal);
   const claimMs = deps.reviewClaimMs ?? REVIEW_CLAIM_DEFAULT_MS;
+  const today = deps.today ?? (() => new Date().toISOString().slice(0, 10));
   const noStore = (response: Response) => response.setHeader('Cache-Control', 'no-store');
 
   router.use(
@@ -294,6 +337,7 @@ export function reviewRoutes(deps: {
             review: await deps.reviewRecordOf(id),
             // Who is reviewing it now; null when nobody holds a live claim.
             claim: document.status === 'needs_review' ? await deps.reviewClaims.current(id) : null,
+            nik: document.fields?.nik ? decodeNik(document.fields.nik, document.fields, deps.regions, today()) : null,
           });
         },
       ],

@@ -9,6 +9,7 @@ import { Registry } from 'prom-client';
 import type { DatabasePool } from 'slonik';
 import type { Metrics } from '../../adapters/metrics/registry.ts';
 import { isDatabaseUnavailable } from '../../adapters/postgres/unavailable.ts';
+import { loadRegions } from '../../adapters/regions/loadRegions.ts';
 import { createFsStorage } from '../../adapters/storage/fsStorage.ts';
 import { createApiAdapters } from '../../composition/api.ts';
 import { buli2Callbacks } from '../../composition/buli2.ts';
@@ -83,7 +84,7 @@ export async function startApi(
     isUnavailable: isDatabaseUnavailable,
     api: {
       auth: createAuth(tokens.jwtSettings),
-      ...createApiAdapters(pool, runtime.adapters.cipher),
+      ...createApiAdapters(pool, runtime.adapters.cipher, await loadRegions()),
       store: runtime.store,
       documents: runtime.documents,
       storage,

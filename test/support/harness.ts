@@ -2,8 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createLogger } from '../../adapters/logging/logger.ts';
 import type { Metrics } from '../../adapters/metrics/registry.ts';
+import { createDocumentQueries } from '../../adapters/postgres/documentQueries.ts';
 import { createRedis } from '../../adapters/redis/client.ts';
-import { createApiAdapters } from '../../composition/api.ts';
 import { connectBuli2 } from '../../composition/buli2.ts';
 import { connectReviews, type Reviews, startReviewWorker } from '../../composition/reviews.ts';
 import { composeRuntime } from '../../composition/runtime.ts';
@@ -87,7 +87,7 @@ export async function createWorld(
       // Reviews go to BULI2 when the world names one (a simulator the test started).
       const buli2 = config.buli2.url
         ? connectBuli2(config, {
-            queries: createApiAdapters(pool, runtime.adapters.cipher).queries,
+            queries: createDocumentQueries(pool, runtime.adapters.cipher),
             records: reviews.records,
             logger,
             ...(settings.metrics ? { metrics: settings.metrics } : {}),

@@ -50,6 +50,8 @@ const view = Object.fromEntries(
     'score',
     'reasons',
     'same-nik',
+    'nik-panel',
+    'nik',
     'history',
     'audit',
     'audit-list',
@@ -347,7 +349,9 @@ function showQueue() {
 function closeDocumentView() {
   view.documentPanel.hidden = true;
   view.docImage.removeAttribute('src');
-  for (const list of [view.fields, view.reasons, view.sameNik, view.history, view.auditList]) list.replaceChildren();
+  for (const list of [view.fields, view.nik, view.reasons, view.sameNik, view.history, view.auditList])
+    list.replaceChildren();
+  view.nikPanel.hidden = true;
   view.docId.textContent = '';
   tell('');
 }
@@ -414,6 +418,36 @@ function showFacts(document) {
     ...(document.evaluation?.reasons ?? []).map((reason) =>
       make('li', `${reason.code} (${reason.severity}): ${reason.message}`, `severity-${reason.severity}`),
     ),
+  );
+}
+
+/**
+ * The NIK decoded by the server: each part beside what the card prints. Birth date and sex must
+ * agree; the regions are where the person first registered, so a difference there is a fact to
+ * weigh (a move), not a fault.
+ */
+function showNik(nik) {
+  view.nikPanel.hidden = !nik;
+  if (!nik) {
+    view.nik.replaceChildren();
+    return;
+  }
+  const region = (item) => `${item.code} ${item.name ?? '(no such region)'}`;
+  const rows = [
+    ['Province', region(nik.province), nik.province],
+    ['Regency', region(nik.regency), nik.regency],
+    ['District', region(nik.district), nik.district],
+    ['Birth date', nik.birthDate.fromNik ?? '(not a real date)', nik.birthDate],
+    ['Sex', nik.sex.fromNik ?? '(unknown)', nik.sex],
+  ];
+  view.nik.replaceChildren(
+    ...rows.map(([label, fromNik, item]) => {
+      const verdict = item.agrees === null ? 'not printed' : item.agrees ? 'agrees' : 'differs';
+      const row = make('tr', undefined, item.agrees === false ? 'differs' : '');
+      row.dataset.part = label.toLowerCase().replace(' ', '-');
+      row.append(make('th', label), make('td', fromNik), make('td', item.printed ?? '—'), make('td', verdict));
+      return row;
+    }),
   );
 }
 
@@ -507,6 +541,7 @@ async function openDocument(id) {
     page.open.decided = document.status !== 'needs_review';
     view.docStatus.textContent = document.status;
     showFacts(document);
+    showNik(document.nik);
     showSameNik(sameNik.items);
     showHistory(history.items, document.status);
     await showImage(id, generation);

@@ -12,6 +12,7 @@ import { Registry } from 'prom-client';
 import sharp from 'sharp';
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { loadRegions } from '../../../adapters/regions/loadRegions.ts';
 import { createFsStorage } from '../../../adapters/storage/fsStorage.ts';
 import { createApiAdapters } from '../../../composition/api.ts';
 import { type ComposedRuntime, composeRuntime } from '../../../composition/runtime.ts';
@@ -58,7 +59,7 @@ describe('the document routes', () => {
       development: false,
       api: {
         auth: createAuth(jwtSettings),
-        ...createApiAdapters(world.pool, runtime.adapters.cipher),
+        ...createApiAdapters(world.pool, runtime.adapters.cipher, await loadRegions()),
         store: runtime.store,
         documents: overrides.documents ?? runtime.documents,
         storage,

@@ -390,6 +390,43 @@ describe('the reviewer console API: claims, reason templates, same-NIK documents
     }
   });
 
+  it('should decode the NIK for a reviewer, beside what the card prints', async () => {
+    const queued = async (fields: Record<string, string>) => {
+      const document = newDocument();
+      await runtime.documents.create(document, USER);
+      await completeOcr(runtime.documents, document.id);
+      await evaluateAndDecide(runtime.documents, document.id, { ...REVIEW_EVALUATION, fields });
+      return document.id;
+    };
+    const printed = await queued({
+      nik: '3171014101900001',
+      provinsi: 'DKI JAKARTA',
+      tanggal_lahir: '1990-01-02',
+      jenis_kelamin: 'PEREMPUAN',
+    });
+    const detail = (await (await call('GET', `/internal/reviews/${printed}`, reviewer(1))).json()) as {
+      nik: Record<
+        string,
+        { name?: string | null; fromNik?: string | null; printed: string | null; agrees: boolean | null }
+      >;
+    };
+    assert.equal(detail.nik.district?.name, 'Gambir');
+    assert.deepEqual(detail.nik.province, {
+      code: '31',
+      name: 'Daerah Khusus Ibukota Jakarta',
+      printed: 'DKI JAKARTA',
+      agrees: true,
+    });
+    assert.deepEqual(detail.nik.birthDate, { fromNik: '1990-01-01', printed: '1990-01-02', agrees: false });
+    assert.deepEqual(detail.nik.sex, { fromNik: 'PEREMPUAN', printed: 'PEREMPUAN', agrees: true });
+    assert.deepEqual(detail.nik.regency?.agrees, null, 'not printed');
+    const withoutNik = await queued({ nama: 'SYNTHETIC PERSON' });
+    const plain = (await (await call('GET', `/internal/reviews/${withoutNik}`, reviewer(1))).json()) as {
+      nik: unknown;
+    };
+    assert.equal(plain.nik, null);
+  });
+
   it('should list the reason templates for approving and rejecting', async () => {
     const response = await call('GET', '/internal/review-reasons', reviewer(1));
     assert.equal(response.status, 200);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
+import { loadRegions } from '../../../adapters/regions/loadRegions.ts';
 import { createFsStorage } from '../../../adapters/storage/fsStorage.ts';
 import { createApiAdapters } from '../../../composition/api.ts';
 import type { ComposedRuntime } from '../../../composition/runtime.ts';
@@ -46,7 +47,7 @@ describe('TRUST_PROXY and the per-IP rate limits', () => {
       trustProxy,
       api: {
         auth: createAuth(tokens.jwtSettings),
-        ...createApiAdapters(world.pool, runtime.adapters.cipher),
+        ...createApiAdapters(world.pool, runtime.adapters.cipher, await loadRegions()),
         store: runtime.store,
         documents: runtime.documents,
         storage: createFsStorage(storageDirectory),

@@ -15,6 +15,7 @@ import {
   type DocumentChangeNotifier,
 } from '../../../adapters/postgres/documentChangeNotifier.ts';
 import { createDocumentChanges, type DocumentChangeListener } from '../../../adapters/postgres/documentChanges.ts';
+import { loadRegions } from '../../../adapters/regions/loadRegions.ts';
 import { createFsStorage } from '../../../adapters/storage/fsStorage.ts';
 import { createApiAdapters } from '../../../composition/api.ts';
 import type { ComposedRuntime } from '../../../composition/runtime.ts';
@@ -127,7 +128,7 @@ describe('event streams pushed by LISTEN/NOTIFY', () => {
       development: false,
       api: {
         auth: createAuth(jwtSettings),
-        ...createApiAdapters(world.pool, runtime.adapters.cipher),
+        ...createApiAdapters(world.pool, runtime.adapters.cipher, await loadRegions()),
         store: runtime.store,
         documents: runtime.documents,
         storage: createFsStorage(storageDirectory),

@@ -15,6 +15,7 @@ import { transitionMetrics } from '../../../adapters/metrics/transitionMetrics.t
 import { isDatabaseUnavailable } from '../../../adapters/postgres/unavailable.ts';
 import { createRedis } from '../../../adapters/redis/client.ts';
 import { createOcrStream } from '../../../adapters/redis/ocrStream.ts';
+import { loadRegions } from '../../../adapters/regions/loadRegions.ts';
 import { createFsStorage } from '../../../adapters/storage/fsStorage.ts';
 import { createApiAdapters } from '../../../composition/api.ts';
 import type { ComposedRuntime } from '../../../composition/runtime.ts';
@@ -131,7 +132,7 @@ describe('the metrics after an upload → decision flow', () => {
       isUnavailable: isDatabaseUnavailable,
       api: {
         auth: createAuth(jwtSettings),
-        ...createApiAdapters(world.pool, runtime.adapters.cipher),
+        ...createApiAdapters(world.pool, runtime.adapters.cipher, await loadRegions()),
         store: runtime.store,
         documents: runtime.documents,
         storage: createFsStorage(storageDirectory),

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../../../config/index.ts';
+import { createRegionIndex } from '../../../domain/identifiers/regions.ts';
 import { createApp } from '../../../server/app.ts';
 import { createAuth } from '../../../server/http/auth.ts';
 import { DOCUMENT_ROUTES, openApiDocument } from '../../../server/openapi/openapi.ts';
@@ -56,6 +57,7 @@ describe('the route tables', () => {
           clear: async () => {},
         },
         sameNikDocuments: async () => [],
+        regions: createRegionIndex({ provinces: [], regencies: [], districts: [] }),
         store: { history: async () => [] },
         documents: { create: async () => assert.fail(), send: async () => assert.fail() },
         storage: { put: async () => {}, get: async () => Buffer.alloc(0), delete: async () => {} },
