@@ -177,6 +177,12 @@ describe('the reviewer console in a browser', () => {
     await first.waitForFunction(() => document.querySelectorAll('#history li').length >= 5);
     await first.waitForSelector('#doc-image[src^="data:"]');
     assert.equal(await first.getAttribute('#fields tr[data-field="nama"]', 'class'), 'flagged');
+    assert.match(
+      (await first.textContent('#fields tr[data-field="nama"]')) ?? '',
+      /NAME_UNREADABLE/,
+      'its reason beside it',
+    );
+    assert.notEqual(await first.getAttribute('#fields tr[data-field="nik"]', 'class'), 'flagged');
     // The NIK decoded: its district by name, the birth date and sex it encodes.
     assert.match((await first.textContent('#nik tr[data-part="district"]')) ?? '', /31\.71\.01 Gambir/);
     assert.match((await first.textContent('#nik tr[data-part="birth-date"]')) ?? '', /1990-01-01.*not printed/);

@@ -385,29 +385,42 @@ async function showImage(id, generation) {
   view.docImage.src = url;
 }
 
-/** The fields a failed reason (severity reject or review) names, by the words of its code. */
-function flaggedFields(document) {
+/** The reasons about each field, by the words of their codes: field name → reasons. */
+function reasonsByField(document) {
   const names = Object.keys(document.fields ?? {});
-  const flagged = new Set();
+  const about = new Map(names.map((name) => [name, []]));
   for (const reason of document.evaluation?.reasons ?? []) {
-    if (reason.severity === 'info') continue;
     const words = reason.code.split('_');
     for (const name of names) {
       const upper = name.toUpperCase();
-      if (words.includes(upper) || reason.code.startsWith(`${upper}_`)) flagged.add(name);
-      for (const word of words) if (FIELD_ALIASES[word]?.includes(name)) flagged.add(name);
+      const named =
+        words.includes(upper) ||
+        reason.code.startsWith(`${upper}_`) ||
+        words.some((word) => FIELD_ALIASES[word]?.includes(name));
+      if (named) about.get(name)?.push(reason);
     }
   }
-  return flagged;
+  return about;
 }
 
 function showFacts(document) {
-  const flagged = flaggedFields(document);
+  const about = reasonsByField(document);
   view.fields.replaceChildren(
     ...Object.entries(document.fields ?? {}).map(([name, value]) => {
-      const row = make('tr', undefined, flagged.has(name) ? 'flagged' : '');
+      const reasons = about.get(name) ?? [];
+      // A field that failed a check (a reason of severity review or reject) is highlighted.
+      const failed = reasons.some((reason) => reason.severity !== 'info');
+      const row = make('tr', undefined, failed ? 'flagged' : '');
       row.dataset.field = name;
-      row.append(make('th', name), make('td', value ?? '—'));
+      const checks = make('td', undefined, 'field-reasons');
+      checks.append(
+        ...reasons.map((reason) => {
+          const code = make('span', reason.code, `severity-${reason.severity}`);
+          code.title = reason.message;
+          return code;
+        }),
+      );
+      row.append(make('th', name), make('td', value ?? '—'), checks);
       return row;
     }),
   );
