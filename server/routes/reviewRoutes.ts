@@ -103,11 +103,11 @@ const nikItem = (value: z.ZodType) =>
   });
 const decodedNikResponse = z
   .object({
-    province: regionItem,
-    regency: regionItem,
-    district: regionItem,
-    birthDate: nikItem(z.string()),
-    sex: nikItem(z.enum(['LAKI-LAKI', 'PEREMPUAN'])),
+    province: regionItem.describe('The province of first registration (digits 1–2)'),
+    regency: regionItem.describe('The regency or city of first registration (digits 3–4)'),
+    district: regionItem.describe('The district (kecamatan) of first registration (digits 5–6)'),
+    birthDate: nikItem(z.string()).describe('The birth date (digits 7–12, the day plus 40 for women)'),
+    sex: nikItem(z.enum(['LAKI-LAKI', 'PEREMPUAN'])).describe('The sex, from the day of birth'),
     serial: z.string().describe('The last four digits'),
   })
   .nullable()
