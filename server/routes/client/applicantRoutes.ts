@@ -42,8 +42,14 @@ export const applicantResponse = z
   .object({
     id: z.uuid().describe('The applicant id'),
     verdict: clientVerdictSchema.describe(
-      "The person's verdict: the least settled of the documents' verdicts, and once all are approved, rejected only on a sure cross-document mismatch",
+      "The person's verdict: the least settled of the documents' verdicts, and once all are approved, rejected only on a cross-document reason of severity reject (two NIKs read surely and too far apart for a misread)",
     ),
+    crossCheck: z
+      .enum(['match', 'mismatch', 'unsure'])
+      .nullable()
+      .describe(
+        'The checks across the cards in one word: mismatch when either check is one, else unsure when either is, else match; null until it has a KTP and an NPWP that were read. An approved applicant with mismatch (names) or unsure was not confirmed to be one person',
+      ),
     externalRef: z.string().nullable().describe("The client's reference, or null"),
     metadata: z.record(z.string(), z.string()).describe("The client's metadata ({} when none)"),
     documents: z.array(documentResponse).describe('Its documents, oldest first'),
@@ -134,19 +140,18 @@ export function applicantRoutes(deps: {
   const show = async (applicant: Applicant, principal: Principal) => {
     const documents = await deps.applicants.documents(applicant.id, APPLICANT_DOCUMENT_LIMIT);
     const checks = applicantChecks(documents);
-    const crossOutcome = checks.some((check) => check.outcome === 'mismatch')
-      ? 'mismatch'
-      : checks.some((check) => check.outcome === 'unsure')
-        ? 'unsure'
-        : checks.length
-          ? 'match'
-          : null;
+    const outcomes = checks.map((check) => check.outcome);
+    const crossCheck =
+      outcomes.length === 0
+        ? null
+        : ((['mismatch', 'unsure', 'match'] as const).find((outcome) => outcomes.includes(outcome)) ?? null);
     return {
       id: applicant.id,
       verdict: applicantVerdict(
         documents.map((document) => STATUS_VERDICT[document.status]),
-        crossOutcome,
+        checks.map((check) => check.reason),
       ),
+      crossCheck,
       externalRef: applicant.externalRef,
       metadata: applicant.metadata,
       documents: documents.map((document) => present(document, principal)),

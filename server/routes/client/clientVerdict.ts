@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CrossCheckOutcome } from '../../../domain/checks/crossDocument.ts';
+import type { Reason } from '../../../domain/reasons.ts';
 import type { DocumentStatus } from '../../../machines/document.machine.ts';
 
 /**
@@ -32,16 +32,17 @@ export const clientVerdictSchema = z
 /**
  * An applicant's verdict: `pending` with no documents yet; otherwise the least settled of its
  * documents' verdicts (rejected before in review before pending before approved). Once every
- * document is approved, the cross-document checks decide: a mismatch (both cards read surely, and
- * they name different people) rejects; an unsure check leaves it approved, the check says why, and
- * the client may ask for a clearer card. No applicant is ever rejected on evidence the engine is
- * unsure of.
+ * document is approved, only a cross-document reason of severity `reject` changes it: two NIKs read
+ * surely and too far apart for a misread, so the cards belong to two people. Names that differ
+ * (a married name, a nickname) and anything unsure leave it approved; the applicant's `crossCheck`
+ * and `checks` say so, and the client decides whether to ask for a clearer card. No applicant is
+ * ever rejected on evidence the engine is unsure of.
  */
 export function applicantVerdict(
   documents: readonly ClientVerdict[],
-  crossCheck: CrossCheckOutcome | null,
+  crossCheckReasons: readonly Pick<Reason, 'severity'>[],
 ): ClientVerdict {
   if (documents.length === 0) return 'pending';
   for (const verdict of ['rejected', 'in_review', 'pending'] as const) if (documents.includes(verdict)) return verdict;
-  return crossCheck === 'mismatch' ? 'rejected' : 'approved';
+  return crossCheckReasons.some((reason) => reason.severity === 'reject') ? 'rejected' : 'approved';
 }

@@ -131,8 +131,9 @@ export function listFilterOf(query: unknown): { page: PageRequest; filter: Docum
       ...(type ? { type } : {}),
       ...(externalRef ? { externalRef } : {}),
       ...(applicantId ? { applicantId: applicantId.toLowerCase() } : {}),
-      ...(createdFrom ? { createdFrom } : {}),
-      ...(createdTo ? { createdTo } : {}),
+      // In UTC: ISO 8601 takes offsets up to ±23:59, Postgres only up to ±15:59.
+      ...(createdFrom ? { createdFrom: new Date(createdFrom).toISOString() } : {}),
+      ...(createdTo ? { createdTo: new Date(createdTo).toISOString() } : {}),
     },
   };
 }

@@ -38,6 +38,7 @@ type Document = {
 type Applicant = {
   id: string;
   verdict: string;
+  crossCheck: string | null;
   externalRef: string | null;
   metadata: Record<string, string>;
   documents: Document[];
@@ -220,6 +221,9 @@ describe('the client API: references, metadata, applicants, list filters, client
     assert.deepEqual(await ids(`createdFrom=${bAt}`), [c.id, b.id], 'from is inclusive');
     assert.deepEqual(await ids(`createdTo=${bAt}`), [a.id], 'to is exclusive');
     assert.deepEqual(await ids('createdFrom=2000-01-01T00:00:00%2B07:00&createdTo=2000-01-02T00:00:00Z'), []);
+    // Offsets ISO 8601 allows and Postgres does not (beyond ±15:59), and a year long past: answered, not a 500.
+    assert.deepEqual(await ids('createdFrom=0104-05-17T13:24:18.279688-18:21'), [c.id, b.id, a.id]);
+    assert.deepEqual(await ids('createdTo=2000-01-01T00:00:00%2B23:59'), []);
     // Paged through a filter.
     const page = await getJson<{ items: { id: string }[]; nextCursor: string }>('/documents?type=KTP&limit=1', owner);
     assert.deepEqual(
@@ -246,8 +250,8 @@ describe('the client API: references, metadata, applicants, list filters, client
     const owner = `owner-app-${randomUUID().slice(0, 8)}`;
     const created = await createApplicant(owner, { externalRef: 'borrower-9', metadata: { branch: 'JKT' } });
     assert.deepEqual(
-      [created.verdict, created.externalRef, created.metadata, created.documents, created.checks],
-      ['pending', 'borrower-9', { branch: 'JKT' }, [], []],
+      [created.verdict, created.crossCheck, created.externalRef, created.metadata, created.documents, created.checks],
+      ['pending', null, 'borrower-9', { branch: 'JKT' }, [], []],
     );
     const ktp = await uploaded(owner, { type: 'KTP', applicantId: created.id });
     const npwp = await uploaded(owner, { type: 'NPWP', applicantId: created.id });
@@ -263,6 +267,7 @@ describe('the client API: references, metadata, applicants, list filters, client
     await evaluated(npwp.id, { npwp: '09.254.294.3-407.000', nik: NIK_A, nama: 'M. RIZKY PRATAMA' });
     applicant = await read();
     assert.equal(applicant.verdict, 'approved');
+    assert.equal(applicant.crossCheck, 'match');
     assert.deepEqual(
       applicant.checks.map((check) => [check.check, check.outcome, check.reason.code]),
       [
@@ -296,10 +301,23 @@ describe('the client API: references, metadata, applicants, list filters, client
     };
     const different = await pair({ nik: NIK_A, nama: 'SITI RAHAYU' }, { nik: NIK_B, nama: 'BUDI SANTOSO' });
     assert.equal(different.verdict, 'rejected');
-    assert.ok(different.checks.some((check) => check.outcome === 'mismatch'));
+    assert.equal(different.crossCheck, 'mismatch');
+    assert.ok(different.checks.some((check) => check.reason.code === 'CROSS_NIK_MISMATCH'));
+    // The same NIK under another name (a married name, say): not rejected; the check says so.
+    const renamed = await pair({ nik: NIK_A, nama: 'SITI RAHAYU' }, { nik: NIK_A, nama: 'DEWI KARTIKA' });
+    assert.equal(renamed.verdict, 'approved');
+    assert.equal(renamed.crossCheck, 'mismatch');
+    assert.deepEqual(
+      renamed.checks.map((check) => [check.check, check.outcome]),
+      [
+        ['nik', 'match'],
+        ['name', 'mismatch'],
+      ],
+    );
     // No NIK on the NPWP card and a name that was not read: unsure, so the documents' verdict stands.
     const unsure = await pair({ nik: NIK_A, nama: 'SITI RAHAYU' }, { npwp: '09.254.294.3-407.000' });
     assert.equal(unsure.verdict, 'approved');
+    assert.equal(unsure.crossCheck, 'unsure');
     assert.ok(unsure.checks.every((check) => check.outcome !== 'mismatch'));
     assert.ok(unsure.checks.some((check) => check.outcome === 'unsure'));
   });
