@@ -75,7 +75,8 @@ export function createApp(deps: {
   // signature is over, and before the review routes' bearer-token guard on /internal, which is not
   // their credential (routes/buli2Routes.ts).
   if (deps.api) app.use(buli2Routes({ ...deps.api, logger: deps.logger }));
-  app.use(express.json({ limit: '16kb' }));
+  // Room for the longest applicant metadata (routes/client/clientReferences.ts), escaped.
+  app.use(express.json({ limit: '64kb' }));
   app.use(healthRoutes(deps.readiness));
   if (metricsAccess.publicPort !== 'absent')
     app.use(

@@ -1,10 +1,11 @@
 import busboy from 'busboy';
 import type { Request } from 'express';
 import { HttpProblem } from '../../http/problems.ts';
+import { METADATA_MAX_JSON_BYTES } from './clientReferences.ts';
 
 /**
  * Reads a `multipart/form-data` upload with the fields `type` and `file`, and optionally
- * `applicantId`, `externalRef` and `metadata` (each at most once, 4 KiB at most), streamed and kept
+ * `applicantId`, `externalRef` and `metadata` (each at most once, at most the longest metadata's JSON), streamed and kept
  * in memory (at most `maxBytes`, 2 MB by default), so no temporary file exists to be left behind.
  * Everything else is a clear 4xx: no multipart, an unknown or repeated field, a second file, an
  * empty or oversized file, a form cut off in the middle, a client that goes away mid-body.
@@ -17,7 +18,7 @@ export type UploadField = (typeof UPLOAD_FIELDS)[number];
 export type ParsedUpload = { fields: Partial<Record<UploadField, string>>; file: Buffer | undefined };
 
 /** The longest form field (the metadata's JSON); a longer one is refused, never cut. */
-const MAX_FIELD_BYTES = 4096;
+const MAX_FIELD_BYTES = METADATA_MAX_JSON_BYTES;
 const isUploadField = (name: string): name is UploadField => (UPLOAD_FIELDS as readonly string[]).includes(name);
 
 const badRequest = (detail: string) => new HttpProblem('malformed_request', { detail });
@@ -34,7 +35,8 @@ export function readUpload(request: Request, maxBytes: number): Promise<ParsedUp
           files: 1,
           fields: UPLOAD_FIELDS.length,
           fieldSize: MAX_FIELD_BYTES,
-          parts: UPLOAD_FIELDS.length + 1,
+          // busboy says 'partsLimit' on reaching the limit, not on passing it: one more than a full form.
+          parts: UPLOAD_FIELDS.length + 2,
         },
       });
     } catch {

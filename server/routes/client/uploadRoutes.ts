@@ -27,11 +27,8 @@ export const uploadFields = z.strictObject({
   type: z.enum(DOCUMENT_TYPES).describe('The card uploaded'),
   applicantId: z.uuid().optional().describe('The applicant (POST /applicants) this card belongs to: one of yours'),
   externalRef: externalRefSchema.optional(),
-  metadata: z
-    .string()
-    .max(METADATA_MAX_JSON_BYTES)
-    .optional()
-    .describe(`${metadataSchema.description} As JSON text, e.g. {"loanId":"L-1042"}.`),
+  // A JSON object in its form part (`encoding` says application/json; plain text of JSON is read too).
+  metadata: metadataSchema.optional().describe(`${metadataSchema.description}. As JSON, e.g. {"loanId":"L-1042"}`),
 });
 
 /** What an upload names besides its card: its applicant, and the client's reference and metadata. */
@@ -70,7 +67,7 @@ const uploadAccepted = z
 /** The shape of an `Idempotency-Key` (published in the OpenAPI document as its pattern). */
 export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,255}$/;
 /** Room for the multipart boundaries, headers and the `type` field around the file. */
-const MULTIPART_OVERHEAD_BYTES = 16 * 1024;
+const MULTIPART_OVERHEAD_BYTES = 16 * 1024 + METADATA_MAX_JSON_BYTES;
 
 export const uploadRouteTable = {
   upload: {
@@ -110,7 +107,10 @@ export const uploadRouteTable = {
               },
               required: ['type', 'file'],
             },
-            encoding: { file: { contentType: 'image/jpeg, image/png, application/pdf' } },
+            encoding: {
+              file: { contentType: 'image/jpeg, image/png, application/pdf' },
+              metadata: { contentType: 'application/json' },
+            },
           },
         },
       },

@@ -161,7 +161,12 @@ describe('the client API: references, metadata, applicants, list filters, client
         /20 keys/,
       ],
       ['metadata with a bad key', { metadata: '{"a b":"v"}' }, /keys/],
-      ['a field over 4 KiB', { metadata: JSON.stringify({ note: 'x'.repeat(5000) }) }, /longer than 4096/],
+      [
+        'a field longer than the longest metadata',
+        { metadata: JSON.stringify({ note: 'x'.repeat(30_000) }) },
+        /longer than 24922 bytes/,
+      ],
+      ['a metadata value over 100 characters', { metadata: JSON.stringify({ note: 'x'.repeat(101) }) }, /metadata/],
       ['a malformed applicant', { applicantId: 'not-a-uuid' }, /applicantId/],
       ['an unknown applicant', { applicantId: randomUUID() }, /no applicant of yours/],
       ["another owner's applicant", { applicantId: others.id }, /no applicant of yours/],
@@ -211,7 +216,7 @@ describe('the client API: references, metadata, applicants, list filters, client
       (await getJson<{ items: { id: string }[] }>(`/documents?${query}`, owner)).items.map((item) => item.id);
     assert.deepEqual(await ids(''), [c.id, b.id, a.id], 'newest first');
     assert.deepEqual(await ids('status=auto_approve'), [a.id]);
-    assert.deepEqual(await ids('status=auto_approve,needs_review'), [c.id, a.id]);
+    assert.deepEqual(await ids('status=auto_approve&status=needs_review'), [c.id, a.id]);
     assert.deepEqual(await ids('status=uploaded'), [b.id]);
     assert.deepEqual(await ids('type=KTP'), [c.id, a.id]);
     assert.deepEqual(await ids('externalRef=ref-a'), [b.id, a.id]);
@@ -234,6 +239,7 @@ describe('the client API: references, metadata, applicants, list filters, client
 
     for (const query of [
       'status=approvedish',
+      'status=auto_approve,needs_review',
       'status=',
       'type=PASSPORT',
       'createdFrom=yesterday',
@@ -253,7 +259,13 @@ describe('the client API: references, metadata, applicants, list filters, client
       [created.verdict, created.crossCheck, created.externalRef, created.metadata, created.documents, created.checks],
       ['pending', null, 'borrower-9', { branch: 'JKT' }, [], []],
     );
-    const ktp = await uploaded(owner, { type: 'KTP', applicantId: created.id });
+    // Every form field at once: type, applicant, reference and metadata beside the file.
+    const ktp = await uploaded(owner, {
+      type: 'KTP',
+      applicantId: created.id,
+      externalRef: 'borrower-9',
+      metadata: '{"side":"front"}',
+    });
     const npwp = await uploaded(owner, { type: 'NPWP', applicantId: created.id });
     const read = () => getJson<Applicant>(`/applicants/${created.id}`, owner);
     let applicant = await read();
