@@ -87,6 +87,7 @@ export function createApp(deps: {
       }),
     );
   app.use(openApiRoutes());
+  app.use(methodNotAllowed(openApiDocument().paths, { literalPublicOnly: true }));
   if (deps.api) {
     app.use(uploadRoutes(deps.api));
     app.use(documentRoutes(deps.api));

@@ -113,7 +113,8 @@ export const PROBLEM_TYPES = {
     status: 422,
     title: 'Idempotency-Key reused',
     description:
-      'This `Idempotency-Key` was used before with a different request (another document type or file). Use a ' +
+      'This `Idempotency-Key` was used before with a different request (another document type, file, applicant, ' +
+      'reference or metadata). Use a ' +
       'new key for a new request.',
   },
   unprocessable_file: {
@@ -122,6 +123,13 @@ export const PROBLEM_TYPES = {
     description:
       'The file has an accepted format but cannot be read at a bounded cost: an image whose header gives no ' +
       'size, or a PDF outside the documented limits. `errors[0].code` says which.',
+  },
+  unknown_applicant: {
+    status: 422,
+    title: 'No such applicant',
+    description:
+      'The upload names an applicant (`applicantId`) that does not exist or is not yours. Create one with ' +
+      '`POST /applicants`, or upload without it. Nothing was stored.',
   },
   rate_limited: {
     status: 429,

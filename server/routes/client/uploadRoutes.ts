@@ -127,7 +127,17 @@ export const uploadRouteTable = {
           },
           ...json(uploadAccepted),
         },
-        ...problems(400, 401, 'idempotency_in_progress', 413, 415, 'idempotency_key_reused', 'unprocessable_file', 429),
+        ...problems(
+          400,
+          401,
+          'idempotency_in_progress',
+          413,
+          415,
+          'idempotency_key_reused',
+          'unprocessable_file',
+          'unknown_applicant',
+          429,
+        ),
       },
     },
   },
@@ -161,7 +171,7 @@ export function uploadRoutes(deps: UploadDeps): ExpressRouter {
       // Another owner's applicant is answered as no applicant at all: its existence is not theirs to learn.
       const applicant = await deps.applicants.get(reference.applicantId);
       if (applicant?.ownerId !== principal.id)
-        throw problem('validation_failed', 'The field "applicantId" names no applicant of yours.');
+        throw problem('unknown_applicant', 'The field "applicantId" names no applicant of yours.');
     }
     const sha256 = createHash('sha256').update(file).digest();
     if (key !== undefined) {

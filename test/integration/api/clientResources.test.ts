@@ -168,10 +168,15 @@ describe('the client API: references, metadata, applicants, list filters, client
       ],
       ['a metadata value over 100 characters', { metadata: JSON.stringify({ note: 'x'.repeat(101) }) }, /metadata/],
       ['a malformed applicant', { applicantId: 'not-a-uuid' }, /applicantId/],
-      ['an unknown applicant', { applicantId: randomUUID() }, /no applicant of yours/],
-      ["another owner's applicant", { applicantId: others.id }, /no applicant of yours/],
+
       ['an unknown field', { colour: 'red' }, /Unexpected form field/],
     ];
+    // An applicant that does not exist, or is someone else's: 422 unknown_applicant, the same for both.
+    for (const applicantId of [randomUUID(), others.id]) {
+      const response = await upload(owner, { type: 'KTP', applicantId });
+      assert.equal(response.status, 422);
+      assert.equal(await problemCode(response), 'unknown_applicant');
+    }
     for (const [label, fields, detail] of cases) {
       const response = await upload(owner, { type: 'KTP', ...fields });
       assert.equal(response.status, 400, label);

@@ -155,6 +155,12 @@ describe('hostile and broken requests', () => {
       const put = await fetch(`${api.url}/documents/upload`, { method: 'PUT', headers: auth('owner-h') });
       assert.equal(put.status, 405);
       assert.equal(put.headers.get('allow'), 'POST, OPTIONS');
+      // A literal path is that resource, though /documents/{id} would take its last segment for an id.
+      const get = await fetch(`${api.url}/documents/upload`, { headers: auth('owner-h') });
+      assert.equal(get.status, 405);
+      assert.equal(get.headers.get('allow'), 'POST, OPTIONS');
+      // Under /internal nobody but staff learns which methods a path serves.
+      assert.equal((await fetch(`${api.url}/internal/review-reasons`, { method: 'DELETE' })).status, 401);
       assert.equal((await fetch(`${api.url}/nowhere`, { method: 'DELETE' })).status, 404);
     });
   });
