@@ -14,6 +14,7 @@ import { requestId } from '../../../server/http/requestId.ts';
 import { errorsMarkdown } from '../../../server/openapi/problemPages.ts';
 import { testTokens } from '../../support/api.ts';
 import { testLogger } from '../../support/harness.ts';
+import { stubApi } from '../../support/stubApi.ts';
 
 /**
  * The catalogue of problem types (server/http/problemTypes.ts): each kind answers with its `type`
@@ -43,7 +44,7 @@ describe('the problem types', () => {
       logger: testLogger,
       development: false,
       isUnavailable: (error) => error instanceof Error && error.message === 'database unreachable',
-      api: {
+      api: stubApi({
         auth: createAuth(jwtSettings),
         queries: {
           view: async () => {
@@ -53,29 +54,7 @@ describe('the problem types', () => {
             throw new Error('a fault of ours');
           },
         },
-        reviewQueue: async () => ({ items: [], next: null }),
-        reviewQueueCounts: async () => ({ total: 0, reasons: { total: 0, items: [] }, types: { total: 0, items: [] } }),
-        reviewRecordOf: async () => null,
-        reviewClaims: {
-          claim: async () => assert.fail(),
-          release: async () => assert.fail(),
-          current: async () => null,
-          clear: async () => {},
-        },
-        sameNikDocuments: async () => [],
-        store: { history: async () => [] },
-        documents: { create: async () => assert.fail(), send: async () => assert.fail() },
-        storage: { put: async () => {}, get: async () => Buffer.alloc(0), delete: async () => {} },
-        idempotency: { begin: async () => ({ state: 'new' }), complete: async () => {}, abandon: async () => {} },
-        maxUploadBytes: 1024,
-        maxPixels: 1,
-        machineMap: {
-          countsByStatus: async () => ({}),
-          recentTransitions: async () => ({ transitions: [], complete: true }),
-          inStatus: async () => ({ items: [], next: null }),
-          pathOf: async () => null,
-        },
-      } as unknown as NonNullable<Parameters<typeof createApp>[0]['api']>,
+      }),
     });
     ({ url, server } = await listen(app));
   });

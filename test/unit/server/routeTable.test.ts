@@ -3,12 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../../../config/index.ts';
-import { createRegionIndex } from '../../../domain/identifiers/regions.ts';
 import { createApp } from '../../../server/app.ts';
 import { createAuth } from '../../../server/http/auth.ts';
 import { DOCUMENT_ROUTES, openApiDocument } from '../../../server/openapi/openapi.ts';
 import { openApiPath } from '../../../server/openapi/routeTable.ts';
 import { testLogger } from '../../support/harness.ts';
+import { stubApi } from '../../support/stubApi.ts';
 
 /** The parts of Express's router layers this test reads. */
 type Layer = {
@@ -38,39 +38,7 @@ describe('the route tables', () => {
       logger: testLogger,
       development: false,
       // Routes are registered without using their dependencies; only authentication is built.
-      api: {
-        auth: createAuth(loadConfig({ JWT_SECRET: randomBytes(32).toString('base64') }).jwt),
-        queries: { view: async () => null, listByOwner: async () => ({ items: [], next: null }) },
-        applicants: {
-          create: async () => assert.fail(),
-          get: async () => null,
-          listByOwner: async () => ({ items: [], next: null }),
-          documents: async () => [],
-        },
-        reviewQueue: async () => ({ items: [], next: null }),
-        reviewQueueCounts: async () => ({ total: 0, reasons: { total: 0, items: [] }, types: { total: 0, items: [] } }),
-        reviewRecordOf: async () => null,
-        reviewClaims: {
-          claim: async () => assert.fail(),
-          release: async () => assert.fail(),
-          current: async () => null,
-          clear: async () => {},
-        },
-        sameNikDocuments: async () => [],
-        regions: createRegionIndex({ provinces: [], regencies: [], districts: [] }),
-        store: { history: async () => [] },
-        documents: { create: async () => assert.fail(), send: async () => assert.fail() },
-        storage: { put: async () => {}, get: async () => Buffer.alloc(0), delete: async () => {} },
-        idempotency: { begin: async () => ({ state: 'new' }), complete: async () => {}, abandon: async () => {} },
-        maxUploadBytes: 1,
-        maxPixels: 1,
-        machineMap: {
-          countsByStatus: async () => ({}),
-          recentTransitions: async () => ({ transitions: [], complete: true }),
-          inStatus: async () => ({ items: [], next: null }),
-          pathOf: async () => null,
-        },
-      },
+      api: stubApi({ auth: createAuth(loadConfig({ JWT_SECRET: randomBytes(32).toString('base64') }).jwt) }),
     });
     const served = registered((app as unknown as { router: { stack: Layer[] } }).router.stack)
       .filter(
