@@ -59,11 +59,12 @@ function describeFields(node: Json, component?: string): void {
       const description = (component && FIELD_DESCRIPTIONS[`${component}.${name}`]) ?? FIELD_DESCRIPTIONS[name];
       if (isObject(property) && property.description === undefined && description) property.description = description;
     }
-  // A parameter, as openApiSchemas.ts's `parameters` writes it: its schema's description is its own.
+  // A parameter, as openApiSchemas.ts's `parameters` writes it: its schema's description is its own,
+  // then the glossary's for its place (`path.id`), then for its name.
   if (typeof node.in === 'string' && typeof node.name === 'string' && node.description === undefined) {
     const schema = isObject(node.schema) ? node.schema : {};
     const description =
-      FIELD_DESCRIPTIONS[`${node.in}.${node.name}`] ?? schema.description ?? FIELD_DESCRIPTIONS[node.name];
+      schema.description ?? FIELD_DESCRIPTIONS[`${node.in}.${node.name}`] ?? FIELD_DESCRIPTIONS[node.name];
     if (typeof description === 'string') node.description = description;
   }
 }

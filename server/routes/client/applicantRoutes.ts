@@ -8,7 +8,7 @@ import { HttpProblem } from '../../http/problems.ts';
 import { json, parameters, problems, secured } from '../../openapi/openApiSchemas.ts';
 import { type RouteTable, routerFor } from '../../openapi/routeTable.ts';
 import type { Applicant, Applicants, DocumentView } from '../../ports.ts';
-import { idParams, isStaff } from '../documentAccess.ts';
+import { isStaff } from '../documentAccess.ts';
 import { pageAnswer, pageQuery, pageRequested } from '../paging.ts';
 import { externalRefSchema, metadataSchema } from './clientReferences.ts';
 import { applicantVerdict, clientVerdictSchema, STATUS_VERDICT } from './clientVerdict.ts';
@@ -25,6 +25,14 @@ import { documentResponse, present } from './documentRoutes.ts';
 
 /** An applicant holds a person's few cards; more than this is refused at read as a client's bug. */
 export const APPLICANT_DOCUMENT_LIMIT = 20;
+
+/** An applicant id, canonicalised as a document id is (documentAccess.ts). */
+const applicantIdParams = z.strictObject({
+  id: z
+    .uuid()
+    .transform((id) => id.toLowerCase())
+    .describe('The applicant id (a UUID)'),
+});
 
 export const applicantBody = z
   .strictObject({ externalRef: externalRefSchema.optional(), metadata: metadataSchema.optional() })
@@ -100,7 +108,7 @@ export const applicantRouteTable = {
       operationId: 'getApplicant',
       summary: 'An applicant with its documents, the cross-document checks and one verdict',
       ...secured,
-      parameters: parameters(idParams, 'path'),
+      parameters: parameters(applicantIdParams, 'path'),
       responses: { '200': { description: 'The applicant', ...json(applicantResponse) }, ...problems(400, 401, 404) },
     },
   },
@@ -202,7 +210,7 @@ export function applicantRoutes(deps: {
     detail: [
       authenticate,
       async (request, response) => {
-        const { id } = idParams.parse(request.params);
+        const { id } = applicantIdParams.parse(request.params);
         const principal = response.locals.principal as Principal;
         response
           .setHeader('Cache-Control', 'no-store')
