@@ -206,7 +206,8 @@ export type IdempotencyOutcome =
  */
 export type IdempotencyKeys = {
   begin(ownerId: string, key: string, requestSha256: Buffer): Promise<IdempotencyOutcome>;
-  complete(ownerId: string, key: string, documentId: string, status: number, body: unknown): Promise<void>;
+  /** `documentId`: the document the request created; null for a request that creates none (an applicant). */
+  complete(ownerId: string, key: string, documentId: string | null, status: number, body: unknown): Promise<void>;
   abandon(ownerId: string, key: string): Promise<void>;
 };
 

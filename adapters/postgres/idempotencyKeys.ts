@@ -29,7 +29,7 @@ export function createIdempotencyKeys(pool: DatabasePool): IdempotencyKeys {
       if (existing.status === null) return { state: 'in_progress' };
       return { state: 'replay', status: existing.status, body: existing.body };
     },
-    async complete(ownerId: string, key: string, documentId: string, status: number, body: unknown) {
+    async complete(ownerId: string, key: string, documentId: string | null, status: number, body: unknown) {
       await pool.query(sql.unsafe`
         UPDATE idempotency_keys
         SET document_id = ${documentId}, response_status = ${status}, response_body = ${sql.jsonb(body as never)}

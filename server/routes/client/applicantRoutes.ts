@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Router as ExpressRouter, RequestHandler } from 'express';
 import { z } from 'zod';
 import { crossCheck } from '../../../domain/checks/crossDocument.ts';
@@ -7,12 +7,13 @@ import type { createAuth, Principal } from '../../http/auth.ts';
 import { HttpProblem } from '../../http/problems.ts';
 import { json, parameters, problems, secured } from '../../openapi/openApiSchemas.ts';
 import { type RouteTable, routerFor } from '../../openapi/routeTable.ts';
-import type { Applicant, Applicants, DocumentView } from '../../ports.ts';
+import type { Applicant, Applicants, DocumentView, IdempotencyKeys } from '../../ports.ts';
 import { isStaff } from '../documentAccess.ts';
 import { pageAnswer, pageQuery, pageRequested } from '../paging.ts';
 import { externalRefSchema, metadataSchema } from './clientReferences.ts';
 import { applicantVerdict, clientVerdictSchema, STATUS_VERDICT } from './clientVerdict.ts';
 import { documentResponse, present } from './documentRoutes.ts';
+import { claimKey, IDEMPOTENT_REPLAYED_HEADER, idempotencyKeyOf, idempotencyKeyParameter } from './idempotency.ts';
 
 /**
  * Applicants: one person's documents (a KTP and an NPWP) grouped by the client, with one verdict
@@ -77,10 +78,19 @@ export const applicantRouteTable = {
       operationId: 'createApplicant',
       summary: 'Create an applicant, then name it in the uploads of their cards',
       ...secured,
+      parameters: [idempotencyKeyParameter('creating an applicant')],
       requestBody: { required: true, ...json(applicantBody) },
       responses: {
-        '201': { description: 'Created; `Location` is the applicant', ...json(applicantResponse) },
-        ...problems(400, 401, 429),
+        '201': {
+          description:
+            'Created; `Location` is the applicant. A replay under the same `Idempotency-Key` answers the first answer again, with `Idempotent-Replayed: true`',
+          headers: {
+            Location: { description: 'The new applicant', schema: { type: 'string' } },
+            ...IDEMPOTENT_REPLAYED_HEADER,
+          },
+          ...json(applicantResponse),
+        },
+        ...problems(400, 401, 'idempotency_in_progress', 'idempotency_key_reused', 429),
       },
     },
   },
@@ -128,9 +138,21 @@ export function applicantChecks(documents: readonly DocumentView[]): z.infer<typ
   ];
 }
 
+/**
+ * What an Idempotency-Key is bound to: a new applicant with this reference and metadata (in any key
+ * order). The route's name is in it, so an upload's key cannot replay here.
+ */
+function requestDigest(body: z.infer<typeof applicantBody>): Buffer {
+  const metadata = Object.entries(body.metadata ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash('sha256')
+    .update(JSON.stringify(['POST /applicants', body.externalRef ?? null, metadata]))
+    .digest();
+}
+
 export function applicantRoutes(deps: {
   auth: ReturnType<typeof createAuth>;
   applicants: Applicants;
+  idempotency: IdempotencyKeys;
   /** Per-caller limit on creating applicants. */
   applicantLimit?: RequestHandler;
 }): ExpressRouter {
@@ -174,17 +196,31 @@ export function applicantRoutes(deps: {
       limit,
       async (request, response) => {
         const principal = response.locals.principal as Principal;
+        const key = idempotencyKeyOf(request);
         const body = applicantBody.parse(request.body ?? {});
-        const applicant = await deps.applicants.create({
-          id: randomUUID(),
-          ownerId: principal.id,
-          externalRef: body.externalRef ?? null,
-          metadata: body.metadata ?? {},
-        });
-        response
-          .status(201)
-          .location(`/applicants/${applicant.id}`)
-          .json(await show(applicant, principal));
+        if (key !== undefined) {
+          const replay = await claimKey(deps.idempotency, principal.id, key, requestDigest(body));
+          if (replay) {
+            response.setHeader('Idempotent-Replayed', 'true');
+            response.status(replay.status).location(`/applicants/${replay.body.id}`).json(replay.body);
+            return;
+          }
+        }
+        let answer: Awaited<ReturnType<typeof show>>;
+        try {
+          const applicant = await deps.applicants.create({
+            id: randomUUID(),
+            ownerId: principal.id,
+            externalRef: body.externalRef ?? null,
+            metadata: body.metadata ?? {},
+          });
+          answer = await show(applicant, principal);
+        } catch (error) {
+          if (key !== undefined) await deps.idempotency.abandon(principal.id, key);
+          throw error;
+        }
+        if (key !== undefined) await deps.idempotency.complete(principal.id, key, null, 201, answer);
+        response.status(201).location(`/applicants/${answer.id}`).json(answer);
       },
     ],
     list: [

@@ -13,6 +13,7 @@ import { json, jsonSchema, problems, secured } from '../../openapi/openApiSchema
 import { type RouteTable, routerFor } from '../../openapi/routeTable.ts';
 import type { Applicants, IdempotencyKeys, PdfInspection } from '../../ports.ts';
 import { externalRefSchema, METADATA_MAX_JSON_BYTES, metadataSchema, parseMetadataField } from './clientReferences.ts';
+import { claimKey, IDEMPOTENT_REPLAYED_HEADER, idempotencyKeyOf, idempotencyKeyParameter } from './idempotency.ts';
 import { readUpload, sniffMime } from './uploadParser.ts';
 
 /**
@@ -64,8 +65,6 @@ const uploadAccepted = z
     ],
   });
 
-/** The shape of an `Idempotency-Key` (published in the OpenAPI document as its pattern). */
-export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,255}$/;
 /** Room for the multipart boundaries, headers and the `type` field around the file. */
 const MULTIPART_OVERHEAD_BYTES = 16 * 1024 + METADATA_MAX_JSON_BYTES;
 
@@ -77,16 +76,7 @@ export const uploadRouteTable = {
       operationId: 'uploadDocument',
       summary: 'Upload a KTP or NPWP card (JPEG, PNG or PDF, at most 2 MB)',
       ...secured,
-      parameters: [
-        {
-          name: 'Idempotency-Key',
-          in: 'header',
-          required: false,
-          description:
-            'Makes the upload safe to retry: the same key with the same type and file answers the first answer again (`Idempotent-Replayed: true`); with another request, 422 `idempotency_key_reused`. Keys are per caller.',
-          schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source },
-        },
-      ],
+      parameters: [idempotencyKeyParameter('the upload')],
       requestBody: {
         required: true,
         content: {
@@ -120,10 +110,7 @@ export const uploadRouteTable = {
             'Stored and queued; `Location` is the document. A replay under the same `Idempotency-Key` answers the first answer again, with `Idempotent-Replayed: true`',
           headers: {
             Location: { description: 'The new document', schema: { type: 'string' } },
-            'Idempotent-Replayed': {
-              description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key',
-              schema: { type: 'string', enum: ['true'] },
-            },
+            ...IDEMPOTENT_REPLAYED_HEADER,
           },
           ...json(uploadAccepted),
         },
@@ -218,14 +205,6 @@ export function uploadRoutes(deps: UploadDeps): ExpressRouter {
   return routerFor(uploadRouteTable, { upload: [deps.auth.authenticate, limit, upload] });
 }
 
-/** The request's `Idempotency-Key`, if it sent one of the published shape. */
-function idempotencyKeyOf(request: Request): string | undefined {
-  const key = request.get('idempotency-key');
-  if (key !== undefined && !IDEMPOTENCY_KEY.test(key))
-    throw problem('validation_failed', 'Idempotency-Key must be 1–255 letters, digits, ".", "_", ":" or "-".');
-  return key;
-}
-
 /** A body declared far over the limit is refused before it is read at all. */
 function refuseDeclaredOversize(request: Request, maxUploadBytes: number): void {
   const declared = Number(request.get('content-length'));
@@ -310,25 +289,6 @@ const requestDigest = (type: DocumentType, fileSha256: Buffer, reference: Upload
     );
   return digest.digest();
 };
-
-/**
- * Claims the key for this request. Returns the stored answer when the same request was answered
- * before, nothing when this request goes ahead; another request under the key is refused.
- */
-async function claimKey(
-  idempotency: IdempotencyKeys,
-  ownerId: string,
-  key: string,
-  digest: Buffer,
-): Promise<{ status: number; body: { id: string } } | undefined> {
-  const outcome = await idempotency.begin(ownerId, key, digest);
-  if (outcome.state === 'replay') return { status: outcome.status, body: outcome.body as { id: string } };
-  if (outcome.state === 'mismatch')
-    throw problem('idempotency_key_reused', 'This Idempotency-Key was used with a different request.');
-  if (outcome.state === 'in_progress')
-    throw problem('idempotency_in_progress', 'A request with this Idempotency-Key is still being processed.');
-  return undefined;
-}
 
 /**
  * Fanned out over 256 directories by the id's first two hex digits: creating a file locks its

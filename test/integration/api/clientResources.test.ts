@@ -206,6 +206,37 @@ describe('the client API: references, metadata, applicants, list filters, client
     assert.equal(await problemCode(other), 'idempotency_key_reused');
   });
 
+  it('should make creating an applicant safe to retry with an Idempotency-Key, bound to its body and its route', async () => {
+    const owner = `owner-idem-app-${randomUUID().slice(0, 8)}`;
+    const key = randomUUID();
+    const create = (body: unknown, idempotencyKey: string = key) =>
+      fetch(`${api.url}/applicants`, {
+        method: 'POST',
+        headers: { ...bearer(owner), 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+        body: JSON.stringify(body),
+      });
+    const first = await create({ externalRef: 'borrower-11', metadata: { a: '1', b: '2' } });
+    assert.equal(first.status, 201);
+    assert.equal(first.headers.get('idempotent-replayed'), null);
+    const created = (await first.json()) as Applicant;
+    // The same request, its metadata's keys in another order: the first answer, and no second applicant.
+    const replay = await create({ metadata: { b: '2', a: '1' }, externalRef: 'borrower-11' });
+    assert.equal(replay.status, 201);
+    assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+    assert.equal(replay.headers.get('location'), `/applicants/${created.id}`);
+    assert.deepEqual(await replay.json(), created);
+    const listed = await getJson<{ items: unknown[] }>('/applicants?externalRef=borrower-11', owner);
+    assert.equal(listed.items.length, 1);
+    const other = await create({ externalRef: 'borrower-12' });
+    assert.equal(other.status, 422);
+    assert.equal(await problemCode(other), 'idempotency_key_reused');
+    // A key an upload used names that upload: it cannot create an applicant.
+    const uploadKey = randomUUID();
+    assert.equal((await upload(owner, { type: 'KTP' }, { 'idempotency-key': uploadKey })).status, 202);
+    assert.equal((await create({}, uploadKey)).status, 422);
+    assert.equal((await create({}, 'not a key!')).status, 400);
+  });
+
   it('should filter the list by status, type, reference, applicant and upload time, and refuse bad filters', async () => {
     const owner = `owner-list-${randomUUID().slice(0, 8)}`;
     const applicant = await createApplicant(owner);
