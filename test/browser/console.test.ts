@@ -142,7 +142,7 @@ describe('the reviewer console in a browser', () => {
     const response = await fetch(`${api.url}/internal/reviews/${id}`, {
       headers: { authorization: `Bearer ${api.tokenFor('admin-1', 'admin')}` },
     });
-    return (await response.json()) as { status: string };
+    return (await response.json()) as { status: string; claim: { reviewerId: string } | null };
   };
   const historyOf = async (id: string) => {
     const response = await fetch(`${api.url}/documents/${id}/history`, {
@@ -234,6 +234,17 @@ describe('the reviewer console in a browser', () => {
     await first.keyboard.press('k');
     await openIs(first, ids[1] as string);
     await first.waitForFunction(() => /Claimed by you/.test(document.getElementById('claim-line')?.textContent ?? ''));
+    // Back and forth at once: the reviewer holds the claim on the document open, and none on the one left.
+    await first.keyboard.press('j');
+    await first.keyboard.press('k');
+    await openIs(first, ids[1] as string);
+    await first.waitForFunction(() => /Claimed by you/.test(document.getElementById('claim-line')?.textContent ?? ''));
+    await waitFor(
+      async () => (await reviewOf(ids[2] as string)).claim === null,
+      5000,
+      'the claim left behind released',
+    );
+    assert.equal((await reviewOf(ids[1] as string)).claim?.reviewerId, 'reviewer-1');
     // The claim's answer and the decision controls' release are separate steps of the page.
     await first.waitForFunction(() => !(document.getElementById('reject') as { disabled?: boolean } | null)?.disabled);
     await first.keyboard.press('r');

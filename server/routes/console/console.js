@@ -211,8 +211,7 @@ function forget() {
 
 async function signOut() {
   const open = page.open;
-  if (open?.mine && !open.decided)
-    await api(`/internal/reviews/${open.id}/claim`, { method: 'DELETE' }).catch(() => undefined);
+  if (open?.mine && !open.decided) await releaseClaim(open.id);
   forget();
   say('Signed out.');
 }
@@ -356,11 +355,23 @@ function closeDocumentView() {
   tell('');
 }
 
+/**
+ * Claims and releases go out one after another, in the order the reviewer moved: a release of the
+ * document left behind must not reach the server after the claim of the one come back to (j then k).
+ */
+let claimRequests = Promise.resolve();
+function inTurn(request) {
+  const turn = claimRequests.then(request, request);
+  claimRequests = turn.catch(() => undefined);
+  return turn;
+}
+const releaseClaim = (id) =>
+  inTurn(() => api(`/internal/reviews/${id}/claim`, { method: 'DELETE' })).catch(() => undefined);
+
 async function closeDocument() {
   const open = page.open;
   page.open = null;
-  if (open?.mine && !open.decided)
-    await api(`/internal/reviews/${open.id}/claim`, { method: 'DELETE' }).catch(() => undefined);
+  if (open?.mine && !open.decided) await releaseClaim(open.id);
   closeDocumentView();
   history.replaceState(null, '', location.pathname);
   showQueue();
@@ -515,9 +526,10 @@ function setReadOnly(readOnly) {
 async function openDocument(id) {
   const generation = page.generation;
   const previous = page.open;
-  if (previous && previous.id !== id && previous.mine && !previous.decided)
-    await api(`/internal/reviews/${previous.id}/claim`, { method: 'DELETE' }).catch(() => undefined);
+  // The open document is this one at once, so an open that follows before this one's answers sees
+  // it as the one to leave; its claim request follows the release in turn.
   page.open = { id, document: null, readOnly: true, mine: false, decided: false, reason: null };
+  if (previous && previous.id !== id && previous.mine && !previous.decided) releaseClaim(previous.id);
   page.zoom = 1;
   page.rotation = 0;
   applyTransform();
@@ -528,9 +540,13 @@ async function openDocument(id) {
   showQueue();
   try {
     // Opening claims it; a claim held by another reviewer leaves the page read-only.
-    const claimed = await api(`/internal/reviews/${id}/claim`, { method: 'POST' });
+    const claimed = await inTurn(() => api(`/internal/reviews/${id}/claim`, { method: 'POST' }));
     const claim = await claimed.json().catch(() => ({}));
-    if (generation !== page.generation || page.open?.id !== id) return;
+    if (generation !== page.generation || page.open?.id !== id) {
+      // Moved on (or signed out) before the claim came back: it is not wanted any more.
+      if (claimed.ok && page.open?.id !== id) releaseClaim(id);
+      return;
+    }
     if (claimed.ok) {
       page.open.mine = true;
       page.open.readOnly = false;
