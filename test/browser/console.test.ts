@@ -4,10 +4,11 @@ import { dirname } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { sql } from 'slonik';
 import { startTemporalDevServer, type TemporalDevServer } from '../../composition/temporalDevServer.ts';
 import { startApi } from '../support/api.ts';
+import { launchChromium, watchPage } from '../support/browser.ts';
 import {
   completeOcr,
   createWorld,
@@ -32,8 +33,6 @@ import {
  * UPDATE_SCREENSHOTS=1 writes docs/images/console-queue.png and docs/images/console-document.png.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 const SCREENSHOTS = {
   queue: fileURLToPath(new URL('../../docs/images/console-queue.png', import.meta.url)),
   document: fileURLToPath(new URL('../../docs/images/console-document.png', import.meta.url)),
@@ -50,10 +49,6 @@ declare const document: {
   getElementById(id: string): { textContent: string | null; dataset: Record<string, string | undefined> } | null;
   querySelectorAll(selector: string): { length: number };
   activeElement: { id: string } | null;
-  addEventListener(
-    type: 'securitypolicyviolation',
-    listener: (event: { violatedDirective: string; blockedURI: string }) => void,
-  ): void;
 };
 
 describe('the reviewer console in a browser', () => {
@@ -73,10 +68,7 @@ describe('the reviewer console in a browser', () => {
       ownServer = await startTemporalDevServer();
       process.env.TEMPORAL_ADDRESS = ownServer.address;
     }
-    [world, browser] = await Promise.all([
-      createWorld(),
-      chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
-    ]);
+    [world, browser] = await Promise.all([createWorld(), launchChromium()]);
     runtime = await world.runtime();
     api = await startApi(world, runtime);
     for (let index = 0; index < 4; index++) {
@@ -110,18 +102,7 @@ describe('the reviewer console in a browser', () => {
     const context = await browser.newContext({ viewport: { width: 1500, height: 900 } });
     contexts.push(context);
     const page = await context.newPage();
-    page.on('console', (message) => {
-      if ((message.type() === 'error' || message.type() === 'warning') && !EXPECTED_409.test(message.text()))
-        problems.push(`${name} console ${message.type()}: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`${name} page error: ${error.message}`));
-    page.on('request', (request) => requested.push(request.url()));
-    // Playwright's init scripts run outside the page's CSP, so they can listen for its violations.
-    await page.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (event) => {
-        console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`);
-      });
-    });
+    await watchPage(page, { problems, requested }, { label: name, ignore: EXPECTED_409 });
     return page;
   }
 

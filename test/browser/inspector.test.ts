@@ -4,11 +4,12 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { ComposedRuntime } from '../../composition/runtime.ts';
 import type { DocumentStatus } from '../../machines/document.machine.ts';
 import type { Evaluation } from '../../runtime/ports.ts';
 import { startApi } from '../support/api.ts';
+import { launchChromium, watchPage } from '../support/browser.ts';
 import {
   completeOcr,
   createWorld,
@@ -31,8 +32,6 @@ import { SYNTHETIC_OCR } from '../support/scriptedEngine.ts';
  * UPDATE_SCREENSHOTS=1 writes the page as it ends to docs/images/inspector.png.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 const SCREENSHOT = fileURLToPath(new URL('../../docs/images/inspector.png', import.meta.url));
 
 const REJECTING: Evaluation = {
@@ -53,10 +52,6 @@ type PageElement = {
 declare const document: {
   getElementById(id: string): PageElement | null;
   querySelectorAll(selector: string): { length: number };
-  addEventListener(
-    type: 'securitypolicyviolation',
-    listener: (event: { violatedDirective: string; blockedURI: string }) => void,
-  ): void;
 };
 
 type Sender = ComposedRuntime['documents'];
@@ -86,10 +81,7 @@ describe('the machine map in a browser', () => {
   const inReview: string[] = [];
 
   before(async () => {
-    [world, browser] = await Promise.all([
-      createWorld({ reviews: false }),
-      chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
-    ]);
+    [world, browser] = await Promise.all([createWorld({ reviews: false }), launchChromium()]);
     runtime = await world.runtime(undefined, { start: false });
     api = await startApi(world, runtime);
     const { documents } = runtime;
@@ -139,18 +131,7 @@ describe('the machine map in a browser', () => {
       await decide(documents, await documentInReview(documents, newDocument()), decision);
 
     page = await browser.newPage({ viewport: { width: 1600, height: 760 } });
-    page.on('console', (message) => {
-      if (message.type() === 'error' || message.type() === 'warning')
-        problems.push(`console ${message.type()}: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('request', (request) => requested.push(request.url()));
-    // Playwright's init scripts run outside the page's CSP, so they can listen for its violations.
-    await page.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (event) => {
-        console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`);
-      });
-    });
+    await watchPage(page, { problems, requested });
   });
   after(async () => {
     await browser?.close();

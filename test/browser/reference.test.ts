@@ -5,9 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { Registry } from 'prom-client';
 import { createApp } from '../../server/app.ts';
+import { launchChromium, watchPage } from '../support/browser.ts';
 import { testLogger } from '../support/harness.ts';
 
 /**
@@ -19,17 +20,11 @@ import { testLogger } from '../support/harness.ts';
  * UPDATE_SCREENSHOTS=1 writes the page to docs/images/reference.png.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 const SCREENSHOT = fileURLToPath(new URL('../../docs/images/reference.png', import.meta.url));
 
 /** The part of the page's `document` the functions run in the browser use (the project compiles without the DOM library). */
 declare const document: {
   body: { textContent: string | null };
-  addEventListener(
-    type: 'securitypolicyviolation',
-    listener: (event: { violatedDirective: string; blockedURI: string }) => void,
-  ): void;
 };
 
 describe('the API reference in a browser', () => {
@@ -44,23 +39,10 @@ describe('the API reference in a browser', () => {
     // The document and its page need no client API behind them.
     const app = createApp({ readiness: [], metrics: new Registry(), logger: testLogger, development: false });
     server = app.listen(0, '127.0.0.1');
-    [browser] = await Promise.all([
-      chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
-      new Promise((resolve) => server.once('listening', resolve)),
-    ]);
+    [browser] = await Promise.all([launchChromium(), new Promise((resolve) => server.once('listening', resolve))]);
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console ${message.type()}: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('request', (request) => requested.push(request.url()));
-    // Playwright's init scripts run outside the page's CSP, so they can listen for its violations.
-    await page.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (event) => {
-        console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`);
-      });
-    });
+    await watchPage(page, { problems, requested }, { warnings: false });
   });
   after(async () => {
     await browser?.close();
