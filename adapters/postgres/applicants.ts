@@ -1,12 +1,10 @@
 import { type DatabasePool, sql } from 'slonik';
 import { z } from 'zod';
 import type { Applicant, Applicants } from '../../server/ports.ts';
-import { applicantDocuments } from './documentQueries.ts';
+import { applicantDocuments, ISO_UTC, pageOf } from './documentQueries.ts';
 import type { PiiCipher } from './piiCipher.ts';
 
 /** Applicants (server/ports.ts): one person's documents, grouped by the client that created them. */
-
-const ISO_UTC = sql.fragment`'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
 const applicantRow = z.object({
   id: z.string(),
@@ -42,9 +40,7 @@ export function createApplicants(pool: DatabasePool, cipher: PiiCipher): Applica
           ${page.after ? sql.fragment`AND (created_at, id) < (${page.after.at}::timestamptz, ${page.after.id}::uuid)` : sql.fragment``}
         ORDER BY created_at DESC, id DESC
         LIMIT ${page.limit + 1}`);
-      const items = rows.slice(0, page.limit);
-      const last = items.at(-1);
-      return { items, next: rows.length > page.limit && last ? { at: last.createdAt, id: last.id } : null };
+      return pageOf(rows, page.limit, (row) => ({ at: row.createdAt, id: row.id }));
     },
 
     documents: (applicantId, limit) => applicantDocuments(pool, cipher, applicantId, limit),

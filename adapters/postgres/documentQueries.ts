@@ -24,7 +24,8 @@ import type { PiiCipher } from './piiCipher.ts';
 
 /** The API's read models (server/ports.ts): what a document looks like to its owner or a reviewer. */
 
-const ISO_UTC = sql.fragment`'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+/** Timestamps as the read models give them: ISO 8601 in UTC with microseconds (the cursor's form). */
+export const ISO_UTC = sql.fragment`'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
 // Checked against the port's type, so a column the API needs cannot go missing here unnoticed.
 const summaryRow = z.object({
@@ -109,11 +110,7 @@ function listConditions(ownerId: string, filter: DocumentListFilter) {
  * A page of `limit` rows out of `rows` (fetched with one more than asked, so a further page is
  * known without counting), and where the next page starts: after the last row's `position`.
  */
-function pageOf<Row extends DocumentSummary>(
-  rows: readonly Row[],
-  limit: number,
-  position: (row: Row) => PagePosition,
-): Page<Row> {
+export function pageOf<Row>(rows: readonly Row[], limit: number, position: (row: Row) => PagePosition): Page<Row> {
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   return { items, next: rows.length > limit && last ? position(last) : null };
@@ -197,13 +194,9 @@ export function createReviewQueueCounts(pool: DatabasePool): ReviewQueueCounts {
     const typeOnly: ReviewQueueFilter = filter.type ? { type: filter.type } : {};
     const reasonOnly: ReviewQueueFilter = filter.reason ? { reason: filter.reason } : {};
     const where = (conditions: ReturnType<typeof queueConditions>) => sql.join(conditions, sql.fragment` AND `);
-    const count = (condition: ReviewQueueFilter) =>
+    const [underType, reasons, types] = await Promise.all([
       pool.oneFirst(sql.type(z.object({ count: z.number() }))`
-        SELECT count(*)::int AS count FROM documents WHERE ${where(queueConditions(condition))}`);
-    const [total, underType, underReason, reasons, types] = await Promise.all([
-      count(filter),
-      count(typeOnly),
-      count(reasonOnly),
+        SELECT count(*)::int AS count FROM documents WHERE ${where(queueConditions(typeOnly))}`),
       pool.any(sql.type(countRow)`
         SELECT code AS value, count(DISTINCT documents.id)::int AS count
         FROM documents
@@ -216,6 +209,10 @@ export function createReviewQueueCounts(pool: DatabasePool): ReviewQueueCounts {
         WHERE ${where(queueConditions(reasonOnly))}
         GROUP BY type ORDER BY type`),
     ]);
+    // A document has one type: the type counts add up to the count under the reason filter, and
+    // the chosen type's count is the count under both.
+    const underReason = types.reduce((sum, row) => sum + row.count, 0);
+    const total = filter.type ? (types.find((row) => row.value === filter.type)?.count ?? 0) : underReason;
     return {
       total,
       reasons: { total: underType, items: reasons.map((row) => ({ code: row.value, count: row.count })) },

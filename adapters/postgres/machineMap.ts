@@ -9,6 +9,7 @@ import type {
   PathStep,
   TransitionCount,
 } from '../../server/ports.ts';
+import { ISO_UTC, pageOf } from './documentQueries.ts';
 
 /**
  * The machine map's reads (server/ports.ts, routes/inspectorRoutes.ts). They select ids, statuses,
@@ -17,8 +18,6 @@ import type {
  * bounded: by LIMIT, by the primary key's order, or by a single document; the pool's statement
  * timeout bounds the rest.
  */
-
-const ISO_UTC = sql.fragment`'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
 /**
  * The latest events the last-hour counts read, at most. document_events has no index on `at`; its
@@ -97,9 +96,7 @@ export function createMachineMap(pool: DatabasePool): MachineMapQueries {
           ${page.after ? sql.fragment`AND (updated_at, id) > (${page.after.at}::timestamptz, ${page.after.id}::uuid)` : sql.fragment``}
         ORDER BY updated_at, id
         LIMIT ${page.limit + 1}`);
-      const items = rows.slice(0, page.limit);
-      const last = items.at(-1);
-      return { items, next: rows.length > page.limit && last ? { at: last.since, id: last.id } : null };
+      return pageOf(rows, page.limit, (row) => ({ at: row.since, id: row.id }));
     },
 
     async pathOf(documentId): Promise<DocumentPath | null> {

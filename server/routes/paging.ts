@@ -35,7 +35,14 @@ export function decodeCursor(cursor: string): PagePosition | null {
 
 /** The page a request's query asks for; a query that is not valid is a ZodError (400). */
 export function pageRequested(query: unknown): PageRequest {
-  const { limit, cursor } = pageQuery.parse(query);
+  return pageFrom(pageQuery.parse(query));
+}
+
+/**
+ * The page a query parsed with `pageQuery` (or a schema extending it with filters) asks for; a
+ * cursor that is not a position is a 400.
+ */
+export function pageFrom({ limit, cursor }: { limit: number; cursor?: string | undefined }): PageRequest {
   if (cursor === undefined) return { limit };
   const after = decodeCursor(cursor);
   if (!after)

@@ -25,7 +25,7 @@ import type {
 import { documentResponse, present } from './client/documentRoutes.ts';
 import { idParams, visibleDocument } from './documentAccess.ts';
 import { freeText } from './freeText.ts';
-import { pageAnswer, pageQuery, pageRequested } from './paging.ts';
+import { pageAnswer, pageFrom, pageQuery } from './paging.ts';
 
 /**
  * The internal review API (reviewer or admin): the queue of `needs_review` documents, a document's
@@ -315,7 +315,7 @@ export function reviewRoutes(deps: {
       queue: [
         async (request, response) => {
           const { limit, cursor, ...filter } = queueQuery.parse(request.query);
-          const page = await deps.reviewQueue(pageRequested({ limit, cursor }), filterOf(filter));
+          const page = await deps.reviewQueue(pageFrom({ limit, cursor }), filterOf(filter));
           noStore(response).json(pageAnswer(page, (item) => ({ ...item, waitingSince: item.updatedAt })));
         },
       ],

@@ -9,8 +9,8 @@ import { json, parameters, problems, secured } from '../../openapi/openApiSchema
 import { type RouteTable, routerFor } from '../../openapi/routeTable.ts';
 import type { Applicant, Applicants, DocumentView, IdempotencyKeys } from '../../ports.ts';
 import { isStaff } from '../documentAccess.ts';
-import { pageAnswer, pageQuery, pageRequested } from '../paging.ts';
-import { externalRefSchema, metadataSchema } from './clientReferences.ts';
+import { pageAnswer, pageFrom, pageQuery } from '../paging.ts';
+import { canonicalMetadata, externalRefSchema, metadataSchema } from './clientReferences.ts';
 import { applicantVerdict, clientVerdictSchema, STATUS_VERDICT } from './clientVerdict.ts';
 import { documentResponse, present } from './documentRoutes.ts';
 import { claimKey, IDEMPOTENT_REPLAYED_HEADER, idempotencyKeyOf, idempotencyKeyParameter } from './idempotency.ts';
@@ -143,9 +143,8 @@ export function applicantChecks(documents: readonly DocumentView[]): z.infer<typ
  * order). The route's name is in it, so an upload's key cannot replay here.
  */
 function requestDigest(body: z.infer<typeof applicantBody>): Buffer {
-  const metadata = Object.entries(body.metadata ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return createHash('sha256')
-    .update(JSON.stringify(['POST /applicants', body.externalRef ?? null, metadata]))
+    .update(JSON.stringify(['POST /applicants', body.externalRef ?? null, canonicalMetadata(body.metadata)]))
     .digest();
 }
 
@@ -230,7 +229,7 @@ export function applicantRoutes(deps: {
         const { limit, cursor, externalRef } = applicantListQuery.parse(request.query);
         const page = await deps.applicants.listByOwner(
           principal.id,
-          pageRequested({ limit, ...(cursor ? { cursor } : {}) }),
+          pageFrom({ limit, cursor }),
           externalRef ? { externalRef } : {},
         );
         response.json(

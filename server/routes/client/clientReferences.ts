@@ -49,6 +49,11 @@ export const metadataSchema = z
     `The client's own data about the request: at most ${METADATA_MAX_KEYS} string values of at most ${METADATA_MAX_VALUE_LENGTH} characters; no PII`,
   );
 
+/** The metadata's entries in key order: one form for digests, however the client ordered its keys. */
+export function canonicalMetadata(metadata: Record<string, string> | undefined): [string, string][] {
+  return Object.entries(metadata ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 /** The metadata as a multipart field carries it: a JSON object in text. */
 export function parseMetadataField(
   text: string,

@@ -9,7 +9,7 @@ import { json, parameters, problems, secured } from '../../openapi/openApiSchema
 import { type RouteTable, routerFor } from '../../openapi/routeTable.ts';
 import type { DocumentListFilter, DocumentQueries, DocumentSummary, DocumentView, PageRequest } from '../../ports.ts';
 import { idParams, isStaff, visibleDocument } from '../documentAccess.ts';
-import { pageAnswer, pageQuery, pageRequested } from '../paging.ts';
+import { pageAnswer, pageFrom, pageQuery } from '../paging.ts';
 import { externalRefSchema } from './clientReferences.ts';
 import { clientVerdictSchema, STATUS_VERDICT } from './clientVerdict.ts';
 
@@ -130,7 +130,7 @@ const listQuery = pageQuery.extend({
 export function listFilterOf(query: unknown): { page: PageRequest; filter: DocumentListFilter } {
   const { limit, cursor, status, type, externalRef, applicantId, createdFrom, createdTo } = listQuery.parse(query);
   return {
-    page: pageRequested({ limit, ...(cursor ? { cursor } : {}) }),
+    page: pageFrom({ limit, cursor }),
     filter: {
       ...(status ? { status: [...new Set<DocumentStatus>(typeof status === 'string' ? [status] : status)] } : {}),
       ...(type ? { type } : {}),

@@ -12,7 +12,13 @@ import type { ProblemCode } from '../../http/problemTypes.ts';
 import { json, jsonSchema, problems, secured } from '../../openapi/openApiSchemas.ts';
 import { type RouteTable, routerFor } from '../../openapi/routeTable.ts';
 import type { Applicants, IdempotencyKeys, PdfInspection } from '../../ports.ts';
-import { externalRefSchema, METADATA_MAX_JSON_BYTES, metadataSchema, parseMetadataField } from './clientReferences.ts';
+import {
+  canonicalMetadata,
+  externalRefSchema,
+  METADATA_MAX_JSON_BYTES,
+  metadataSchema,
+  parseMetadataField,
+} from './clientReferences.ts';
 import { claimKey, IDEMPOTENT_REPLAYED_HEADER, idempotencyKeyOf, idempotencyKeyParameter } from './idempotency.ts';
 import { readUpload, sniffMime } from './uploadParser.ts';
 
@@ -278,13 +284,12 @@ function checkImageSize(file: Buffer, maxPixels: number): void {
 /** What an Idempotency-Key is bound to: the document type, the file, and what else the upload names. */
 const requestDigest = (type: DocumentType, fileSha256: Buffer, reference: UploadReference) => {
   const digest = createHash('sha256').update(`${type}\u0000`).update(fileSha256);
-  // Keys in a fixed order: the same request digests the same however its metadata was ordered.
   if (reference.applicantId || reference.externalRef || reference.metadata)
     digest.update(
       JSON.stringify([
         reference.applicantId ?? null,
         reference.externalRef ?? null,
-        Object.entries(reference.metadata ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        canonicalMetadata(reference.metadata),
       ]),
     );
   return digest.digest();

@@ -289,9 +289,6 @@ function fillFilter(select, label, total, entries) {
   select.value = chosen;
 }
 
-/** The queue as shown: the server filtered it. */
-const filtered = () => page.queue;
-
 function showQueue() {
   const { counts } = page;
   fillFilter(
@@ -306,7 +303,7 @@ function showQueue() {
     counts.types.total,
     counts.types.items.map(({ type, count }) => ({ value: type, count })),
   );
-  const shown = filtered();
+  const shown = page.queue;
   view.queueCount.textContent = `${shown.length} shown of ${counts.total}`;
   view.queueEmpty.hidden = shown.length > 0;
   view.queueMore.hidden = !page.nextCursor;
@@ -585,9 +582,9 @@ async function openDocument(id) {
  * loaded document, the next page is loaded first.
  */
 async function neighbour(step) {
-  const at = () => filtered().findIndex((item) => item.id === page.open?.id);
-  if (step > 0 && at() === filtered().length - 1 && page.nextCursor) await loadMore();
-  const shown = filtered();
+  const at = () => page.queue.findIndex((item) => item.id === page.open?.id);
+  if (step > 0 && at() === page.queue.length - 1 && page.nextCursor) await loadMore();
+  const shown = page.queue;
   if (shown.length === 0) return null;
   const index = at();
   if (index === -1) return step > 0 ? shown[0] : shown[shown.length - 1];
@@ -596,7 +593,7 @@ async function neighbour(step) {
 
 async function moveOn() {
   await refreshQueue();
-  const next = filtered().find((item) => item.id !== page.open?.id);
+  const next = page.queue.find((item) => item.id !== page.open?.id);
   if (next) await openDocument(next.id);
   else {
     await closeDocument();
